@@ -1,0 +1,176 @@
+package checks
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/<name>, rewriting it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test ./checks -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func sampleResult(t *testing.T) Result {
+	caseTh, err := ParseThresholds("3s", "8s", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, err := ParseThresholds("10", "20", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Result{
+		State:   Critical,
+		Summary: `login on production: 1 of 3 cases failed: upload (no "hello.txt" after 5s)`,
+		Perfdata: []Perfdata{
+			Duration("time", 12310*time.Millisecond, total),
+			Duration("tenant_create", 420*time.Millisecond, Thresholds{}),
+			Duration("sign_in", 2100*time.Millisecond, Thresholds{}),
+			Duration("upload", 5*time.Second, caseTh),
+			Duration("api", 210*time.Millisecond, Thresholds{}),
+			Duration("tenant_delete", 180*time.Millisecond, Thresholds{}),
+			{Label: "failed", Value: 1, Crit: mustRange(t, "0"), Min: Float(0), Max: Float(3)},
+		},
+		Long: []string{
+			"[OK] sign_in 2.10s",
+			`[CRITICAL] upload 5.00s: wait_text "hello.txt" timed out after 5s (screenshot: /var/lib/suitecheck/artifacts/login/20261124T155012Z-upload.png)`,
+			"[OK] api 0.21s",
+			"tenant sc-7f3a2c created (id 1234) in 0.42s, deleted in 0.18s",
+		},
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	long := sampleResult(t)
+	for i := 0; i < 200; i++ {
+		long.Long = append(long.Long, "[OK] generated case number "+strings.Repeat("x", i%40))
+	}
+	tests := []struct {
+		name string
+		r    Result
+		max  int
+	}{
+		{"design-example", sampleResult(t), DefaultMaxOutput},
+		{"ok-no-perfdata", Result{State: OK, Summary: "all good"}, DefaultMaxOutput},
+		{"text-sanitised", Result{State: Warning, Summary: "a|b; c\nd\te", Long: []string{"x | y ; z", "", "two\nlines"}}, DefaultMaxOutput},
+		{"long-trimmed", long, DefaultMaxOutput},
+		{"small-cap", sampleResult(t), 300},
+		{"uncapped", long, 0},
+		{"empty-summary", Result{State: Unknown}, DefaultMaxOutput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := tt.r.Render(tt.max)
+			golden(t, filepath.Join("render", tt.name+".golden"), out)
+			checkContract(t, tt.r, out, tt.max)
+		})
+	}
+}
+
+// checkContract asserts the properties every rendering must have.
+func checkContract(t *testing.T, r Result, out string, maxBytes int) {
+	t.Helper()
+	if !strings.HasSuffix(out, "\n") {
+		t.Errorf("output does not end in a newline: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	first, rest := lines[0], lines[1:]
+	wantPrefix := Prefix + " " + r.State.String() + " - "
+	if !strings.HasPrefix(first, wantPrefix) {
+		t.Errorf("status line %q does not start with %q", first, wantPrefix)
+	}
+	text, pd, hasPD := strings.Cut(first, " | ")
+	if strings.ContainsAny(text, "|;") {
+		t.Errorf("text part holds | or ;: %q", text)
+	}
+	if len(r.Perfdata) > 0 {
+		if !hasPD {
+			t.Fatalf("status line has no perfdata: %q", first)
+		}
+		var want []string
+		for _, p := range r.Perfdata {
+			want = append(want, p.String())
+		}
+		if pd != strings.Join(want, " ") {
+			t.Errorf("perfdata cut or changed: %q, want %q", pd, strings.Join(want, " "))
+		}
+	}
+	for _, l := range rest {
+		if strings.ContainsAny(l, "|;") {
+			t.Errorf("long output line holds | or ;: %q", l)
+		}
+	}
+	if maxBytes > 0 && len(out) > maxBytes && len(first)+1 < maxBytes {
+		t.Errorf("output is %d bytes, over the cap %d", len(out), maxBytes)
+	}
+	if !utf8.ValidString(out) {
+		t.Errorf("output is not valid UTF-8")
+	}
+}
+
+func TestRenderCaps(t *testing.T) {
+	base := sampleResult(t)
+	full := base.Render(0)
+	for cap := 1; cap <= len(full)+10; cap++ {
+		out := base.Render(cap)
+		checkContract(t, base, out, cap)
+		if cap >= len(full) && out != full {
+			t.Fatalf("Render(%d) trimmed output that fits (%d bytes)", cap, len(full))
+		}
+		if len(out) < len(full) {
+			if !strings.Contains(out, "more lines not shown") && strings.Count(out, "\n") > 1 {
+				t.Fatalf("Render(%d) dropped lines without a note:\n%s", cap, out)
+			}
+		}
+	}
+}
+
+func TestRenderSummaryTrimmedNotPerfdata(t *testing.T) {
+	r := Result{State: Critical, Summary: strings.Repeat("é", 3000), Perfdata: []Perfdata{{Label: "time", Value: 1, UOM: "s"}}, Long: []string{"line"}}
+	out := r.Render(200)
+	if len(out) > 200 {
+		t.Errorf("output is %d bytes, want <= 200", len(out))
+	}
+	if !strings.HasSuffix(out, "... | time=1s\n") {
+		t.Errorf("summary not trimmed with ... before intact perfdata: %q", out)
+	}
+	if !utf8.ValidString(out) {
+		t.Errorf("trim split a character: %q", out)
+	}
+}
+
+func TestFromError(t *testing.T) {
+	r := FromError(os.ErrNotExist)
+	if r.State != Unknown || r.Summary != "file does not exist" {
+		t.Errorf("FromError = %+v", r)
+	}
+	if got := FromError(nil); got.State != Unknown {
+		t.Errorf("FromError(nil).State = %v, want UNKNOWN", got.State)
+	}
+	if got := Errorf(Warning, "x=%d", 1); got.State != Warning || got.Summary != "x=1" {
+		t.Errorf("Errorf = %+v", got)
+	}
+}

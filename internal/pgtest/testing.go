@@ -1,0 +1,117 @@
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// StartTimeout bounds the start of the clusters made by [New] and [Shared].
+const StartTimeout = 60 * time.Second
+
+// New starts a cluster for the calling test and stops it when the test
+// and its subtests have finished. If the test fails, the server's log is
+// added to the test's output. If the cluster cannot be started, New calls
+// t.Fatal, also when PostgreSQL is not installed: a missing server must
+// fail the tests, not skip them.
+func New(t testing.TB) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last-registered first: the log is read before Stop
+	// removes it.
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("PostgreSQL server log (%s:%d):\n%s", c.Host, c.Port, c.ServerLog())
+		}
+	})
+	return c
+}
+
+// shared is the cluster handed out by Shared.
+var shared struct {
+	mu     sync.Mutex
+	inMain bool // Main is running the tests
+	c      *Cluster
+	err    error // from starting c
+}
+
+// Shared returns the cluster shared by all the tests of the test binary,
+// starting it on first use. It is stopped by [Main], which the package's
+// TestMain must call:
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+//
+// Tests sharing a cluster must not stop it, and should isolate their data
+// by creating their own databases and roles with [Cluster.CreateDatabase]
+// and [Cluster.CreateRole]. If the test fails, what the server logged since
+// the test called Shared is added to its output (with the lines logged by
+// parallel tests in between).
+//
+// Like [New], Shared calls t.Fatal if the cluster cannot be started.
+func Shared(t testing.TB) *Cluster {
+	t.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if !shared.inMain {
+		t.Fatal("pgtest.Shared needs the package's TestMain to call pgtest.Main, which stops the cluster: " +
+			"func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }")
+	}
+	if shared.c == nil && shared.err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+		shared.c, shared.err = Start(ctx, Options{})
+		cancel()
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	c := shared.c
+	if c.Stopped() {
+		t.Fatalf("pgtest: the shared cluster has stopped; server log:\n%s", c.ServerLog())
+	}
+	offset := c.logSize()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("PostgreSQL server log since this test called pgtest.Shared (%s:%d):\n%s",
+				c.Host, c.Port, c.logSince(offset))
+		}
+	})
+	return c
+}
+
+// Main runs the tests and then stops the cluster started by [Shared], if
+// any, and returns the exit code for os.Exit. A failure to stop the
+// cluster is reported on standard error and fails the run.
+func Main(m *testing.M) int {
+	shared.mu.Lock()
+	shared.inMain = true
+	shared.mu.Unlock()
+
+	code := m.Run()
+
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	shared.inMain = false
+	if shared.c != nil {
+		if err := shared.c.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			if code == 0 {
+				code = 1
+			}
+		}
+		shared.c = nil
+	}
+	return code
+}
