@@ -3,3 +3,9 @@ module github.com/suitecheck/suitecheck
 go 1.26.8
 
 require github.com/lib/pq v1.12.3
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

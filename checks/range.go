@@ -221,12 +221,12 @@ func ParseTimeout(s string) (time.Duration, State, error) {
 	d, st, hasState := strings.Cut(s, ":")
 	budget, err := ParseDuration(d)
 	if err != nil {
-		return 0, Unknown, fmt.Errorf("timeout %q: %w (form: SECONDS[:STATE], e.g. 50 or 50:UNKNOWN)", s, err)
+		return 0, Unknown, fmt.Errorf("invalid timeout %q: use SECONDS[:STATE], e.g. 50, 1.5s or 50:UNKNOWN", s)
 	}
 	state := Critical
 	if hasState {
 		if state, err = ParseState(st); err != nil {
-			return 0, Unknown, fmt.Errorf("timeout %q: %w", s, err)
+			return 0, Unknown, fmt.Errorf("invalid timeout %q: the state after the colon must be OK, WARNING, CRITICAL or UNKNOWN", s)
 		}
 	}
 	return budget, state, nil

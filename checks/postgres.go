@@ -1,0 +1,577 @@
+package checks
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+)
+
+// PostgresOptions configures CheckPostgres. Connection settings come from
+// DSN (a libpq URL or key=value string) on top of the libpq environment
+// variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, …).
+type PostgresOptions struct {
+	DSN          string
+	PasswordFile string   // read the password from this file (first line)
+	Extensions   []string // layer 6: these extensions must be installed
+	Tables       []string // layer 7: these tables must be visible and readable
+	Writable     []string // layer 8: these tables must take INSERTs
+	WriteProbe   string   // layer 8: SQL run in a transaction that is rolled back
+
+	Thresholds   Thresholds // on the total time, in seconds
+	TimeoutState State      // the state when ctx's deadline passes
+	Budget       time.Duration
+}
+
+// The layers of CheckPostgres, in the order they are walked.
+var postgresLayers = [...]string{
+	"reachable", "accepts connections", "authenticates", "database",
+	"primary", "extensions", "tables", "writable",
+}
+
+// perfdata labels of the layers.
+var postgresLabels = [...]string{
+	"reachable", "accepts", "auth", "database", "primary", "extensions", "tables", "writable",
+}
+
+// layerError is a failure of one layer: the app's infrastructure is broken.
+type layerError struct {
+	layer int // 0-based
+	msg   string
+}
+
+func (e *layerError) Error() string { return e.msg }
+
+func layerFail(layer int, format string, args ...any) error {
+	return &layerError{layer: layer, msg: fmt.Sprintf(format, args...)}
+}
+
+// pgTarget is what the check connects to, for messages and layer 1.
+type pgTarget struct {
+	cfg  pq.Config
+	addr string // host:port for TCP, or the socket path
+	unix bool
+}
+
+func (t pgTarget) String() string {
+	user, db := t.cfg.User, t.cfg.Database
+	if db == "" {
+		db = user
+	}
+	return fmt.Sprintf("%s@%s on %s", user, db, t.addr)
+}
+
+// postgresConfig resolves the connection settings. Its errors are the
+// user's to fix (UNKNOWN).
+func postgresConfig(o PostgresOptions) (pgTarget, error) {
+	cfg, err := pq.NewConfig(o.DSN)
+	if err != nil {
+		return pgTarget{}, fmt.Errorf("postgres connection settings: %w (check --dsn and the PG* environment variables)", err)
+	}
+	if len(cfg.Multi) > 0 {
+		return pgTarget{}, errors.New("postgres connection settings: several hosts given: check one server per check")
+	}
+	if o.PasswordFile != "" {
+		b, err := os.ReadFile(o.PasswordFile)
+		if err != nil {
+			return pgTarget{}, fmt.Errorf("--password-file: %w", err)
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		cfg.Password = strings.TrimSuffix(pw, "\r")
+		cfg.Passfile = ""
+	}
+	// libpq's default is prefer; pq's is require, which fails against a
+	// server without TLS. Follow libpq unless the user chose.
+	if !strings.Contains(o.DSN, "sslmode") && os.Getenv("PGSSLMODE") == "" {
+		cfg.SSLMode = pq.SSLModePrefer
+	}
+	if cfg.User == "" {
+		return pgTarget{}, errors.New("postgres connection settings: no user: set it in --dsn or PGUSER")
+	}
+	if cfg.ApplicationName == "" {
+		cfg.ApplicationName = "suitecheck"
+	}
+	t := pgTarget{cfg: cfg}
+	host := cfg.Host
+	if cfg.Hostaddr.IsValid() {
+		host = cfg.Hostaddr.String()
+	}
+	switch {
+	case strings.HasPrefix(host, "/"):
+		t.unix = true
+		t.addr = fmt.Sprintf("%s/.s.PGSQL.%d", host, cfg.Port)
+	case strings.HasPrefix(host, "@"):
+		t.unix = true
+		t.addr = "\x00" + host[1:] + fmt.Sprintf("/.s.PGSQL.%d", cfg.Port)
+	default:
+		t.addr = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
+	}
+	return t, nil
+}
+
+// CheckPostgres walks the layers between an app and its database in order —
+// reachable, accepts connections, authenticates, the database exists,
+// primary (when anything writable is asked), extensions, tables, writable —
+// timing each, and names the first that fails. It uses one database
+// connection for every layer after the first two.
+func CheckPostgres(ctx context.Context, o PostgresOptions) Result {
+	start := time.Now()
+	target, err := postgresConfig(o)
+	if err != nil {
+		return FromError(err)
+	}
+	p := &pgProbe{o: o, target: target}
+	err = p.run(ctx)
+	total := time.Since(start)
+
+	res := Result{}
+	var pd []Perfdata
+	pd = append(pd, Duration("time", total, o.Thresholds))
+	for i, d := range p.times {
+		if p.ran[i] {
+			pd = append(pd, Duration(postgresLabels[i], d, Thresholds{}))
+		}
+	}
+	res.Perfdata = pd
+	for i := range postgresLayers {
+		res.Long = append(res.Long, p.layerLine(i, err))
+	}
+	if p.info != "" {
+		res.Long = append(res.Long, p.info)
+	}
+
+	var le *layerError
+	switch {
+	case err == nil:
+		st := o.Thresholds.Evaluate(total.Seconds())
+		res.State = st
+		res.Summary = fmt.Sprintf("postgres %s: %d of 8 layers OK in %.3fs", target, p.count(), total.Seconds())
+		if st != OK {
+			res.Summary += " (total time over the " + strings.ToLower(st.String()) + " threshold)"
+		}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+		res.State = o.TimeoutState
+		res.Summary = fmt.Sprintf("postgres %s: timed out after %s at layer %d/8 %s", target, budgetText(o.Budget, total), p.current+1, postgresLayers[p.current])
+	case ctx.Err() != nil:
+		res.State = Unknown
+		res.Summary = fmt.Sprintf("postgres %s: interrupted at layer %d/8 %s (%v)", target, p.current+1, postgresLayers[p.current], context.Cause(ctx))
+	case errors.As(err, &le):
+		res.State = Critical
+		res.Summary = fmt.Sprintf("postgres %s: layer %d/8 %s: %s", target, le.layer+1, postgresLayers[le.layer], le.msg)
+	default:
+		res.State = Unknown
+		res.Summary = fmt.Sprintf("postgres %s: %v", target, err)
+	}
+	return res
+}
+
+func budgetText(budget, spent time.Duration) string {
+	if budget > 0 {
+		return budget.String()
+	}
+	return spent.Round(time.Millisecond).String()
+}
+
+type pgProbe struct {
+	o       PostgresOptions
+	target  pgTarget
+	times   [8]time.Duration
+	ran     [8]bool
+	skipped [8]string // why a layer did not run
+	current int       // the layer being walked
+	info    string    // server version, backend pid, uptime
+}
+
+func (p *pgProbe) count() int {
+	n := 0
+	for _, r := range p.ran {
+		if r {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *pgProbe) layerLine(i int, err error) string {
+	name := fmt.Sprintf("%d/8 %s", i+1, postgresLayers[i])
+	var le *layerError
+	switch {
+	case p.skipped[i] != "":
+		return fmt.Sprintf("[SKIPPED] %s: %s", name, p.skipped[i])
+	case err != nil && i == p.current:
+		msg := err.Error()
+		if errors.As(err, &le) {
+			msg = le.msg
+		}
+		return fmt.Sprintf("[FAILED] %s %.3fs: %s", name, p.times[i].Seconds(), msg)
+	case p.ran[i]:
+		return fmt.Sprintf("[OK] %s %.3fs", name, p.times[i].Seconds())
+	}
+	return fmt.Sprintf("[NOT RUN] %s", name)
+}
+
+// layer times fn as layer i.
+func (p *pgProbe) layer(i int, fn func() error) error {
+	p.current = i
+	t0 := time.Now()
+	err := fn()
+	p.times[i] = time.Since(t0)
+	p.ran[i] = err == nil
+	return err
+}
+
+func (p *pgProbe) skip(i int, why string) { p.skipped[i] = why }
+
+func (p *pgProbe) run(ctx context.Context) error {
+	o := p.o
+	wantWrite := len(o.Writable) > 0 || o.WriteProbe != ""
+
+	// Layers 1 and 2: DNS and TCP, then a protocol-level answer.
+	var conn net.Conn
+	err := p.layer(0, func() error {
+		var err error
+		conn, err = p.dial(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = p.layer(1, func() error {
+		defer conn.Close()
+		return p.speaksPostgres(ctx, conn)
+	})
+	if err != nil {
+		return err
+	}
+
+	// Layers 3 and 4: one authenticated connection, kept for the rest.
+	cfg := p.target.cfg.Clone()
+	if dl, ok := ctx.Deadline(); ok && cfg.ConnectTimeout == 0 {
+		// pq honours the context only while dialling; connect_timeout
+		// bounds the whole handshake.
+		cfg.ConnectTimeout = max(time.Until(dl), time.Millisecond)
+	}
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("postgres connection settings: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var c *sql.Conn
+	err = p.layer(2, func() error {
+		c, err = db.Conn(ctx)
+		if err != nil {
+			return classifyConnect(err, cfg)
+		}
+		return nil
+	})
+	if err != nil {
+		// The connection attempt also answers for layer 2 (a server that is
+		// starting up or full refuses before authentication) and layer 4
+		// (the database is checked after authentication).
+		var le *layerError
+		if errors.As(err, &le) {
+			p.current = le.layer
+			switch le.layer {
+			case 1:
+				p.ran[1] = false
+			case 3:
+				p.ran[2] = true
+			}
+		}
+		return err
+	}
+	defer c.Close()
+
+	err = p.layer(3, func() error {
+		var version, dbname string
+		var pid int
+		var uptime float64
+		err := c.QueryRowContext(ctx, `SELECT current_database(), current_setting('server_version'), pg_backend_pid(),
+			extract(epoch from now() - pg_postmaster_start_time())::float8`).Scan(&dbname, &version, &pid, &uptime)
+		if err != nil {
+			return queryFail(ctx, 3, "read server information", err)
+		}
+		p.info = fmt.Sprintf("server PostgreSQL %s, database %s, backend PID %d, up %s", version, dbname, pid,
+			(time.Duration(uptime) * time.Second).String())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	if !wantWrite {
+		p.skip(4, "nothing writable asked (--writable, --write-probe)")
+	} else if err := p.layer(4, func() error { return p.primary(ctx, c) }); err != nil {
+		return err
+	}
+
+	if len(o.Extensions) == 0 {
+		p.skip(5, "no --extension asked")
+	} else if err := p.layer(5, func() error { return p.extensions(ctx, c) }); err != nil {
+		return err
+	}
+
+	if len(o.Tables) == 0 {
+		p.skip(6, "no --table asked")
+	} else if err := p.layer(6, func() error { return p.tables(ctx, c) }); err != nil {
+		return err
+	}
+
+	if !wantWrite {
+		p.skip(7, "no --writable or --write-probe asked")
+	} else if err := p.layer(7, func() error { return p.writable(ctx, c) }); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (p *pgProbe) dial(ctx context.Context) (net.Conn, error) {
+	var d net.Dialer
+	if p.target.unix {
+		c, err := d.DialContext(ctx, "unix", p.target.addr)
+		if err != nil {
+			return nil, dialFail(ctx, err)
+		}
+		return c, nil
+	}
+	host, port, _ := net.SplitHostPort(p.target.addr)
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, layerFail(0, "cannot resolve %s: %v", host, unwrapNet(err))
+	}
+	var last error
+	for _, a := range addrs {
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, port))
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, dialFail(ctx, last)
+}
+
+func dialFail(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return layerFail(0, "cannot connect: %v", unwrapNet(err))
+}
+
+// unwrapNet shortens net errors to their cause ("connection refused").
+func unwrapNet(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return se.Err
+		}
+		return oe.Err
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return errors.New(de.Err)
+	}
+	return err
+}
+
+// speaksPostgres sends an SSLRequest: any PostgreSQL server answers with one
+// byte, S or N, before authentication, so this shows a server that speaks
+// the protocol is listening without spending a login.
+func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	var req [8]byte
+	binary.BigEndian.PutUint32(req[0:4], 8)
+	binary.BigEndian.PutUint32(req[4:8], 80877103) // SSLRequest code
+	if _, err := conn.Write(req[:]); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return layerFail(1, "server closed the connection: %v", unwrapNet(err))
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, io.EOF) {
+			return layerFail(1, "no PostgreSQL server answered: the connection was closed")
+		}
+		return layerFail(1, "no PostgreSQL server answered: %v", unwrapNet(err))
+	}
+	if b[0] != 'S' && b[0] != 'N' {
+		return layerFail(1, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
+	}
+	return nil
+}
+
+// classifyConnect maps a connection error to the layer it belongs to.
+func classifyConnect(err error, cfg pq.Config) error {
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return context.DeadlineExceeded
+		}
+		return layerFail(2, "cannot log in: %v", unwrapNet(err))
+	}
+	switch {
+	case pe.Code == pqerror.InvalidPassword:
+		return layerFail(2, "password authentication failed for user %q (wrong password or unknown role, SQLSTATE %s)", cfg.User, pe.Code)
+	case pe.Code == pqerror.InvalidAuthorizationSpecification && strings.Contains(pe.Message, "does not exist"):
+		return layerFail(2, "role %q does not exist (SQLSTATE %s)", cfg.User, pe.Code)
+	case pe.Code.Class() == pqerror.ClassInvalidAuthorizationSpecification:
+		return layerFail(2, "not allowed to log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
+	case pe.Code == pqerror.InvalidCatalogName:
+		return layerFail(3, "database %q does not exist (SQLSTATE %s)", cfg.Database, pe.Code)
+	case pe.Code == pqerror.CannotConnectNow, pe.Code == pqerror.TooManyConnections,
+		pe.Code.Class() == "08", pe.Code.Class() == "53", pe.Code.Class() == "57":
+		return layerFail(1, "server refused the connection: %s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	return layerFail(2, "cannot log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
+}
+
+// queryFail turns a query error into a layer failure, or the context's
+// error when the budget ran out.
+func queryFail(ctx context.Context, layer int, what string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return layerFail(layer, "%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
+	}
+	return layerFail(layer, "%s: %v", what, unwrapNet(err))
+}
+
+func (p *pgProbe) primary(ctx context.Context, c *sql.Conn) error {
+	var recovery bool
+	var txRO, defaultRO string
+	err := c.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), current_setting('transaction_read_only'),
+		current_setting('default_transaction_read_only')`).Scan(&recovery, &txRO, &defaultRO)
+	switch {
+	case err != nil:
+		return queryFail(ctx, 4, "check for a primary", err)
+	case recovery:
+		return layerFail(4, "server is a read-only standby (in recovery), not the primary")
+	case defaultRO == "on":
+		return layerFail(4, "transactions are read-only (default_transaction_read_only = on)")
+	case txRO == "on":
+		return layerFail(4, "transactions are read-only (transaction_read_only = on)")
+	}
+	return nil
+}
+
+func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
+	var missing, available []string
+	for _, ext := range p.o.Extensions {
+		var installed, avail bool
+		err := c.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = $1),
+			EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1)`, ext).Scan(&installed, &avail)
+		if err != nil {
+			return queryFail(ctx, 5, "list extensions", err)
+		}
+		if !installed {
+			missing = append(missing, ext)
+			if avail {
+				available = append(available, ext)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	msg := strings.Join(missing, ", ") + " not installed"
+	if len(available) == len(missing) {
+		msg += " (available on the server: CREATE EXTENSION in the database)"
+	} else if len(available) == 0 {
+		msg += " (not even available on the server: install its package)"
+	}
+	return layerFail(5, "%s", msg)
+}
+
+func (p *pgProbe) tables(ctx context.Context, c *sql.Conn) error {
+	for _, t := range p.o.Tables {
+		name, err := p.regclass(ctx, c, 6, t)
+		if err != nil {
+			return err
+		}
+		var canSelect bool
+		if err := c.QueryRowContext(ctx, `SELECT has_table_privilege($1::regclass, 'SELECT')`, name).Scan(&canSelect); err != nil {
+			return queryFail(ctx, 6, "check privileges on "+t, err)
+		}
+		if !canSelect {
+			return layerFail(6, "table %s is not readable: no SELECT privilege for %s", name, p.target.cfg.User)
+		}
+		// name is regclass output: a properly quoted identifier.
+		if _, err := c.ExecContext(ctx, "SELECT 1 FROM "+name+" LIMIT 0"); err != nil {
+			return queryFail(ctx, 6, "read "+name, err)
+		}
+	}
+	return nil
+}
+
+// regclass resolves a table name as the user sees it through search_path,
+// returning its quoted name.
+func (p *pgProbe) regclass(ctx context.Context, c *sql.Conn, layer int, t string) (string, error) {
+	var name sql.NullString
+	if err := c.QueryRowContext(ctx, `SELECT to_regclass($1)::text`, t).Scan(&name); err != nil {
+		return "", queryFail(ctx, layer, "look up table "+t, err)
+	}
+	if !name.Valid {
+		return "", layerFail(layer, "table %s not found (or not visible to %s through search_path)", t, p.target.cfg.User)
+	}
+	return name.String, nil
+}
+
+func (p *pgProbe) writable(ctx context.Context, c *sql.Conn) error {
+	for _, t := range p.o.Writable {
+		name, err := p.regclass(ctx, c, 7, t)
+		if err != nil {
+			return err
+		}
+		var canInsert bool
+		if err := c.QueryRowContext(ctx, `SELECT has_table_privilege($1::regclass, 'INSERT')`, name).Scan(&canInsert); err != nil {
+			return queryFail(ctx, 7, "check privileges on "+t, err)
+		}
+		if !canInsert {
+			return layerFail(7, "table %s is not writable: no INSERT privilege for %s", name, p.target.cfg.User)
+		}
+	}
+	if p.o.WriteProbe == "" {
+		return nil
+	}
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return queryFail(ctx, 7, "begin the write probe", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // the probe is always rolled back
+	if _, err := tx.ExecContext(ctx, p.o.WriteProbe); err != nil {
+		return queryFail(ctx, 7, "write probe failed", err)
+	}
+	return nil
+}

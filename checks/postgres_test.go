@@ -1,0 +1,316 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/suitecheck/suitecheck/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// appDB is a database set up the way an app uses it: its own role, the
+// uuid-ossp extension, a files table it may read and write.
+type appDB struct {
+	c              *pgtest.Cluster
+	db, user, pass string
+}
+
+func newAppDB(t *testing.T) appDB {
+	t.Helper()
+	c := pgtest.Shared(t)
+	ctx := context.Background()
+	db, err := c.CreateDatabase(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass, err := c.CreateRole(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := fmt.Sprintf(`CREATE EXTENSION "uuid-ossp";
+		CREATE TABLE files (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), name text NOT NULL);
+		GRANT SELECT, INSERT ON files TO %[1]s;`, user)
+	if err := c.Exec(ctx, db, setup); err != nil {
+		t.Fatal(err)
+	}
+	return appDB{c: c, db: db, user: user, pass: pass}
+}
+
+func (a appDB) opts() PostgresOptions {
+	return PostgresOptions{
+		DSN:          a.c.DSN(a.user, a.pass, a.db),
+		Extensions:   []string{"uuid-ossp"},
+		Tables:       []string{"files"},
+		Writable:     []string{"files"},
+		WriteProbe:   "INSERT INTO files (name) VALUES ('suitecheck probe')",
+		TimeoutState: Critical,
+	}
+}
+
+func (a appDB) exec(t *testing.T, sql string) {
+	t.Helper()
+	if err := a.c.Exec(context.Background(), a.db, sql); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkPG(t *testing.T, o PostgresOptions, budget time.Duration) (Result, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	o.Budget = budget
+	r := CheckPostgres(ctx, o)
+	return r, r.Render(DefaultMaxOutput)
+}
+
+func TestCheckPostgresHealthy(t *testing.T) {
+	a := newAppDB(t)
+	r, out := checkPG(t, a.opts(), 20*time.Second)
+	if r.State != OK {
+		t.Fatalf("state = %v, want OK:\n%s", r.State, out)
+	}
+	want := fmt.Sprintf("SUITECHECK OK - postgres %s@%s on 127.0.0.1:%d: 8 of 8 layers OK in ", a.user, a.db, a.c.Port)
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("status line:\n%s\nwant prefix %q", out, want)
+	}
+	for _, label := range []string{"time", "reachable", "accepts", "auth", "database", "primary", "extensions", "tables", "writable"} {
+		if !strings.Contains(out, " "+label+"=") {
+			t.Errorf("perfdata lacks %s:\n%s", label, out)
+		}
+	}
+	for _, s := range []string{"[OK] 1/8 reachable", "[OK] 8/8 writable", "server PostgreSQL 1", "backend PID ", ", up "} {
+		if !strings.Contains(out, s) {
+			t.Errorf("long output lacks %q:\n%s", s, out)
+		}
+	}
+	if strings.Contains(out, a.pass) {
+		t.Errorf("password in output:\n%s", out)
+	}
+	// The write probe was rolled back.
+	var n int
+	db := sqlOpen(t, a.c.SuperDSN(a.db))
+	if err := db.QueryRow("SELECT count(*) FROM files").Scan(&n); err != nil || n != 0 {
+		t.Errorf("files has %d rows (err %v) after the probe, want 0: the probe was not rolled back", n, err)
+	}
+}
+
+func TestCheckPostgresLayersOnlyAsked(t *testing.T) {
+	a := newAppDB(t)
+	o := PostgresOptions{DSN: a.c.DSN(a.user, a.pass, a.db)}
+	r, out := checkPG(t, o, 20*time.Second)
+	if r.State != OK || !strings.Contains(out, "4 of 8 layers OK") {
+		t.Fatalf("want OK with 4 layers:\n%s", out)
+	}
+	for _, s := range []string{"[SKIPPED] 5/8 primary", "[SKIPPED] 6/8 extensions", "[SKIPPED] 7/8 tables", "[SKIPPED] 8/8 writable"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("long output lacks %q:\n%s", s, out)
+		}
+	}
+	if strings.Contains(out, " writable=") {
+		t.Errorf("perfdata has a layer that did not run:\n%s", out)
+	}
+}
+
+// TestCheckPostgresBrokenLayers breaks each layer for real and expects
+// CRITICAL naming that layer.
+func TestCheckPostgresBrokenLayers(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, a appDB, o *PostgresOptions)
+		want  string // the summary after "postgres …: "
+	}{
+		{"closed port", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s sslmode=disable", closedPort(t), a.user, a.db, a.pass)
+		}, "layer 1/8 reachable: cannot connect: connection refused"},
+		{"unresolvable host", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = fmt.Sprintf("host=no-such-host.invalid user=%s dbname=%s password=%s", a.user, a.db, a.pass)
+		}, "layer 1/8 reachable: cannot resolve no-such-host.invalid"},
+		{"not postgres", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s", fakeServer(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), a.user, a.db, a.pass)
+		}, `layer 2/8 accepts connections: no PostgreSQL server answered: got 'H' instead of a protocol reply`},
+		{"wrong password", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = a.c.DSN(a.user, "wrong-"+a.pass, a.db)
+		}, fmt.Sprintf(`layer 3/8 authenticates: password authentication failed for user "%s" (wrong password or unknown role, SQLSTATE 28P01)`, "USER")},
+		{"unknown role", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = a.c.DSN("nobody_here", a.pass, a.db)
+		}, `layer 3/8 authenticates: password authentication failed for user "nobody_here"`},
+		{"missing database", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = a.c.DSN(a.user, a.pass, "no_such_db")
+		}, `layer 4/8 database: database "no_such_db" does not exist (SQLSTATE 3D000)`},
+		{"read-only default", func(t *testing.T, a appDB, o *PostgresOptions) {
+			a.exec(t, fmt.Sprintf("ALTER DATABASE %s SET default_transaction_read_only = on", a.db))
+		}, "layer 5/8 primary: transactions are read-only (default_transaction_read_only = on)"},
+		{"missing extension", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.Extensions = append(o.Extensions, "pgcrypto")
+		}, "layer 6/8 extensions: pgcrypto not installed (available on the server: CREATE EXTENSION in the database)"},
+		{"unavailable extension", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.Extensions = []string{"no_such_ext"}
+		}, "layer 6/8 extensions: no_such_ext not installed (not even available on the server: install its package)"},
+		{"dropped extension", func(t *testing.T, a appDB, o *PostgresOptions) {
+			a.exec(t, `DROP EXTENSION "uuid-ossp" CASCADE`)
+		}, "layer 6/8 extensions: uuid-ossp not installed"},
+		{"revoke select", func(t *testing.T, a appDB, o *PostgresOptions) {
+			a.exec(t, "REVOKE SELECT ON files FROM "+a.user)
+		}, "layer 7/8 tables: table files is not readable: no SELECT privilege for USER"},
+		{"missing table", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.Tables = []string{"messages"}
+		}, "layer 7/8 tables: table messages not found (or not visible to USER through search_path)"},
+		{"revoke insert", func(t *testing.T, a appDB, o *PostgresOptions) {
+			a.exec(t, "REVOKE INSERT ON files FROM "+a.user)
+		}, "layer 8/8 writable: table files is not writable: no INSERT privilege for USER"},
+		{"failing write probe", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.WriteProbe = "INSERT INTO files (name) VALUES (NULL)"
+		}, `layer 8/8 writable: write probe failed: null value in column "name" of relation "files" violates not-null constraint (SQLSTATE 23502)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAppDB(t)
+			o := a.opts()
+			tt.setup(t, a, &o)
+			r, out := checkPG(t, o, 20*time.Second)
+			if r.State != Critical {
+				t.Errorf("state = %v, want CRITICAL:\n%s", r.State, out)
+			}
+			want := strings.ReplaceAll(tt.want, "USER", a.user)
+			if !strings.Contains(r.Summary, ": "+want) {
+				t.Errorf("summary = %q\nwant it to contain %q", r.Summary, want)
+			}
+			if strings.Contains(out, a.pass) {
+				t.Errorf("password in output:\n%s", out)
+			}
+			if strings.Count(out, "[FAILED]") != 1 {
+				t.Errorf("want exactly one [FAILED] layer line:\n%s", out)
+			}
+			checkContract(t, r, out, DefaultMaxOutput)
+		})
+	}
+}
+
+func TestCheckPostgresTimeout(t *testing.T) {
+	// A server that answers the SSLRequest and then never answers the
+	// login: the handshake must still end within the budget.
+	port := fakeServer(t, "N")
+	o := PostgresOptions{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app dbname=app password=pw", port), TimeoutState: Unknown}
+	start := time.Now()
+	r, out := checkPG(t, o, 500*time.Millisecond)
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("check took %s with a 500ms budget", el)
+	}
+	if r.State != Unknown {
+		t.Errorf("state = %v, want the timeout state UNKNOWN:\n%s", r.State, out)
+	}
+	if !strings.Contains(r.Summary, "timed out after 500ms at layer 3/8 authenticates") {
+		t.Errorf("summary = %q, want the timeout and layer 3", r.Summary)
+	}
+}
+
+func TestCheckPostgresCancelled(t *testing.T) {
+	port := fakeServer(t, "N")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(fmt.Errorf("received terminated"))
+	r := CheckPostgres(ctx, PostgresOptions{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app", port)})
+	if r.State != Unknown || !strings.Contains(r.Summary, "interrupted") || !strings.Contains(r.Summary, "received terminated") {
+		t.Errorf("cancelled check = %v %q, want UNKNOWN interrupted with the cause", r.State, r.Summary)
+	}
+}
+
+func TestCheckPostgresThresholds(t *testing.T) {
+	a := newAppDB(t)
+	o := a.opts()
+	crit, err := ParseDurationRange("@0:1h") // any time is inside: CRITICAL
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Thresholds = Thresholds{Critical: &crit}
+	r, out := checkPG(t, o, 20*time.Second)
+	if r.State != Critical || !strings.Contains(r.Summary, "over the critical threshold") {
+		t.Errorf("want CRITICAL from the threshold:\n%s", out)
+	}
+	if !strings.Contains(out, "time=") || !strings.Contains(out, ";;@0:3600;0 ") {
+		t.Errorf("total time perfdata lacks the critical range:\n%s", out)
+	}
+}
+
+func TestCheckPostgresPasswordFile(t *testing.T) {
+	a := newAppDB(t)
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte(a.pass+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := a.opts()
+	o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", a.c.Port, a.user, a.db)
+	o.PasswordFile = pw
+	if r, out := checkPG(t, o, 20*time.Second); r.State != OK {
+		t.Errorf("with --password-file: %s", out)
+	}
+	o.PasswordFile = filepath.Join(t.TempDir(), "missing")
+	if r, _ := checkPG(t, o, 20*time.Second); r.State != Unknown || !strings.Contains(r.Summary, "--password-file") {
+		t.Errorf("missing password file: %v %q, want UNKNOWN naming --password-file", r.State, r.Summary)
+	}
+}
+
+func TestCheckPostgresEnvironment(t *testing.T) {
+	a := newAppDB(t)
+	t.Setenv("PGHOST", "127.0.0.1")
+	t.Setenv("PGPORT", fmt.Sprint(a.c.Port))
+	t.Setenv("PGUSER", a.user)
+	t.Setenv("PGPASSWORD", a.pass)
+	t.Setenv("PGDATABASE", a.db)
+	if r, out := checkPG(t, PostgresOptions{}, 20*time.Second); r.State != OK {
+		t.Errorf("from PG* variables: %s", out)
+	}
+}
+
+func TestCheckPostgresBadSettings(t *testing.T) {
+	for _, dsn := range []string{"host=a,b user=x", "port=notaport user=x", "postgres://%zz"} {
+		r := CheckPostgres(context.Background(), PostgresOptions{DSN: dsn})
+		if r.State != Unknown {
+			t.Errorf("DSN %q: state %v (%s), want UNKNOWN", dsn, r.State, r.Summary)
+		}
+	}
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// fakeServer accepts connections, writes reply to each and then holds them
+// open without reading further, until the test ends.
+func fakeServer(t *testing.T, reply string) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 8)
+				_, _ = c.Read(buf)
+				_, _ = c.Write([]byte(reply))
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,175 @@
+// Package cli holds suitecheck's cobra commands. Each command only turns
+// flags into options and calls the package that does the work; a check
+// command hands back a checks.Result, which main alone renders to stdout
+// and turns into the exit code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/suitecheck/suitecheck/checks"
+)
+
+// DefaultTimeout is the run budget: below the 60 s that Nagios and Icinga 2
+// give a check by default, as the monitoring-plugins do.
+const DefaultTimeout = "50"
+
+// Build describes the binary, for `suitecheck version`.
+type Build struct {
+	Version, Commit, GoVersion string
+}
+
+// Outcome is what a command invocation leaves for main.
+type Outcome struct {
+	// Result is the check's result; nil for commands that are not checks
+	// (version, help), which wrote their output already.
+	Result    *checks.Result
+	MaxOutput int // byte cap for Result's rendering
+}
+
+// globals are the plugin options every check shares.
+type globals struct {
+	timeout   string
+	warning   string
+	critical  string
+	verbose   int
+	maxOutput int
+
+	// parsed in PersistentPreRunE
+	budget       time.Duration
+	timeoutState checks.State
+	thresholds   checks.Thresholds
+
+	stderr io.Writer
+	out    *Outcome
+}
+
+// logf writes a diagnostic to stderr when -v is at least level. Icinga 2
+// merges stderr into the plugin output, so nothing is written by default.
+func (g *globals) logf(level int, format string, args ...any) {
+	if g.verbose >= level {
+		fmt.Fprintf(g.stderr, "suitecheck: "+format+"\n", args...)
+	}
+}
+
+// UsageError is a mistake in the command line: UNKNOWN, with a hint.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() + " (see suitecheck --help)" }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Execute runs the command line args. ctx carries the cancellation from
+// signals; Execute adds the run budget (-t) to it. stdout receives the output
+// of informational commands only; check results come back in the Outcome.
+func Execute(ctx context.Context, args []string, build Build, stdout, stderr io.Writer) (Outcome, error) {
+	out := Outcome{MaxOutput: checks.DefaultMaxOutput}
+	g := &globals{stderr: stderr, out: &out}
+	root := newRoot(g, build)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	out.MaxOutput = g.maxOutput
+	if err != nil {
+		var ue *UsageError
+		if !errors.As(err, &ue) && isCobraUsage(err) {
+			err = &UsageError{Err: err}
+		}
+		return out, err
+	}
+	return out, nil
+}
+
+// isCobraUsage recognises cobra's and pflag's own parse errors, which carry
+// no type of their own.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "accepts ", "requires ", "bad flag syntax", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(g *globals, build Build) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "suitecheck",
+		Short: "Run a test suite against a fresh tenant, as a Nagios/Icinga check",
+		Long: `suitecheck is a Nagios/Icinga-compatible check plugin. It creates a throwaway
+tenant in the target environment, runs a named test suite against it,
+deletes the tenant whatever happens, and reports one status line with
+performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.parse()
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	f := root.PersistentFlags()
+	f.StringVarP(&g.timeout, "timeout", "t", DefaultTimeout, "run budget in seconds, optionally with the state to report when it runs out: SECONDS[:STATE]")
+	f.StringVarP(&g.warning, "warning", "w", "", "warning threshold range for the total time (e.g. 10, 1.5s, 500ms, ~:10, @5:10)")
+	f.StringVarP(&g.critical, "critical", "c", "", "critical threshold range for the total time")
+	f.CountVarP(&g.verbose, "verbose", "v", "diagnostics on stderr; repeat for more (-v, -vv, -vvv)")
+	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes, trimming long output (never perfdata); 0 = no cap")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+
+	root.AddCommand(newVersion(build), newCheck(g), newDemo())
+	return root
+}
+
+// parse validates the shared plugin options.
+func (g *globals) parse() error {
+	var err error
+	g.budget, g.timeoutState, err = checks.ParseTimeout(g.timeout)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("-t/--timeout: %w", err)}
+	}
+	if g.thresholds, err = checks.ParseThresholds(g.warning, g.critical, true); err != nil {
+		return &UsageError{Err: fmt.Errorf("-w/-c: %w", err)}
+	}
+	if g.maxOutput < 0 {
+		return &UsageError{Err: fmt.Errorf("--max-output %d: use a byte count, or 0 for no cap", g.maxOutput)}
+	}
+	if g.verbose > 3 {
+		g.verbose = 3
+	}
+	return nil
+}
+
+// withBudget bounds ctx by the run budget.
+func (g *globals) withBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.budget)
+}
+
+func newVersion(build Build) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit and Go version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "suitecheck %s (commit %s, %s)\n", build.Version, build.Commit, build.GoVersion)
+			return err
+		},
+	}
+}
+
+func newDemo() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Run the demo suite against the embedded sample app (not built yet)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return errors.New("demo: not built yet: the sample app and the demo suite arrive with a later release")
+		},
+	}
+}
