@@ -24,13 +24,16 @@ var (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(cli.Execute, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// executeFunc runs a command line; cli.Execute in production.
+type executeFunc func(ctx context.Context, args []string, build cli.Build, stdout, stderr io.Writer) (cli.Outcome, error)
 
 // run executes one invocation and returns the exit code, always 0–3. A
 // panic becomes one UNKNOWN line: an escaped Go panic exits 2, which every
 // monitoring client reads as CRITICAL, with a stack trace as the status.
-func run(args []string, stdout, stderr io.Writer) (code int) {
+func run(execute executeFunc, args []string, stdout, stderr io.Writer) (code int) {
 	verbose := countVerbose(args)
 	defer func() {
 		if p := recover(); p != nil {
@@ -46,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signalContext()
 	defer stop()
 
-	out, err := cli.Execute(ctx, args, buildInfo(), stdout, stderr)
+	out, err := execute(ctx, args, buildInfo(), stdout, stderr)
 	if err != nil {
 		res := checks.FromError(err)
 		fmt.Fprint(stdout, res.Render(out.MaxOutput))

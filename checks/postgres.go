@@ -210,8 +210,13 @@ func (p *pgProbe) layerLine(i int, err error) string {
 		return fmt.Sprintf("[SKIPPED] %s: %s", name, p.skipped[i])
 	case err != nil && i == p.current:
 		msg := err.Error()
-		if errors.As(err, &le) {
+		switch {
+		case errors.As(err, &le):
 			msg = le.msg
+		case errors.Is(err, context.DeadlineExceeded):
+			msg = "timed out"
+		case errors.Is(err, context.Canceled):
+			msg = "interrupted"
 		}
 		return fmt.Sprintf("[FAILED] %s %.3fs: %s", name, p.times[i].Seconds(), msg)
 	case p.ran[i]:
@@ -265,6 +270,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres connection settings: %w", err)
 	}
+	connector.Dialer(&cancelDialer{ctx: ctx})
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
@@ -272,7 +278,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 	err = p.layer(2, func() error {
 		c, err = db.Conn(ctx)
 		if err != nil {
-			return classifyConnect(err, cfg)
+			return classifyConnect(ctx, err, cfg)
 		}
 		return nil
 	})
@@ -392,6 +398,35 @@ func unwrapNet(err error) error {
 	return err
 }
 
+// cancelDialer makes pq's connections give up at once when ctx ends. pq
+// honours a context only while dialling, not during the login handshake, so
+// a server that accepts and then stalls would hold the check past a SIGTERM.
+type cancelDialer struct {
+	ctx context.Context // the whole check's, not the one pq passes per dial
+	d   net.Dialer
+}
+
+func (d *cancelDialer) Dial(network, addr string) (net.Conn, error) {
+	return d.DialContext(d.ctx, network, addr)
+}
+
+func (d *cancelDialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(d.ctx, timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, addr)
+}
+
+func (d *cancelDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	// The connection lives no longer than the check, so the AfterFunc is
+	// never stopped.
+	context.AfterFunc(d.ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return c, nil
+}
+
 // speaksPostgres sends an SSLRequest: any PostgreSQL server answers with one
 // byte, S or N, before authentication, so this shows a server that speaks
 // the protocol is listening without spending a login.
@@ -427,7 +462,10 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
 }
 
 // classifyConnect maps a connection error to the layer it belongs to.
-func classifyConnect(err error, cfg pq.Config) error {
+func classifyConnect(ctx context.Context, err error, cfg pq.Config) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	var pe *pq.Error
 	if !errors.As(err, &pe) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

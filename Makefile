@@ -1,0 +1,41 @@
+# suitecheck — see README.md. The two commands for a new user:
+#   make demo    the main job on the embedded sample app
+#   make test    every test (installs chromium and postgresql when missing)
+
+GO      ?= go
+BIN     ?= bin/suitecheck
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: all build deps test vet demo bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+deps:
+	@.ci/deps
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+test: deps vet
+	$(GO) test -count=1 ./...
+
+demo: deps build
+	@$(BIN) demo
+
+# Go benchmarks; results are compared as ratios within one run.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A short fuzzing pass over the parsers (go test -fuzz takes one target at a time).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime 20s ./checks
+	$(GO) test -run '^$$' -fuzz '^FuzzQuoteLabel$$' -fuzztime 20s ./checks
+
+clean:
+	rm -rf bin

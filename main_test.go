@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/cli"
+	"github.com/suitecheck/suitecheck/internal/pgtest"
+)
+
+var binary string // the suitecheck binary, built once by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "suitecheck-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "suitecheck")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build suitecheck:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := pgtest.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runBinary runs the real binary and returns stdout, stderr and exit code.
+func runBinary(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func TestBinaryExitCodes(t *testing.T) {
+	closed := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	}()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		prefix string // of stdout
+	}{
+		{"version", []string{"version"}, 0, "suitecheck "},
+		{"unknown flag", []string{"--bogus"}, 3, "SUITECHECK UNKNOWN - unknown flag: --bogus (see suitecheck --help)"},
+		{"unknown command", []string{"frobnicate"}, 3, `SUITECHECK UNKNOWN - unknown command "frobnicate"`},
+		{"bad timeout", []string{"check", "postgres", "-t", "soon"}, 3, `SUITECHECK UNKNOWN - -t/--timeout: invalid timeout "soon": use SECONDS[:STATE]`},
+		{"bad timeout state", []string{"check", "postgres", "-t", "10:MAYBE"}, 3, `SUITECHECK UNKNOWN - -t/--timeout: invalid timeout "10:MAYBE": the state after the colon`},
+		{"bad warning", []string{"check", "postgres", "-w", "10:5"}, 3, `SUITECHECK UNKNOWN - -w/-c: warning: invalid threshold range "10:5": start is greater than end`},
+		{"bad critical", []string{"check", "postgres", "-c", "fast"}, 3, `SUITECHECK UNKNOWN - -w/-c: critical: invalid threshold range "fast"`},
+		{"bad max-output", []string{"check", "postgres", "--max-output", "-1"}, 3, "SUITECHECK UNKNOWN - --max-output -1"},
+		{"extra argument", []string{"check", "postgres", "extra"}, 3, `SUITECHECK UNKNOWN - unknown command "extra"`},
+		{"check without probe", []string{"check"}, 3, "SUITECHECK UNKNOWN - check: name what to check: postgres"},
+		{"flag needs value", []string{"check", "postgres", "--dsn"}, 3, "SUITECHECK UNKNOWN - flag needs an argument: --dsn"},
+		{"demo not built", []string{"demo"}, 3, "SUITECHECK UNKNOWN - demo: not built yet"},
+		{"closed port", []string{"check", "postgres", "--dsn", "host=127.0.0.1 user=app port=" + closed}, 2, "SUITECHECK CRITICAL - postgres app@app on 127.0.0.1:" + closed + ": layer 1/8 reachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s", code, tt.code, stdout)
+			}
+			if !strings.HasPrefix(stdout, tt.prefix) {
+				t.Errorf("stdout = %q\nwant prefix %q", stdout, tt.prefix)
+			}
+			if tt.code == 3 && strings.Count(stdout, "\n") != 1 {
+				t.Errorf("UNKNOWN is not one line: %q", stdout)
+			}
+			if stderr != "" {
+				t.Errorf("stderr is not empty without -v: %q", stderr)
+			}
+			if strings.Contains(stdout+stderr, "goroutine ") || strings.Contains(stdout, "panic") {
+				t.Errorf("stack trace in output: %s %s", stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestBinaryCheckPostgres(t *testing.T) {
+	c := pgtest.Shared(t)
+	ctx := context.Background()
+	db, err := c.CreateDatabase(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass, err := c.CreateRole(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Exec(ctx, db, `CREATE EXTENSION "uuid-ossp"; CREATE TABLE t (x int); GRANT SELECT, INSERT ON t TO `+user); err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte(pass), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dsn := fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", c.Port, user, db)
+	args := []string{"check", "postgres", "--dsn", dsn, "--password-file", pwFile,
+		"--extension", "uuid-ossp", "--table", "t", "--writable", "t", "--write-probe", "INSERT INTO t VALUES (1)", "-w", "5s", "-c", "10s"}
+
+	stdout, stderr, code := runBinary(t, nil, args...)
+	if code != 0 || !strings.HasPrefix(stdout, "SUITECHECK OK - postgres "+user+"@"+db) {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, " | time=") || !strings.Contains(stdout, ";5;10;0 ") {
+		t.Errorf("status line lacks the total time with -w/-c:\n%s", stdout)
+	}
+	if strings.Contains(stdout+stderr, pass) {
+		t.Errorf("password in output")
+	}
+
+	// The same from the environment, with the password there, and -vvv.
+	stdout, stderr, code = runBinary(t, []string{"PGHOST=127.0.0.1", "PGPORT=" + fmt.Sprint(c.Port), "PGUSER=" + user,
+		"PGPASSWORD=wrong", "PGDATABASE=" + db, "PGSSLMODE=disable"}, "check", "postgres", "-vvv")
+	if code != 2 || !strings.Contains(stdout, "layer 3/8 authenticates: password authentication failed") {
+		t.Errorf("wrong PGPASSWORD: exit %d\n%s", code, stdout)
+	}
+	if !strings.Contains(stderr, "budget 50s") {
+		t.Errorf("-vvv wrote no diagnostics to stderr: %q", stderr)
+	}
+}
+
+// TestBinarySignal: SIGTERM in the middle of a check still prints a result.
+func TestBinarySignal(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			buf := make([]byte, 8)
+			_, _ = c.Read(buf)
+			_, _ = c.Write([]byte("N")) // then hang in the login
+			accepted <- struct{}{}
+		}
+	}()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			port := l.Addr().(*net.TCPAddr).Port
+			cmd := exec.Command(binary, "check", "postgres", "--dsn", fmt.Sprintf("host=127.0.0.1 port=%d user=app", port))
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Wait for the connection that tells us the check is in the login.
+			<-accepted
+			<-accepted // layer 2's probe, then the login connection
+			_ = cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Fatalf("exit %v, want 3\n%s", err, stdout.String())
+			}
+			if want := "SUITECHECK UNKNOWN - postgres app@app on 127.0.0.1:" + fmt.Sprint(port) + ": interrupted at layer 3/8 authenticates (received " + sig.String(); !strings.HasPrefix(stdout.String(), want) {
+				t.Errorf("stdout = %q\nwant prefix %q", stdout.String(), want)
+			}
+		})
+	}
+}
+
+func TestRunRecoversPanic(t *testing.T) {
+	panicking := func(context.Context, []string, cli.Build, io.Writer, io.Writer) (cli.Outcome, error) {
+		var m map[string]int
+		m["boom"]++ // a real runtime panic: assignment to entry in nil map
+		return cli.Outcome{}, nil
+	}
+	for _, tt := range []struct {
+		args       []string
+		wantStderr bool
+	}{{nil, false}, {[]string{"-vvv"}, true}} {
+		var stdout, stderr bytes.Buffer
+		code := run(panicking, tt.args, &stdout, &stderr)
+		if code != 3 {
+			t.Errorf("exit %d, want 3", code)
+		}
+		out := stdout.String()
+		if !strings.HasPrefix(out, "SUITECHECK UNKNOWN - internal error: assignment to entry in nil map") || strings.Count(out, "\n") != 1 {
+			t.Errorf("stdout = %q, want one UNKNOWN line", out)
+		}
+		if strings.Contains(out, "goroutine") {
+			t.Errorf("stack trace on stdout: %q", out)
+		}
+		if got := strings.Contains(stderr.String(), "goroutine"); got != tt.wantStderr {
+			t.Errorf("args %v: stack on stderr = %v, want %v", tt.args, got, tt.wantStderr)
+		}
+	}
+}
+
+func TestRunExitCodesStayInRange(t *testing.T) {
+	for _, st := range []checks.State{checks.OK, checks.Warning, checks.Critical, checks.Unknown, checks.State(4), checks.State(255), checks.State(-1)} {
+		exec := func(context.Context, []string, cli.Build, io.Writer, io.Writer) (cli.Outcome, error) {
+			return cli.Outcome{Result: &checks.Result{State: st, Summary: "s"}, MaxOutput: 100}, nil
+		}
+		var stdout bytes.Buffer
+		code := run(exec, nil, &stdout, io.Discard)
+		if code < 0 || code > 3 {
+			t.Errorf("state %d: exit %d, outside 0..3", int(st), code)
+		}
+	}
+	_ = time.Second
+}
