@@ -15,6 +15,8 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
+
+	"github.com/suitecheck/suitecheck/internal/pgconn"
 )
 
 // PostgresOptions configures CheckPostgres. Connection settings come from
@@ -74,9 +76,9 @@ func (t pgTarget) String() string {
 // postgresConfig resolves the connection settings. Its errors are the
 // user's to fix (UNKNOWN).
 func postgresConfig(o PostgresOptions) (pgTarget, error) {
-	cfg, err := pq.NewConfig(o.DSN)
+	cfg, err := pgconn.Config(o.DSN)
 	if err != nil {
-		return pgTarget{}, fmt.Errorf("postgres connection settings: %w (check --dsn and the PG* environment variables)", err)
+		return pgTarget{}, fmt.Errorf("postgres %w (check --dsn and the PG* environment variables)", err)
 	}
 	if len(cfg.Multi) > 0 {
 		return pgTarget{}, errors.New("postgres connection settings: several hosts given: check one server per check")
@@ -90,16 +92,8 @@ func postgresConfig(o PostgresOptions) (pgTarget, error) {
 		cfg.Password = strings.TrimSuffix(pw, "\r")
 		cfg.Passfile = ""
 	}
-	// libpq's default is prefer; pq's is require, which fails against a
-	// server without TLS. Follow libpq unless the user chose.
-	if !strings.Contains(o.DSN, "sslmode") && os.Getenv("PGSSLMODE") == "" {
-		cfg.SSLMode = pq.SSLModePrefer
-	}
 	if cfg.User == "" {
 		return pgTarget{}, errors.New("postgres connection settings: no user: set it in --dsn or PGUSER")
-	}
-	if cfg.ApplicationName == "" {
-		cfg.ApplicationName = "suitecheck"
 	}
 	t := pgTarget{cfg: cfg}
 	host := cfg.Host
