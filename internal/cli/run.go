@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/suitecheck/suitecheck/suites"
+)
+
+// configFlag is the --config flag shared by run, validate and list.
+type configFlag struct{ path string }
+
+func (c *configFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.path, "config", "", "the suites file (default $SUITECHECK_CONFIG, else ./suitecheck.yaml)")
+}
+
+func (c *configFlag) load() (*suites.Config, error) {
+	path := c.path
+	if path == "" {
+		path = os.Getenv("SUITECHECK_CONFIG")
+	}
+	if path == "" {
+		path = "suitecheck.yaml"
+	}
+	return suites.Load(path)
+}
+
+func newRun(g *globals) *cobra.Command {
+	var cf configFlag
+	o := suites.RunOptions{Retries: -1}
+	cmd := &cobra.Command{
+		Use:   "run SUITE",
+		Short: "Run a named suite from the config as a check",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := cf.load()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			o.Suite = args[0]
+			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
+			if isTerminal(g.stderr) {
+				o.Progress = g.stderr
+			}
+			res := suites.Run(ctx, cfg, o)
+			g.out.Result = &res
+			return nil
+		},
+	}
+	cf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
+	f.IntVar(&o.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
+	return cmd
+}
+
+func newValidate() *cobra.Command {
+	var cf configFlag
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check a config file without running anything",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cf.load()
+			if err != nil {
+				return err
+			}
+			cases := 0
+			for _, n := range cfg.SuiteNames() {
+				s, _ := cfg.Suite(n)
+				cases += len(s.Cases)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: OK: %d environments (%s), %d suites (%s), %d cases\n", cfg.Path(),
+				len(cfg.EnvNames()), strings.Join(cfg.EnvNames(), ", "), len(cfg.SuiteNames()), strings.Join(cfg.SuiteNames(), ", "), cases)
+			return err
+		},
+	}
+	cf.register(cmd)
+	return cmd
+}
+
+func newList() *cobra.Command {
+	var cf configFlag
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List suites, their cases and tags",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cf.load()
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			for _, n := range cfg.SuiteNames() {
+				s, _ := cfg.Suite(n)
+				fmt.Fprintf(w, "%s", n)
+				if s.Description != "" {
+					fmt.Fprintf(w, " - %s", s.Description)
+				}
+				fmt.Fprintln(w)
+				for _, c := range s.Cases {
+					var extra []string
+					if c.Required {
+						extra = append(extra, "required")
+					}
+					if len(c.Tags) > 0 {
+						extra = append(extra, "tags: "+strings.Join(c.Tags, ", "))
+					}
+					if c.Retries > 0 {
+						extra = append(extra, fmt.Sprintf("retries: %d", c.Retries))
+					}
+					line := fmt.Sprintf("  %s (%d steps)", c.Name, len(c.Steps))
+					if len(extra) > 0 {
+						line += " [" + strings.Join(extra, "; ") + "]"
+					}
+					fmt.Fprintln(w, line)
+				}
+			}
+			fmt.Fprintf(w, "environments: %s\n", strings.Join(cfg.EnvNames(), ", "))
+			return nil
+		},
+	}
+	cf.register(cmd)
+	return cmd
+}
+
+// isTerminal reports whether w is a character device (a person's terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

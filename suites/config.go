@@ -1,0 +1,444 @@
+// Package suites holds suitecheck's suites: the config model and its
+// loading, the templates that fill values in, the runner, and the step kinds
+// (browser, http, sql). Loading is strict: every mistake is reported with
+// file:line and what to fix, before anything runs.
+package suites
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/checks"
+)
+
+// Config is a whole suitecheck.yaml.
+type Config struct {
+	Environments map[string]*Environment `yaml:"environments"`
+	Suites       map[string]*Suite       `yaml:"suites"`
+	Tenant       *TenantConfig           `yaml:"tenant"`
+
+	path string // where it was loaded from, for messages
+}
+
+// Environment is one target: staging, production…
+type Environment struct {
+	BaseURL  string            `yaml:"base_url"`
+	Vars     map[string]string `yaml:"vars"`
+	Secrets  map[string]string `yaml:"secrets"` // like vars, but masked in all output
+	SkipTags []string          `yaml:"skip_tags"`
+
+	line int
+}
+
+// TenantConfig is the account a suite runs as. Until ephemeral tenants are
+// provisioned, a fixed account is given by templated fields; "password" is
+// always a secret.
+type TenantConfig struct {
+	Fixed map[string]string `yaml:"fixed"`
+
+	line int
+}
+
+// Suite is a named, ordered list of cases.
+type Suite struct {
+	Description string     `yaml:"description"`
+	Warning     Threshold  `yaml:"warning"`
+	Critical    Threshold  `yaml:"critical"`
+	Flaky       StateValue `yaml:"flaky"` // the state of a case that passed only on retry; default WARNING
+	Cases       []*Case    `yaml:"cases"`
+
+	name string
+	line int
+}
+
+// Case is a list of steps that pass or fail together.
+type Case struct {
+	Name     string        `yaml:"name"`
+	Tags     []string      `yaml:"tags"`
+	Required bool          `yaml:"required"` // when it fails, the cases after it do not run
+	Retries  int           `yaml:"retries"`
+	Warning  Threshold     `yaml:"warning"`
+	Critical Threshold     `yaml:"critical"`
+	Console  Policy        `yaml:"console"` // what console errors and failed requests do: ignore, warn, fail
+	Steps    []*StepConfig `yaml:"steps"`
+
+	line int
+}
+
+// Threshold is a duration range (checks.ParseDurationRange) in the config.
+type Threshold struct {
+	Range *checks.Range
+	raw   string
+}
+
+// UnmarshalYAML parses the range at load time.
+func (t *Threshold) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return lineErr(n, "a threshold is a duration range such as 3s, 500ms:2s or @1:2")
+	}
+	r, err := checks.ParseDurationRange(n.Value)
+	if err != nil {
+		return lineErr(n, "%v", err)
+	}
+	t.Range, t.raw = &r, n.Value
+	return nil
+}
+
+// StateValue is a service state named in the config.
+type StateValue struct {
+	State checks.State
+	Set   bool
+}
+
+// UnmarshalYAML parses OK, WARNING, CRITICAL or UNKNOWN.
+func (s *StateValue) UnmarshalYAML(n *yaml.Node) error {
+	st, err := checks.ParseState(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return lineErr(n, "state %q: use OK, WARNING, CRITICAL or UNKNOWN", n.Value)
+	}
+	s.State, s.Set = st, true
+	return nil
+}
+
+// Policy says what console errors, uncaught exceptions and failed requests
+// seen during a case do to its state.
+type Policy string
+
+// The policies; the default is warn.
+const (
+	PolicyIgnore Policy = "ignore"
+	PolicyWarn   Policy = "warn"
+	PolicyFail   Policy = "fail"
+)
+
+// UnmarshalYAML accepts ignore, warn or fail.
+func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
+	switch Policy(n.Value) {
+	case PolicyIgnore, PolicyWarn, PolicyFail:
+		*p = Policy(n.Value)
+		return nil
+	}
+	return lineErr(n, "console policy %q: use ignore, warn or fail", n.Value)
+}
+
+// StepConfig is one step as written: a mapping with exactly one key, the
+// step's kind, e.g. `goto: "{{.BaseURL}}/login"` or `http: {url: …}`. Its
+// values stay templates until the step runs.
+type StepConfig struct {
+	Kind string
+	Node *yaml.Node // the value under the kind's key
+	Line int
+}
+
+// UnmarshalYAML checks the step's shape and kind; its body is checked by
+// the kind's validator after the whole file is read.
+func (s *StepConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
+		return lineErr(n, "a step is a mapping with one key naming its kind (%s)", strings.Join(kindNames(), ", "))
+	}
+	s.Kind, s.Node, s.Line = n.Content[0].Value, n.Content[1], n.Line
+	if _, ok := stepKinds[s.Kind]; !ok {
+		return lineErr(n.Content[0], "unknown step %q: use one of %s", s.Kind, strings.Join(kindNames(), ", "))
+	}
+	return nil
+}
+
+// LineError is a config mistake at a place in a file.
+type LineError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// lineErr is an error at node n; Load adds the file name.
+func lineErr(n *yaml.Node, format string, args ...any) error {
+	return &LineError{Line: n.Line, Msg: fmt.Sprintf(format, args...)}
+}
+
+var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// Load reads and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w (give --config FILE or set SUITECHECK_CONFIG)", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates a config read from path.
+func Parse(path string, data []byte) (*Config, error) {
+	cfg := &Config{path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fileErr(path, err)
+	}
+	// The line numbers of environments, suites and cases, for messages.
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil && len(root.Content) == 1 {
+		cfg.recordLines(root.Content[0])
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fileErr(path, err)
+	}
+	return cfg, nil
+}
+
+// fileErr puts the file name (and, for yaml's own errors, the line) first.
+func fileErr(path string, err error) error {
+	var le *LineError
+	if errors.As(err, &le) {
+		le.File = path
+		return le
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		// Report the first problem; it is the one to fix first.
+		if m := yamlLineRe.FindStringSubmatch(te.Errors[0]); m != nil {
+			var line int
+			fmt.Sscan(m[1], &line)
+			return &LineError{File: path, Line: line, Msg: explainYAML(m[2])}
+		}
+	}
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return &LineError{File: path, Line: line, Msg: explainYAML(m[2])}
+	}
+	if errors.Is(err, errEmpty) || err.Error() == "EOF" {
+		return &LineError{File: path, Msg: "the file is empty: it needs environments and suites"}
+	}
+	return &LineError{File: path, Msg: err.Error()}
+}
+
+var errEmpty = errors.New("empty")
+
+// explainYAML rewords yaml.v3's messages in the config's own terms.
+func explainYAML(msg string) string {
+	if m := regexp.MustCompile(`^field (\S+) not found in type suites\.(\w+)$`).FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
+	}
+	if m := regexp.MustCompile(`^cannot unmarshal !!(\w+) ` + "`" + `(.*)` + "`" + ` into (\S+)$`).FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%q is a %s, want %s", m[2], m[1], friendlyType(m[3]))
+	}
+	return msg
+}
+
+func friendlyType(t string) string {
+	switch {
+	case t == "int":
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "suites."), strings.HasPrefix(t, "*suites."):
+		return "a mapping"
+	}
+	return t
+}
+
+// recordLines notes where each environment, suite and case starts.
+func (c *Config) recordLines(doc *yaml.Node) {
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		key, val := doc.Content[i], doc.Content[i+1]
+		switch key.Value {
+		case "environments":
+			for j := 0; j+1 < len(val.Content); j += 2 {
+				if e := c.Environments[val.Content[j].Value]; e != nil {
+					e.line = val.Content[j].Line
+				}
+			}
+		case "suites":
+			for j := 0; j+1 < len(val.Content); j += 2 {
+				s := c.Suites[val.Content[j].Value]
+				if s == nil {
+					continue
+				}
+				s.line = val.Content[j].Line
+				for k := 0; k+1 < len(val.Content[j+1].Content); k += 2 {
+					if val.Content[j+1].Content[k].Value != "cases" {
+						continue
+					}
+					for ci, cn := range val.Content[j+1].Content[k+1].Content {
+						if ci < len(s.Cases) && s.Cases[ci] != nil {
+							s.Cases[ci].line = cn.Line
+						}
+					}
+				}
+			}
+		case "tenant":
+			if c.Tenant != nil {
+				c.Tenant.line = key.Line
+			}
+		}
+	}
+}
+
+var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+func (c *Config) validate() error {
+	if len(c.Environments) == 0 {
+		return &LineError{Msg: "no environments: add one, e.g. environments: {staging: {base_url: https://staging.example.com}}"}
+	}
+	if len(c.Suites) == 0 {
+		return &LineError{Msg: "no suites: add one under suites:"}
+	}
+	for name, e := range c.Environments {
+		if e == nil {
+			return &LineError{Msg: fmt.Sprintf("environment %q is empty: give it a base_url", name)}
+		}
+		if e.BaseURL == "" {
+			return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q has no base_url", name)}
+		}
+		for k, v := range e.Vars {
+			if _, ok := e.Secrets[k]; ok {
+				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q: %q is both a var and a secret", name, k)}
+			}
+			if err := checkTemplate(v); err != nil {
+				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q var %q: %v", name, k, err)}
+			}
+		}
+		for k, v := range e.Secrets {
+			if err := checkTemplate(v); err != nil {
+				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q secret %q: %v", name, k, err)}
+			}
+		}
+		if err := checkTemplate(e.BaseURL); err != nil {
+			return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q base_url: %v", name, err)}
+		}
+	}
+	if c.Tenant != nil {
+		for k, v := range c.Tenant.Fixed {
+			if err := checkTemplate(v); err != nil {
+				return &LineError{Line: c.Tenant.line, Msg: fmt.Sprintf("tenant field %q: %v", k, err)}
+			}
+		}
+	}
+	for _, name := range sortedKeys(c.Suites) {
+		s := c.Suites[name]
+		if s == nil || len(s.Cases) == 0 {
+			line := 0
+			if s != nil {
+				line = s.line
+			}
+			return &LineError{Line: line, Msg: fmt.Sprintf("suite %q has no cases", name)}
+		}
+		if !nameRe.MatchString(name) {
+			return &LineError{Line: s.line, Msg: fmt.Sprintf("suite name %q: use letters, digits, _ . -", name)}
+		}
+		s.name = name
+		if !s.Flaky.Set {
+			s.Flaky = StateValue{State: checks.Warning, Set: true}
+		}
+		seen := map[string]bool{}
+		for i, cs := range s.Cases {
+			if cs == nil {
+				return &LineError{Line: s.line, Msg: fmt.Sprintf("suite %q case %d is empty", name, i+1)}
+			}
+			if cs.Name == "" {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q case %d has no name", name, i+1)}
+			}
+			if seen[checks.Label(cs.Name)] {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q: two cases are named %q (names must differ as perfdata labels)", name, cs.Name)}
+			}
+			seen[checks.Label(cs.Name)] = true
+			if cs.Retries < 0 || cs.Retries > 10 {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q: retries must be 0 to 10", cs.Name)}
+			}
+			if cs.Console == "" {
+				cs.Console = PolicyWarn
+			}
+			if len(cs.Steps) == 0 {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q has no steps", cs.Name)}
+			}
+			for _, st := range cs.Steps {
+				if st == nil {
+					return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q has an empty step", cs.Name)}
+				}
+				if err := stepKinds[st.Kind].validate(st); err != nil {
+					var le *LineError
+					if errors.As(err, &le) {
+						return le
+					}
+					return &LineError{Line: st.Line, Msg: fmt.Sprintf("case %q step %s: %v", cs.Name, st.Kind, err)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SuiteNames lists the suites, sorted.
+func (c *Config) SuiteNames() []string { return sortedKeys(c.Suites) }
+
+// EnvNames lists the environments, sorted.
+func (c *Config) EnvNames() []string { return sortedKeys(c.Environments) }
+
+// Path is the file the config came from.
+func (c *Config) Path() string { return c.path }
+
+// Name is the suite's name in the config.
+func (s *Suite) Name() string { return s.name }
+
+// Environment picks the environment to run in: the one named, or the only
+// one there is.
+func (c *Config) Environment(name string) (string, *Environment, error) {
+	if name == "" {
+		if len(c.Environments) == 1 {
+			for n, e := range c.Environments {
+				return n, e, nil
+			}
+		}
+		return "", nil, fmt.Errorf("%s: several environments: pick one with --env (%s)", c.path, strings.Join(c.EnvNames(), ", "))
+	}
+	e, ok := c.Environments[name]
+	if !ok {
+		return "", nil, fmt.Errorf("%s: no environment %q: use one of %s", c.path, name, strings.Join(c.EnvNames(), ", "))
+	}
+	return name, e, nil
+}
+
+// Suite finds a suite by name.
+func (c *Config) Suite(name string) (*Suite, error) {
+	s, ok := c.Suites[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: no suite %q: use one of %s", c.path, name, strings.Join(c.SuiteNames(), ", "))
+	}
+	return s, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// durationOr returns d, or def when d is zero.
+func durationOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

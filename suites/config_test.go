@@ -1,0 +1,170 @@
+package suites
+
+import (
+	"strings"
+	"testing"
+)
+
+const validConfig = `
+environments:
+  staging:
+    base_url: https://staging.example.com
+    vars: {user: ops}
+    secrets: {token: s3cret-token}
+    skip_tags: [payments]
+suites:
+  db:
+    warning: 10s
+    critical: 20s
+    cases:
+      - name: rows
+        tags: [db]
+        required: true
+        retries: 1
+        warning: 1s
+        critical: 2s
+        steps:
+          - sql:
+              dsn: "{{.Vars.dsn}}"
+              query: SELECT 1 AS one
+              expect: {rows: 1, values: {one: "1"}}
+`
+
+func TestParseValid(t *testing.T) {
+	cfg, err := Parse("suitecheck.yaml", []byte(validConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cfg.Suite("db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Cases[0]
+	if c.Name != "rows" || !c.Required || c.Retries != 1 || c.Warning.Range == nil || c.Warning.Range.End != 1 || len(c.Steps) != 1 || c.Steps[0].Kind != "sql" {
+		t.Errorf("case decoded wrong: %+v", c)
+	}
+	if c.Console != PolicyWarn || s.Flaky.State.String() != "WARNING" {
+		t.Errorf("defaults: console %q flaky %v", c.Console, s.Flaky.State)
+	}
+	if c.Steps[0].Line != 20 {
+		t.Errorf("step line = %d, want 20", c.Steps[0].Line)
+	}
+}
+
+// TestParseErrors: each broken config gives file:line and what to fix.
+func TestParseErrors(t *testing.T) {
+	base := "environments:\n  staging:\n    base_url: https://x\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"empty file", "", "c.yaml: the file is empty"},
+		{"not yaml", "environments: [", "c.yaml:1: "},
+		{"unknown top key", "environment: {}\n", `c.yaml:1: unknown key "environment" in config`},
+		{"no environments", "suites: {}\n", "c.yaml: no environments"},
+		{"no suites", "environments:\n  s: {base_url: x}\n", "c.yaml: no suites"},
+		{"no base_url", "environments:\n  prod: {vars: {a: b}}\nsuites:\n  s: {cases: [{name: a, steps: [{sql: {dsn: x, query: y}}]}]}\n", `c.yaml:2: environment "prod" has no base_url`},
+		{"unknown env key", "environments:\n  prod:\n    base_url: x\n    baseurl: y\n", `c.yaml:4: unknown key "baseurl" in environment`},
+		{"wrong type", base + "          - sql: {dsn: x, query: y}\n        retries: many\n", `c.yaml:10: "many" is a str, want a whole number`},
+		{"unknown case key", base + "          - sql: {dsn: x, query: y}\n        retry: 2\n", `c.yaml:10: unknown key "retry" in case`},
+		{"unknown step", base + "          - gotoo: /login\n", `c.yaml:9: unknown step "gotoo": use one of`},
+		{"step two keys", base + "          - {sql: {dsn: x, query: y}, timeout: 1s}\n", "c.yaml:9: a step is a mapping with one key naming its kind"},
+		{"unknown step key", base + "          - sql:\n              dsn: x\n              query: y\n              expct: {rows: 1}\n", `c.yaml:12: step sql: unknown key "expct"`},
+		{"missing field", base + "          - sql: {query: SELECT 1}\n", "c.yaml:9: step sql: no dsn"},
+		{"bad template", base + "          - sql: {dsn: \"{{.Vars.x\", query: y}\n", `c.yaml:9: bad template "{{.Vars.x"`},
+		{"bad threshold", base + "          - sql: {dsn: x, query: y}\n        warning: fast\n", `c.yaml:10: invalid threshold range "fast"`},
+		{"bad policy", base + "          - sql: {dsn: x, query: y}\n        console: loud\n", `c.yaml:10: console policy "loud": use ignore, warn or fail`},
+		{"bad flaky state", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    flaky: MAYBE\n    cases: [{name: a, steps: [{sql: {dsn: x, query: y}}]}]\n", `c.yaml:5: state "MAYBE"`},
+		{"no cases", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    description: nothing\n", `c.yaml:4: suite "s" has no cases`},
+		{"no steps", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - name: a\n", `c.yaml:6: case "a" has no steps`},
+		{"no case name", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - steps: [{sql: {dsn: x, query: y}}]\n", `c.yaml:6: suite "s" case 1 has no name`},
+		{"retries out of range", base + "          - sql: {dsn: x, query: y}\n        retries: 99\n", `c.yaml:7: case "a": retries must be 0 to 10`},
+		{"var and secret", "environments:\n  e:\n    base_url: x\n    vars: {a: b}\n    secrets: {a: c}\nsuites:\n  s: {cases: [{name: a, steps: [{sql: {dsn: x, query: y}}]}]}\n", `c.yaml:2: environment "e": "a" is both a var and a secret`},
+		{"negative rows", base + "          - sql: {dsn: x, query: y, expect: {rows: -1}}\n", "c.yaml:9: step sql: expect rows must be 0 or more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("Parse succeeded, want error %q", tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error = %q\nwant prefix %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestDuplicateCaseLabels(t *testing.T) {
+	y := "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - {name: Sign In, steps: [{sql: {dsn: x, query: y}}]}\n      - {name: sign_in, steps: [{sql: {dsn: x, query: y}}]}\n"
+	_, err := Parse("c.yaml", []byte(y))
+	if err == nil || !strings.HasPrefix(err.Error(), `c.yaml:7: suite "s": two cases are named "sign_in"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("/nonexistent/suitecheck.yaml")
+	if err == nil || !strings.Contains(err.Error(), "give --config FILE or set SUITECHECK_CONFIG") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestEnvironmentChoice(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte(strings.Replace(validConfig, "environments:\n", "environments:\n  prod: {base_url: https://p}\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cfg.Environment(""); err == nil || !strings.Contains(err.Error(), "pick one with --env (prod, staging)") {
+		t.Errorf("no --env with two environments: %v", err)
+	}
+	if _, _, err := cfg.Environment("qa"); err == nil || !strings.Contains(err.Error(), `no environment "qa": use one of prod, staging`) {
+		t.Errorf("unknown env: %v", err)
+	}
+	if n, _, err := cfg.Environment("prod"); err != nil || n != "prod" {
+		t.Errorf("prod: %v %v", n, err)
+	}
+	if _, err := cfg.Suite("nope"); err == nil || !strings.Contains(err.Error(), `no suite "nope": use one of db`) {
+		t.Errorf("unknown suite: %v", err)
+	}
+}
+
+func TestTemplates(t *testing.T) {
+	t.Setenv("SC_TEST_VAR", "from-env")
+	sc := &Scope{BaseURL: "https://x", Env: "staging", Vars: map[string]string{"a": "1"}, Tenant: map[string]string{"login": "bob"}}
+	for in, want := range map[string]string{
+		"{{.BaseURL}}/login":     "https://x/login",
+		"{{.Env}}-{{.Vars.a}}":   "staging-1",
+		"{{.Tenant.login}}":      "bob",
+		`{{env "SC_TEST_VAR"}}`:  "from-env",
+		"plain {not a template}": "plain {not a template}",
+	} {
+		got, err := sc.Render(in)
+		if err != nil || got != want {
+			t.Errorf("Render(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"{{.Vars.missing}}":    `map has no entry for key "missing"`,
+		`{{env "SC_NOT_SET"}}`: "environment variable SC_NOT_SET is not set",
+		`{{file "/nonexist"}}`: "no such file or directory",
+		"{{.Tenant.password}}": `map has no entry for key "password"`,
+		"{{.Nope}}":            "can't evaluate field Nope",
+	} {
+		_, err := sc.Render(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Render(%q) error = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestMasker(t *testing.T) {
+	var m Masker
+	m.Add("s3cret", "s3cret-longer", "ab", "")
+	got := m.Mask("a s3cret-longer and s3cret, ab")
+	if got != "a **** and ****, ab" {
+		t.Errorf("Mask = %q", got)
+	}
+}

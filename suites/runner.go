@@ -1,0 +1,335 @@
+package suites
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+)
+
+// defaultStepTimeout bounds a step that sets no timeout of its own.
+const defaultStepTimeout = 10 * time.Second
+
+// RunOptions are the run's settings from the command line.
+type RunOptions struct {
+	Suite        string
+	Env          string
+	Thresholds   checks.Thresholds // -w/-c on the total time; override the suite's
+	TimeoutState checks.State
+	Budget       time.Duration
+	Retries      int       // --retries: when >= 0, overrides every case's retries
+	Progress     io.Writer // a live line per case for people; nil for none
+}
+
+// runState is what the steps of one run share.
+type runState struct {
+	scope *Scope
+	mask  *Masker
+	dbs   map[string]*sql.DB
+	ext   []io.Closer // step kinds' per-run resources (the browser), closed at the end
+}
+
+func (r *runState) close() {
+	for _, db := range r.dbs {
+		db.Close()
+	}
+	for i := len(r.ext) - 1; i >= 0; i-- {
+		r.ext[i].Close()
+	}
+}
+
+// caseResult is the outcome of one case.
+type caseResult struct {
+	c        *Case
+	state    checks.State
+	dur      time.Duration
+	detail   string // why it failed, was skipped, or is flaky
+	ran      bool
+	attempts int
+	lastErr  error
+}
+
+// Run runs a suite and returns its result. It never panics on bad input:
+// config mistakes are UNKNOWN with what to fix.
+func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
+	start := time.Now()
+	suite, err := cfg.Suite(o.Suite)
+	if err != nil {
+		return checks.FromError(err)
+	}
+	envName, env, err := cfg.Environment(o.Env)
+	if err != nil {
+		return checks.FromError(err)
+	}
+	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}}
+	defer r.close()
+	if err := r.setup(envName, env, cfg.Tenant); err != nil {
+		return checks.FromError(err)
+	}
+
+	th := o.Thresholds
+	if th.Warning == nil {
+		th.Warning = suite.Warning.Range
+	}
+	if th.Critical == nil {
+		th.Critical = suite.Critical.Range
+	}
+
+	var results []*caseResult
+	stopped := ""   // why the remaining cases do not run
+	var fatal error // a timeout, a cancel or a config error ends the run
+	for _, c := range suite.Cases {
+		cr := &caseResult{c: c}
+		results = append(results, cr)
+		if tag := skippedTag(c, env); tag != "" {
+			cr.state, cr.detail = checks.OK, fmt.Sprintf("skipped: tag %s is skipped in %s", tag, envName)
+			continue
+		}
+		if stopped != "" {
+			cr.state, cr.detail = checks.Unknown, "not run: "+stopped
+			continue
+		}
+		r.runCase(ctx, cr, o, suite)
+		progress(o.Progress, cr, r.mask)
+		var ce *configError
+		switch {
+		case ctx.Err() != nil:
+			fatal = ctx.Err()
+			stopped = "the run was cut short"
+		case errors.As(cr.lastErr, &ce):
+			fatal = ce
+			stopped = "a config error"
+		case cr.state == checks.Critical && c.Required:
+			stopped = fmt.Sprintf("required case %s failed", c.Name)
+		}
+	}
+	total := time.Since(start)
+	return r.result(ctx, suite, envName, results, total, th, o, fatal)
+}
+
+func skippedTag(c *Case, env *Environment) string {
+	for _, t := range c.Tags {
+		if slices.Contains(env.SkipTags, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig) error {
+	sc := &Scope{Env: envName, Vars: map[string]string{}, Tenant: map[string]string{}}
+	r.scope = sc
+	for _, k := range sortedKeys(env.Vars) {
+		v, err := sc.Render(env.Vars[k])
+		if err != nil {
+			return fmt.Errorf("environment %s var %s: %w", envName, k, err)
+		}
+		sc.Vars[k] = v
+	}
+	for _, k := range sortedKeys(env.Secrets) {
+		v, err := sc.Render(env.Secrets[k])
+		if err != nil {
+			return fmt.Errorf("environment %s secret %s: %w", envName, k, err)
+		}
+		sc.Vars[k] = v
+		r.mask.Add(v)
+	}
+	base, err := sc.Render(env.BaseURL)
+	if err != nil {
+		return fmt.Errorf("environment %s base_url: %w", envName, err)
+	}
+	sc.BaseURL = strings.TrimRight(base, "/")
+	if tenant != nil {
+		for _, k := range sortedKeys(tenant.Fixed) {
+			v, err := sc.Render(tenant.Fixed[k])
+			if err != nil {
+				return fmt.Errorf("tenant field %s: %w", k, err)
+			}
+			sc.Tenant[k] = v
+			if k == "password" || strings.Contains(k, "secret") || strings.Contains(k, "token") {
+				r.mask.Add(v)
+			}
+		}
+	}
+	return nil
+}
+
+// runCase runs a case, retrying it as configured.
+func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, suite *Suite) {
+	c := cr.c
+	retries := c.Retries
+	if o.Retries >= 0 {
+		retries = o.Retries
+	}
+	cr.ran = true
+	th := checks.Thresholds{Warning: c.Warning.Range, Critical: c.Critical.Range}
+	var firstErr error
+	for attempt := 0; attempt <= retries; attempt++ {
+		cr.attempts = attempt + 1
+		t0 := time.Now()
+		err := r.runSteps(ctx, c)
+		cr.dur = time.Since(t0)
+		cr.lastErr = err
+		if err == nil {
+			cr.state = th.Evaluate(cr.dur.Seconds())
+			if cr.state != checks.OK {
+				cr.detail = fmt.Sprintf("took %.2fs, over the %s threshold", cr.dur.Seconds(), strings.ToLower(cr.state.String()))
+			}
+			if attempt > 0 {
+				cr.state = checks.Worst(cr.state, suite.Flaky.State)
+				cr.detail = strings.TrimPrefix(cr.detail+"; ", "; ") + fmt.Sprintf("flaky: passed on attempt %d after: %s", attempt+1, r.mask.Mask(firstErr.Error()))
+			}
+			return
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		var ce *configError
+		if ctx.Err() != nil || errors.As(err, &ce) {
+			break
+		}
+	}
+	cr.state = checks.Critical
+	cr.detail = r.mask.Mask(cr.lastErr.Error())
+	var ce *configError
+	if errors.As(cr.lastErr, &ce) {
+		cr.state = checks.Unknown
+	}
+}
+
+// runSteps runs a case's steps in order, stopping at the first failure.
+func (r *runState) runSteps(ctx context.Context, c *Case) error {
+	for i, st := range c.Steps {
+		if ctx.Err() != nil {
+			return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
+		}
+		body, err := r.scope.renderNode(st.Node)
+		if err != nil {
+			return &configError{fmt.Errorf("step %d %s (line %d): %w", i+1, st.Kind, st.Line, err)}
+		}
+		if err := stepKinds[st.Kind].run(ctx, r, st, body); err != nil {
+			if ctx.Err() != nil && !isConfigErr(err) {
+				return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
+			}
+			var ce *configError
+			if errors.As(err, &ce) {
+				return &configError{fmt.Errorf("step %d %s (line %d): %w", i+1, st.Kind, st.Line, ce.err)}
+			}
+			return fmt.Errorf("step %d %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// stopError says why the run's context ended; it unwraps to the context's
+// error for errors.Is.
+type stopError struct{ ctx context.Context }
+
+func (e stopError) Error() string {
+	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
+		return "stopped: the run budget ran out"
+	}
+	return fmt.Sprintf("interrupted (%v)", context.Cause(e.ctx))
+}
+func (e stopError) Unwrap() error { return e.ctx.Err() }
+
+func stopReason(ctx context.Context) error { return stopError{ctx} }
+
+func isConfigErr(err error) bool {
+	var ce *configError
+	return errors.As(err, &ce)
+}
+
+func progress(w io.Writer, cr *caseResult, m *Masker) {
+	if w == nil {
+		return
+	}
+	fmt.Fprintln(w, m.Mask(caseLine(cr)))
+}
+
+func caseLine(cr *caseResult) string {
+	if !cr.ran {
+		return fmt.Sprintf("[SKIPPED] %s: %s", cr.c.Name, cr.detail)
+	}
+	line := fmt.Sprintf("[%s] %s %.2fs", cr.state, cr.c.Name, cr.dur.Seconds())
+	if cr.detail != "" {
+		line += ": " + cr.detail
+	}
+	return line
+}
+
+// result assembles the plugin result.
+func (r *runState) result(ctx context.Context, suite *Suite, env string, results []*caseResult, total time.Duration,
+	th checks.Thresholds, o RunOptions, fatal error) checks.Result {
+	var res checks.Result
+	res.Perfdata = append(res.Perfdata, checks.Duration("time", total, th))
+	var states []checks.State
+	var failed, ran, flaky []string
+	for _, cr := range results {
+		if !cr.ran {
+			continue
+		}
+		ran = append(ran, cr.c.Name)
+		res.Perfdata = append(res.Perfdata, checks.Duration(checks.Label(cr.c.Name), cr.dur,
+			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range}))
+		states = append(states, cr.state)
+		if cr.state == checks.Critical || cr.state == checks.Unknown {
+			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, oneLine(cr.detail, 120)))
+		} else if cr.attempts > 1 {
+			flaky = append(flaky, cr.c.Name)
+		}
+	}
+	res.Perfdata = append(res.Perfdata, checks.Perfdata{Label: "failed", Value: float64(len(failed)),
+		Min: checks.Float(0), Max: checks.Float(float64(len(results)))})
+
+	// Failures first in long output, so trimming keeps what matters.
+	var bad, good []string
+	for _, cr := range results {
+		l := r.mask.Mask(caseLine(cr))
+		if cr.ran && cr.state != checks.OK {
+			bad = append(bad, l)
+		} else {
+			good = append(good, l)
+		}
+	}
+	res.Long = append(bad, good...)
+
+	head := fmt.Sprintf("%s on %s: ", suite.name, env)
+	totalState := th.Evaluate(total.Seconds())
+	switch {
+	case fatal != nil && (errors.Is(fatal, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded)):
+		res.State = o.TimeoutState
+		res.Summary = head + fmt.Sprintf("timed out after %s", o.Budget)
+		if len(failed) > 0 {
+			res.Summary += " in " + failed[len(failed)-1]
+		}
+	case fatal != nil && ctx.Err() != nil:
+		res.State = checks.Worst(append(states, checks.Unknown)...)
+		res.Summary = head + fmt.Sprintf("interrupted (%v)", context.Cause(ctx))
+	case fatal != nil:
+		res.State = checks.Unknown
+		res.Summary = head + r.mask.Mask(fatal.Error())
+	case len(ran) == 0:
+		res.State = checks.Unknown
+		res.Summary = head + "no case ran (every case is skipped in this environment)"
+	case len(failed) > 0:
+		res.State = checks.Worst(append(states, totalState)...)
+		res.Summary = head + fmt.Sprintf("%d of %d cases failed: %s", len(failed), len(ran), r.mask.Mask(strings.Join(failed, ", ")))
+	default:
+		res.State = checks.Worst(append(states, totalState)...)
+		res.Summary = head + fmt.Sprintf("%d of %d cases passed in %.2fs", len(ran), len(ran), total.Seconds())
+		if len(flaky) > 0 {
+			res.Summary += fmt.Sprintf(", flaky: %s", strings.Join(flaky, ", "))
+		}
+		if totalState != checks.OK {
+			res.Summary += fmt.Sprintf(" (total time over the %s threshold)", strings.ToLower(totalState.String()))
+		}
+	}
+	return res
+}

@@ -1,0 +1,176 @@
+package suites
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/internal/pgconn"
+)
+
+// SQLStep runs a query against PostgreSQL and checks or extracts from its
+// result: for example, that the uploaded file's row landed.
+//
+//   - sql:
+//     dsn: "{{.Vars.db_dsn}}"
+//     query: SELECT count(*) AS n FROM files WHERE name = $1
+//     args: [hello.txt]
+//     expect: {rows: 1, values: {n: "1"}}
+//     extract: {file_count: n}
+type SQLStep struct {
+	DSN     string            `yaml:"dsn"` // a secret: its password is masked
+	Query   string            `yaml:"query"`
+	Args    []string          `yaml:"args"`
+	Expect  SQLExpect         `yaml:"expect"`
+	Extract map[string]string `yaml:"extract"` // variable -> column of the first row
+	Timeout time.Duration     `yaml:"timeout"`
+}
+
+// SQLExpect checks a query's result.
+type SQLExpect struct {
+	Rows   *int              `yaml:"rows"`   // exact row count
+	Values map[string]string `yaml:"values"` // column -> value in the first row, compared as text
+}
+
+// maxSQLRows bounds how many rows a step reads.
+const maxSQLRows = 10000
+
+func init() {
+	stepKinds["sql"] = stepKind{validate: validateSQL, run: runSQL}
+}
+
+func validateSQL(st *StepConfig) error {
+	if err := checkNodeTemplates(st.Node); err != nil {
+		return err
+	}
+	var s SQLStep
+	if err := decodeStrict(st, st.Node, &s); err != nil {
+		return err
+	}
+	switch {
+	case s.DSN == "":
+		return &LineError{Line: st.Line, Msg: "step sql: no dsn: give a libpq connection string, e.g. dsn: \"{{.Vars.db_dsn}}\""}
+	case strings.TrimSpace(s.Query) == "":
+		return &LineError{Line: st.Line, Msg: "step sql: no query"}
+	case s.Expect.Rows != nil && *s.Expect.Rows < 0:
+		return &LineError{Line: st.Line, Msg: "step sql: expect rows must be 0 or more"}
+	}
+	return nil
+}
+
+func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+	var s SQLStep
+	if err := decodeStrict(st, body, &s); err != nil {
+		return &configError{err}
+	}
+	db, err := r.database(s.DSN)
+	if err != nil {
+		return &configError{fmt.Errorf("sql: %w", err)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, durationOr(s.Timeout, defaultStepTimeout))
+	defer cancel()
+	args := make([]any, len(s.Args))
+	for i, a := range s.Args {
+		args[i] = a
+	}
+	rows, err := db.QueryContext(ctx, s.Query, args...)
+	if err != nil {
+		return &stepError{"sql", sqlErr(ctx, err, s.Timeout)}
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return &stepError{"sql", err}
+	}
+	var first map[string]string
+	n := 0
+	for rows.Next() {
+		n++
+		if n > maxSQLRows {
+			return &stepError{"sql", fmt.Errorf("more than %d rows: narrow the query", maxSQLRows)}
+		}
+		if first != nil {
+			continue
+		}
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return &stepError{"sql", fmt.Errorf("read row: %w", err)}
+		}
+		first = map[string]string{}
+		for i, c := range cols {
+			if vals[i].Valid {
+				first[c] = vals[i].String
+			} else {
+				first[c] = "NULL"
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return &stepError{"sql", sqlErr(ctx, err, s.Timeout)}
+	}
+	if s.Expect.Rows != nil && n != *s.Expect.Rows {
+		return &stepError{"sql", fmt.Errorf("%d rows, want %d", n, *s.Expect.Rows)}
+	}
+	for _, col := range sortedKeys(s.Expect.Values) {
+		want := s.Expect.Values[col]
+		got, ok := first[col]
+		switch {
+		case first == nil:
+			return &stepError{"sql", fmt.Errorf("no rows, want %s = %q", col, want)}
+		case !ok:
+			return &stepError{"sql", fmt.Errorf("no column %q in the result (columns: %s)", col, strings.Join(cols, ", "))}
+		case got != want:
+			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, oneLine(got, 80), want)}
+		}
+	}
+	for _, name := range sortedKeys(s.Extract) {
+		col := s.Extract[name]
+		got, ok := first[col]
+		if !ok {
+			return &stepError{"sql", fmt.Errorf("no column %q to extract into %s", col, name)}
+		}
+		r.scope.Vars[name] = got
+	}
+	return nil
+}
+
+func sqlErr(ctx context.Context, err error, timeout time.Duration) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out after %s", durationOr(timeout, defaultStepTimeout))
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	return err
+}
+
+// database returns the run's connection pool for a DSN, opening it once.
+func (r *runState) database(dsn string) (*sql.DB, error) {
+	if db, ok := r.dbs[dsn]; ok {
+		return db, nil
+	}
+	cfg, err := pgconn.Config(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("dsn: %w", err)
+	}
+	r.mask.Add(cfg.Password)
+	c, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dsn: %w", err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	r.dbs[dsn] = db
+	return db, nil
+}

@@ -1,0 +1,111 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// A stepKind is one kind of step, found by the key that names it in the
+// config. validate runs at load time on the raw (templated) body; run gets
+// the body with its templates rendered.
+type stepKind struct {
+	validate func(st *StepConfig) error
+	run      func(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error
+}
+
+// stepKinds is filled by the files of each kind (sql.go, http.go,
+// browser.go) in their init: a fixed table, not a plugin registry.
+var stepKinds = map[string]stepKind{}
+
+func kindNames() []string {
+	names := make([]string, 0, len(stepKinds))
+	for k := range stepKinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
+
+// decodeStrict decodes a step body into v, refusing unknown keys, and
+// reports problems at the line of the offending key when it can find it.
+func decodeStrict(st *StepConfig, n *yaml.Node, v any) error {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(n); err != nil {
+		return &LineError{Line: st.Line, Msg: fmt.Sprintf("step %s: %v", st.Kind, err)}
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+			msg = te.Errors[0]
+		}
+		msg = yamlLineRe.ReplaceAllString(msg, "$2")
+		line := st.Line
+		if m := unknownFieldRe.FindStringSubmatch(msg); m != nil {
+			if kn := findKey(n, m[1]); kn != nil {
+				line = kn.Line
+			}
+			msg = fmt.Sprintf("unknown key %q", m[1])
+		} else {
+			msg = explainYAML(msg)
+		}
+		return &LineError{Line: line, Msg: fmt.Sprintf("step %s: %s", st.Kind, msg)}
+	}
+	return nil
+}
+
+// findKey finds a mapping key anywhere under n.
+func findKey(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i]
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if k := findKey(c, key); k != nil {
+			return k
+		}
+	}
+	return nil
+}
+
+// stepError is a failed step: the app did not do what the step expected.
+type stepError struct {
+	kind string
+	err  error
+}
+
+func (e *stepError) Error() string { return fmt.Sprintf("%s: %v", e.kind, e.err) }
+func (e *stepError) Unwrap() error { return e.err }
+
+// configError is our own or the user's mistake found only at run time (a
+// template naming a missing value): UNKNOWN, not CRITICAL.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// oneLine shortens text for a long output line.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}

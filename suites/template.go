@@ -1,0 +1,198 @@
+package suites
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Scope is what templates see: {{.BaseURL}}, {{.Env}}, {{.Vars.x}} (the
+// environment's vars and secrets, and values extracted by earlier steps),
+// {{.Tenant.x}}.
+type Scope struct {
+	BaseURL string
+	Env     string
+	Vars    map[string]string
+	Tenant  map[string]string
+}
+
+// maxFileBytes caps what {{file "path"}} reads.
+const maxFileBytes = 1 << 20
+
+var templateFuncs = template.FuncMap{
+	"env": func(name string) (string, error) {
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %s is not set", name)
+		}
+		return v, nil
+	},
+	"file": func(path string) (string, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+		if len(b) > maxFileBytes {
+			return "", fmt.Errorf("%s is larger than %d bytes", path, maxFileBytes)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	},
+}
+
+func parseTemplate(s string) (*template.Template, error) {
+	return template.New("value").Option("missingkey=error").Funcs(templateFuncs).Parse(s)
+}
+
+// checkTemplate reports a template's syntax errors at load time.
+func checkTemplate(s string) error {
+	if !strings.Contains(s, "{{") {
+		return nil
+	}
+	if _, err := parseTemplate(s); err != nil {
+		return fmt.Errorf("bad template %q: %s", s, strings.TrimPrefix(err.Error(), "template: value:"))
+	}
+	return nil
+}
+
+// Render fills a template with the scope.
+func (sc *Scope) Render(s string) (string, error) {
+	if !strings.Contains(s, "{{") {
+		return s, nil
+	}
+	t, err := parseTemplate(s)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, sc); err != nil {
+		msg := err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "template: ") {
+			msg = msg[i+2:]
+		}
+		return "", fmt.Errorf("template %q: %s", s, msg)
+	}
+	return b.String(), nil
+}
+
+// checkNodeTemplates checks every string in a step's body.
+func checkNodeTemplates(n *yaml.Node) error {
+	var first error
+	walkStrings(n, func(s *yaml.Node) {
+		if first == nil {
+			if err := checkTemplate(s.Value); err != nil {
+				first = &LineError{Line: s.Line, Msg: err.Error()}
+			}
+		}
+	})
+	return first
+}
+
+// renderNode returns a copy of n with every string value rendered.
+func (sc *Scope) renderNode(n *yaml.Node) (*yaml.Node, error) {
+	c := deepCopy(n)
+	var first error
+	walkStrings(c, func(s *yaml.Node) {
+		if first != nil {
+			return
+		}
+		v, err := sc.Render(s.Value)
+		if err != nil {
+			first = err
+			return
+		}
+		s.Value = v
+	})
+	return c, first
+}
+
+// walkStrings calls fn for every string scalar that is a value, not a key.
+func walkStrings(n *yaml.Node, fn func(*yaml.Node)) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" || n.Tag == "" {
+			fn(n)
+		}
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			walkStrings(n.Content[i], fn)
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkStrings(c, fn)
+		}
+	case yaml.AliasNode:
+		// Aliases point into nodes walked elsewhere.
+	}
+}
+
+func deepCopy(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, ch := range n.Content {
+		c.Content[i] = deepCopy(ch)
+	}
+	return &c
+}
+
+// Masker replaces secret values in text with ****. Secrets shorter than
+// three bytes are not masked: they would blank out ordinary text.
+type Masker struct {
+	mu      sync.Mutex
+	secrets []string
+	r       *strings.Replacer
+}
+
+// Add registers secrets.
+func (m *Masker) Add(secrets ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 3 && !contains(m.secrets, s) {
+			m.secrets = append(m.secrets, s)
+			m.r = nil
+		}
+	}
+}
+
+// Mask returns s with every secret replaced.
+func (m *Masker) Mask(s string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.secrets) == 0 {
+		return s
+	}
+	if m.r == nil {
+		// Longest first, so a secret that contains another is masked whole.
+		sorted := append([]string(nil), m.secrets...)
+		sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
+		var pairs []string
+		for _, sec := range sorted {
+			pairs = append(pairs, sec, "****")
+		}
+		m.r = strings.NewReplacer(pairs...)
+	}
+	return m.r.Replace(s)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
