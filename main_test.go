@@ -241,3 +241,86 @@ func TestRunExitCodesStayInRange(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+func TestBinaryRunValidateList(t *testing.T) {
+	c := pgtest.Shared(t)
+	ctx := context.Background()
+	db, err := c.CreateDatabase(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass, err := c.CreateRole(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "suitecheck.yaml")
+	cfg := fmt.Sprintf(`environments:
+  staging:
+    base_url: http://127.0.0.1:1
+    secrets: {dsn: %q}
+suites:
+  db:
+    description: the database answers
+    cases:
+      - name: select
+        tags: [db]
+        steps:
+          - sql: {dsn: "{{.Vars.dsn}}", query: "SELECT 1 AS one", expect: {values: {one: "1"}}}
+      - name: fails
+        steps:
+          - sql: {dsn: "{{.Vars.dsn}}", query: "SELECT 2 AS one", expect: {values: {one: "1"}}}
+  good:
+    cases:
+      - name: select
+        steps:
+          - sql: {dsn: "{{.Vars.dsn}}", query: "SELECT 1"}
+`, c.DSN(user, pass, db))
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n          - sqll: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name   string
+		env    []string
+		args   []string
+		code   int
+		prefix string
+		has    []string
+	}{
+		{"run ok", nil, []string{"run", "good", "--config", cfgPath}, 0, "SUITECHECK OK - good on staging: 1 of 1 cases passed", []string{"| time="}},
+		{"run critical", nil, []string{"run", "db", "--config", cfgPath}, 2, `SUITECHECK CRITICAL - db on staging: 1 of 2 cases failed: fails (step 1 sql: one = "2", want "1")`, []string{"[CRITICAL] fails", "[OK] select"}},
+		{"config from env", []string{"SUITECHECK_CONFIG=" + cfgPath}, []string{"run", "good"}, 0, "SUITECHECK OK - good on staging", nil},
+		{"no such suite", nil, []string{"run", "nope", "--config", cfgPath}, 3, `SUITECHECK UNKNOWN - ` + cfgPath + `: no suite "nope": use one of db, good`, nil},
+		{"no such env", nil, []string{"run", "db", "--env", "prod", "--config", cfgPath}, 3, `SUITECHECK UNKNOWN - ` + cfgPath + `: no environment "prod"`, nil},
+		{"run without suite", nil, []string{"run", "--config", cfgPath}, 3, "SUITECHECK UNKNOWN - accepts 1 arg(s), received 0", nil},
+		{"missing config", nil, []string{"run", "db", "--config", filepath.Join(dir, "none.yaml")}, 3, "SUITECHECK UNKNOWN - config: open ", []string{"give --config FILE or set SUITECHECK_CONFIG"}},
+		{"run broken config", nil, []string{"run", "s", "--config", broken}, 3, "SUITECHECK UNKNOWN - " + broken + `:8: unknown step "sqll"`, nil},
+		{"validate ok", nil, []string{"validate", "--config", cfgPath}, 0, cfgPath + ": OK: 1 environments (staging), 2 suites (db, good), 3 cases", nil},
+		{"validate broken", nil, []string{"validate", "--config", broken}, 3, "SUITECHECK UNKNOWN - " + broken + `:8: unknown step "sqll"`, nil},
+		{"list", nil, []string{"list", "--config", cfgPath}, 0, "db - the database answers\n  select (1 steps) [tags: db]\n  fails (1 steps)\ngood\n", []string{"environments: staging"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, tt.env, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.code, stdout, stderr)
+			}
+			if !strings.HasPrefix(stdout, tt.prefix) {
+				t.Errorf("stdout = %q\nwant prefix %q", stdout, tt.prefix)
+			}
+			for _, h := range tt.has {
+				if !strings.Contains(stdout, h) {
+					t.Errorf("stdout lacks %q:\n%s", h, stdout)
+				}
+			}
+			if strings.Contains(stdout+stderr, pass) {
+				t.Errorf("password leaked")
+			}
+		})
+	}
+}
