@@ -164,3 +164,21 @@ func TestRunSecretsMasked(t *testing.T) {
 		t.Errorf("secret not masked:\n%s", out)
 	}
 }
+
+func TestRunProgress(t *testing.T) {
+	header, _, _, pass := sqlEnv(t)
+	var progress strings.Builder
+	y := header + "suites:\n  s:\n    cases:\n      - name: a\n        steps:\n" + sqlStep("SELECT 1", "") +
+		"      - name: b\n        steps:\n" + sqlStep("SELECT 2 AS v", `{values: {v: "3"}}`)
+	_, out := runYAML(t, y, RunOptions{Retries: -1, Progress: &progress})
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "[OK] a ") || !strings.HasPrefix(lines[1], `[CRITICAL] b `) {
+		t.Errorf("progress = %q, want a line per case in order", progress.String())
+	}
+	if strings.Contains(progress.String(), pass) {
+		t.Errorf("password in progress")
+	}
+	if strings.Contains(out, "[OK] a") && strings.Index(out, "[OK] a") < strings.Index(out, "[CRITICAL] b") {
+		t.Errorf("long output does not list the failure first:\n%s", out)
+	}
+}
