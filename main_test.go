@@ -111,19 +111,8 @@ func TestBinaryExitCodes(t *testing.T) {
 }
 
 func TestBinaryCheckPostgres(t *testing.T) {
-	c := pgtest.Shared(t)
-	ctx := context.Background()
-	db, err := c.CreateDatabase(ctx, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, pass, err := c.CreateRole(ctx, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Exec(ctx, db, `CREATE EXTENSION "uuid-ossp"; CREATE TABLE t (x int); GRANT SELECT, INSERT ON t TO `+user); err != nil {
-		t.Fatal(err)
-	}
+	app := pgtest.NewApp(t, "main", `CREATE EXTENSION "uuid-ossp"; CREATE TABLE t (x int); GRANT SELECT, INSERT ON t TO %[1]s`)
+	c, db, user, pass := app.Cluster, app.DB, app.User, app.Password
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte(pass), 0o600); err != nil {
 		t.Fatal(err)
@@ -243,16 +232,8 @@ func TestRunExitCodesStayInRange(t *testing.T) {
 }
 
 func TestBinaryRunValidateList(t *testing.T) {
-	c := pgtest.Shared(t)
-	ctx := context.Background()
-	db, err := c.CreateDatabase(ctx, "run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, pass, err := c.CreateRole(ctx, "run")
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := pgtest.NewApp(t, "run", "")
+	pass := app.Password
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "suitecheck.yaml")
 	cfg := fmt.Sprintf(`environments:
@@ -275,7 +256,7 @@ suites:
       - name: select
         steps:
           - sql: {dsn: "{{.Vars.dsn}}", query: "SELECT 1"}
-`, c.DSN(user, pass, db))
+`, app.DSN())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

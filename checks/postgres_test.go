@@ -17,47 +17,23 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // appDB is a database set up the way an app uses it: its own role, the
 // uuid-ossp extension, a files table it may read and write.
-type appDB struct {
-	c              *pgtest.Cluster
-	db, user, pass string
-}
+type appDB struct{ pgtest.App }
 
 func newAppDB(t *testing.T) appDB {
 	t.Helper()
-	c := pgtest.Shared(t)
-	ctx := context.Background()
-	db, err := c.CreateDatabase(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, pass, err := c.CreateRole(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup := fmt.Sprintf(`CREATE EXTENSION "uuid-ossp";
+	return appDB{pgtest.NewApp(t, "app", `CREATE EXTENSION "uuid-ossp";
 		CREATE TABLE files (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), name text NOT NULL);
-		GRANT SELECT, INSERT ON files TO %[1]s;`, user)
-	if err := c.Exec(ctx, db, setup); err != nil {
-		t.Fatal(err)
-	}
-	return appDB{c: c, db: db, user: user, pass: pass}
+		GRANT SELECT, INSERT ON files TO %[1]s;`)}
 }
 
 func (a appDB) opts() PostgresOptions {
 	return PostgresOptions{
-		DSN:          a.c.DSN(a.user, a.pass, a.db),
+		DSN:          a.DSN(),
 		Extensions:   []string{"uuid-ossp"},
 		Tables:       []string{"files"},
 		Writable:     []string{"files"},
 		WriteProbe:   "INSERT INTO files (name) VALUES ('suitecheck probe')",
 		TimeoutState: Critical,
-	}
-}
-
-func (a appDB) exec(t *testing.T, sql string) {
-	t.Helper()
-	if err := a.c.Exec(context.Background(), a.db, sql); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -76,7 +52,7 @@ func TestCheckPostgresHealthy(t *testing.T) {
 	if r.State != OK {
 		t.Fatalf("state = %v, want OK:\n%s", r.State, out)
 	}
-	want := fmt.Sprintf("SUITECHECK OK - postgres %s@%s on 127.0.0.1:%d: 8 of 8 layers OK in ", a.user, a.db, a.c.Port)
+	want := fmt.Sprintf("SUITECHECK OK - postgres %s@%s on 127.0.0.1:%d: 8 of 8 layers OK in ", a.User, a.DB, a.Cluster.Port)
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("status line:\n%s\nwant prefix %q", out, want)
 	}
@@ -90,12 +66,12 @@ func TestCheckPostgresHealthy(t *testing.T) {
 			t.Errorf("long output lacks %q:\n%s", s, out)
 		}
 	}
-	if strings.Contains(out, a.pass) {
+	if strings.Contains(out, a.Password) {
 		t.Errorf("password in output:\n%s", out)
 	}
 	// The write probe was rolled back.
 	var n int
-	db := sqlOpen(t, a.c.SuperDSN(a.db))
+	db := sqlOpen(t, a.Cluster.SuperDSN(a.DB))
 	if err := db.QueryRow("SELECT count(*) FROM files").Scan(&n); err != nil || n != 0 {
 		t.Errorf("files has %d rows (err %v) after the probe, want 0: the probe was not rolled back", n, err)
 	}
@@ -103,7 +79,7 @@ func TestCheckPostgresHealthy(t *testing.T) {
 
 func TestCheckPostgresLayersOnlyAsked(t *testing.T) {
 	a := newAppDB(t)
-	o := PostgresOptions{DSN: a.c.DSN(a.user, a.pass, a.db)}
+	o := PostgresOptions{DSN: a.Cluster.DSN(a.User, a.Password, a.DB)}
 	r, out := checkPG(t, o, 20*time.Second)
 	if r.State != OK || !strings.Contains(out, "4 of 8 layers OK") {
 		t.Fatalf("want OK with 4 layers:\n%s", out)
@@ -127,25 +103,25 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 		want  string // the summary after "postgres …: "
 	}{
 		{"closed port", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s sslmode=disable", closedPort(t), a.user, a.db, a.pass)
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s sslmode=disable", closedPort(t), a.User, a.DB, a.Password)
 		}, "layer 1/8 reachable: cannot connect: connection refused"},
 		{"unresolvable host", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=no-such-host.invalid user=%s dbname=%s password=%s", a.user, a.db, a.pass)
+			o.DSN = fmt.Sprintf("host=no-such-host.invalid user=%s dbname=%s password=%s", a.User, a.DB, a.Password)
 		}, "layer 1/8 reachable: cannot resolve no-such-host.invalid"},
 		{"not postgres", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s", fakeServer(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), a.user, a.db, a.pass)
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s", fakeServer(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), a.User, a.DB, a.Password)
 		}, `layer 2/8 accepts connections: no PostgreSQL server answered: got 'H' instead of a protocol reply`},
 		{"wrong password", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = a.c.DSN(a.user, "wrong-"+a.pass, a.db)
+			o.DSN = a.Cluster.DSN(a.User, "wrong-"+a.Password, a.DB)
 		}, fmt.Sprintf(`layer 3/8 authenticates: password authentication failed for user "%s" (wrong password or unknown role, SQLSTATE 28P01)`, "USER")},
 		{"unknown role", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = a.c.DSN("nobody_here", a.pass, a.db)
+			o.DSN = a.Cluster.DSN("nobody_here", a.Password, a.DB)
 		}, `layer 3/8 authenticates: password authentication failed for user "nobody_here"`},
 		{"missing database", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = a.c.DSN(a.user, a.pass, "no_such_db")
+			o.DSN = a.Cluster.DSN(a.User, a.Password, "no_such_db")
 		}, `layer 4/8 database: database "no_such_db" does not exist (SQLSTATE 3D000)`},
 		{"read-only default", func(t *testing.T, a appDB, o *PostgresOptions) {
-			a.exec(t, fmt.Sprintf("ALTER DATABASE %s SET default_transaction_read_only = on", a.db))
+			a.Exec(t, fmt.Sprintf("ALTER DATABASE %s SET default_transaction_read_only = on", a.DB))
 		}, "layer 5/8 primary: transactions are read-only (default_transaction_read_only = on)"},
 		{"missing extension", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.Extensions = append(o.Extensions, "pgcrypto")
@@ -154,16 +130,16 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 			o.Extensions = []string{"no_such_ext"}
 		}, "layer 6/8 extensions: no_such_ext not installed (not even available on the server: install its package)"},
 		{"dropped extension", func(t *testing.T, a appDB, o *PostgresOptions) {
-			a.exec(t, `DROP EXTENSION "uuid-ossp" CASCADE`)
+			a.Exec(t, `DROP EXTENSION "uuid-ossp" CASCADE`)
 		}, "layer 6/8 extensions: uuid-ossp not installed"},
 		{"revoke select", func(t *testing.T, a appDB, o *PostgresOptions) {
-			a.exec(t, "REVOKE SELECT ON files FROM "+a.user)
+			a.Exec(t, "REVOKE SELECT ON files FROM "+a.User)
 		}, "layer 7/8 tables: table files is not readable: no SELECT privilege for USER"},
 		{"missing table", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.Tables = []string{"messages"}
 		}, "layer 7/8 tables: table messages not found (or not visible to USER through search_path)"},
 		{"revoke insert", func(t *testing.T, a appDB, o *PostgresOptions) {
-			a.exec(t, "REVOKE INSERT ON files FROM "+a.user)
+			a.Exec(t, "REVOKE INSERT ON files FROM "+a.User)
 		}, "layer 8/8 writable: table files is not writable: no INSERT privilege for USER"},
 		{"failing write probe", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.WriteProbe = "INSERT INTO files (name) VALUES (NULL)"
@@ -178,11 +154,11 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 			if r.State != Critical {
 				t.Errorf("state = %v, want CRITICAL:\n%s", r.State, out)
 			}
-			want := strings.ReplaceAll(tt.want, "USER", a.user)
+			want := strings.ReplaceAll(tt.want, "USER", a.User)
 			if !strings.Contains(r.Summary, ": "+want) {
 				t.Errorf("summary = %q\nwant it to contain %q", r.Summary, want)
 			}
-			if strings.Contains(out, a.pass) {
+			if strings.Contains(out, a.Password) {
 				t.Errorf("password in output:\n%s", out)
 			}
 			if strings.Count(out, "[FAILED]") != 1 {
@@ -241,11 +217,11 @@ func TestCheckPostgresThresholds(t *testing.T) {
 func TestCheckPostgresPasswordFile(t *testing.T) {
 	a := newAppDB(t)
 	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte(a.pass+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte(a.Password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	o := a.opts()
-	o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", a.c.Port, a.user, a.db)
+	o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", a.Cluster.Port, a.User, a.DB)
 	o.PasswordFile = pw
 	if r, out := checkPG(t, o, 20*time.Second); r.State != OK {
 		t.Errorf("with --password-file: %s", out)
@@ -259,10 +235,10 @@ func TestCheckPostgresPasswordFile(t *testing.T) {
 func TestCheckPostgresEnvironment(t *testing.T) {
 	a := newAppDB(t)
 	t.Setenv("PGHOST", "127.0.0.1")
-	t.Setenv("PGPORT", fmt.Sprint(a.c.Port))
-	t.Setenv("PGUSER", a.user)
-	t.Setenv("PGPASSWORD", a.pass)
-	t.Setenv("PGDATABASE", a.db)
+	t.Setenv("PGPORT", fmt.Sprint(a.Cluster.Port))
+	t.Setenv("PGUSER", a.User)
+	t.Setenv("PGPASSWORD", a.Password)
+	t.Setenv("PGDATABASE", a.DB)
 	if r, out := checkPG(t, PostgresOptions{}, 20*time.Second); r.State != OK {
 		t.Errorf("from PG* variables: %s", out)
 	}

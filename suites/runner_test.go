@@ -16,24 +16,11 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // sqlEnv gives a fresh database and a config header whose secret dsn
 // reaches it.
-func sqlEnv(t *testing.T) (header string, c *pgtest.Cluster, db, pass string) {
+func sqlEnv(t *testing.T) (header string, app pgtest.App) {
 	t.Helper()
-	c = pgtest.Shared(t)
-	ctx := context.Background()
-	db, err := c.CreateDatabase(ctx, "suite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, pass, err := c.CreateRole(ctx, "suite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Exec(ctx, db, "CREATE SEQUENCE flaky; GRANT USAGE ON SEQUENCE flaky TO "+user); err != nil {
-		t.Fatal(err)
-	}
-	header = fmt.Sprintf("environments:\n  staging:\n    base_url: http://127.0.0.1:1\n    skip_tags: [payments]\n    secrets:\n      dsn: %q\n",
-		c.DSN(user, pass, db))
-	return header, c, db, pass
+	app = pgtest.NewApp(t, "suite", "CREATE SEQUENCE flaky; GRANT USAGE ON SEQUENCE flaky TO %[1]s")
+	header = fmt.Sprintf("environments:\n  staging:\n    base_url: http://127.0.0.1:1\n    skip_tags: [payments]\n    secrets:\n      dsn: %q\n", app.DSN())
+	return header, app
 }
 
 func runYAML(t *testing.T, yaml string, o RunOptions) (checks.Result, string) {
@@ -66,7 +53,8 @@ func sqlStep(query, expect string) string {
 }
 
 func TestRunStates(t *testing.T) {
-	header, _, _, pass := sqlEnv(t)
+	header, app := sqlEnv(t)
+	pass := app.Password
 	ok := sqlStep("SELECT 1 AS one", `{rows: 1, values: {one: "1"}}`)
 	fail := sqlStep("SELECT 2 AS one", `{values: {one: "1"}}`)
 	tests := []struct {
@@ -135,7 +123,7 @@ func TestRunStates(t *testing.T) {
 // TestRunBudget: the budget ends in the middle of a step; the result still
 // comes, within the budget, with the timeout state.
 func TestRunBudget(t *testing.T) {
-	header, _, _, _ := sqlEnv(t)
+	header, _ := sqlEnv(t)
 	suite := "suites:\n  s:\n    cases:\n      - name: hang\n        steps:\n" + sqlStep("SELECT pg_sleep(30)", "") +
 		"      - name: after\n        steps:\n" + sqlStep("SELECT 1", "")
 	start := time.Now()
@@ -152,7 +140,7 @@ func TestRunBudget(t *testing.T) {
 }
 
 func TestRunSecretsMasked(t *testing.T) {
-	header, _, _, _ := sqlEnv(t)
+	header, _ := sqlEnv(t)
 	// The secret appears in the failing value: it must be masked.
 	y := strings.Replace(header, "    secrets:\n", "    secrets:\n      token: tok-123456\n", 1) +
 		"suites:\n  s:\n    cases:\n      - name: leak\n        steps:\n" + sqlStep("SELECT '{{.Vars.token}}' AS v", `{values: {v: other}}`)
@@ -166,7 +154,8 @@ func TestRunSecretsMasked(t *testing.T) {
 }
 
 func TestRunProgress(t *testing.T) {
-	header, _, _, pass := sqlEnv(t)
+	header, app := sqlEnv(t)
+	pass := app.Password
 	var progress strings.Builder
 	y := header + "suites:\n  s:\n    cases:\n      - name: a\n        steps:\n" + sqlStep("SELECT 1", "") +
 		"      - name: b\n        steps:\n" + sqlStep("SELECT 2 AS v", `{values: {v: "3"}}`)

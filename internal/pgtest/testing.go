@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // StartTimeout bounds the start of the clusters made by [New] and [Shared].
@@ -114,4 +116,47 @@ func Main(m *testing.M) int {
 		shared.c = nil
 	}
 	return code
+}
+
+// App is a fresh database with its own login role, as an app would use:
+// what most tests need.
+type App struct {
+	Cluster  *Cluster
+	DB       string
+	User     string
+	Password string
+}
+
+// DSN connects as the app's role to its database.
+func (a App) DSN() string { return a.Cluster.DSN(a.User, a.Password, a.DB) }
+
+// Exec runs SQL as the superuser in the app's database, failing the test
+// on error.
+func (a App) Exec(t testing.TB, sql string) {
+	t.Helper()
+	if err := a.Cluster.Exec(context.Background(), a.DB, sql); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// NewApp creates a database and a login role on the shared cluster
+// ([Shared]); setup, if not empty, runs as the superuser in the new
+// database, where %[1]s stands for the role's quoted name.
+func NewApp(t testing.TB, prefix, setup string) App {
+	t.Helper()
+	c := Shared(t)
+	ctx := context.Background()
+	db, err := c.CreateDatabase(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass, err := c.CreateRole(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := App{Cluster: c, DB: db, User: user, Password: pass}
+	if setup != "" {
+		a.Exec(t, fmt.Sprintf(setup, pq.QuoteIdentifier(user)))
+	}
+	return a
 }
