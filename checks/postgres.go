@@ -548,16 +548,9 @@ func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
 
 func (p *pgProbe) tables(ctx context.Context, c *sql.Conn) error {
 	for _, t := range p.o.Tables {
-		name, err := p.regclass(ctx, c, 6, t)
+		name, err := p.tableWith(ctx, c, 6, t, "SELECT", "readable")
 		if err != nil {
 			return err
-		}
-		var canSelect bool
-		if err := c.QueryRowContext(ctx, `SELECT has_table_privilege($1::regclass, 'SELECT')`, name).Scan(&canSelect); err != nil {
-			return queryFail(ctx, 6, "check privileges on "+t, err)
-		}
-		if !canSelect {
-			return layerFail(6, "table %s is not readable: no SELECT privilege for %s", name, p.target.cfg.User)
 		}
 		// name is regclass output: a properly quoted identifier.
 		if _, err := c.ExecContext(ctx, "SELECT 1 FROM "+name+" LIMIT 0"); err != nil {
@@ -567,31 +560,27 @@ func (p *pgProbe) tables(ctx context.Context, c *sql.Conn) error {
 	return nil
 }
 
-// regclass resolves a table name as the user sees it through search_path,
-// returning its quoted name.
-func (p *pgProbe) regclass(ctx context.Context, c *sql.Conn, layer int, t string) (string, error) {
+// tableWith resolves a table name as the user sees it through search_path
+// and checks the user holds privilege on it, returning its quoted name.
+func (p *pgProbe) tableWith(ctx context.Context, c *sql.Conn, layer int, t, privilege, adjective string) (string, error) {
 	var name sql.NullString
-	if err := c.QueryRowContext(ctx, `SELECT to_regclass($1)::text`, t).Scan(&name); err != nil {
+	var has sql.NullBool
+	err := c.QueryRowContext(ctx, `SELECT to_regclass($1)::text, has_table_privilege(to_regclass($1), $2)`, t, privilege).Scan(&name, &has)
+	switch {
+	case err != nil:
 		return "", queryFail(ctx, layer, "look up table "+t, err)
-	}
-	if !name.Valid {
+	case !name.Valid:
 		return "", layerFail(layer, "table %s not found (or not visible to %s through search_path)", t, p.target.cfg.User)
+	case !has.Bool:
+		return "", layerFail(layer, "table %s is not %s: no %s privilege for %s", name.String, adjective, privilege, p.target.cfg.User)
 	}
 	return name.String, nil
 }
 
 func (p *pgProbe) writable(ctx context.Context, c *sql.Conn) error {
 	for _, t := range p.o.Writable {
-		name, err := p.regclass(ctx, c, 7, t)
-		if err != nil {
+		if _, err := p.tableWith(ctx, c, 7, t, "INSERT", "writable"); err != nil {
 			return err
-		}
-		var canInsert bool
-		if err := c.QueryRowContext(ctx, `SELECT has_table_privilege($1::regclass, 'INSERT')`, name).Scan(&canInsert); err != nil {
-			return queryFail(ctx, 7, "check privileges on "+t, err)
-		}
-		if !canInsert {
-			return layerFail(7, "table %s is not writable: no INSERT privilege for %s", name, p.target.cfg.User)
 		}
 	}
 	if p.o.WriteProbe == "" {
