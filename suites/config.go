@@ -34,6 +34,8 @@ type Environment struct {
 	Vars     map[string]string `yaml:"vars"`
 	Secrets  map[string]string `yaml:"secrets"` // like vars, but masked in all output
 	SkipTags []string          `yaml:"skip_tags"`
+	CAFile   string            `yaml:"ca_file"`  // extra CA certificates (PEM) for HTTP steps
+	Insecure bool              `yaml:"insecure"` // skip TLS verification in HTTP steps
 
 	line int
 }

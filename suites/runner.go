@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites/httpstep"
 )
 
 // defaultStepTimeout bounds a step that sets no timeout of its own.
@@ -29,7 +30,9 @@ type RunOptions struct {
 
 // runState is what the steps of one run share.
 type runState struct {
+	env   *Environment
 	scope *Scope
+	http  *httpstep.Client
 	mask  *Masker
 	dbs   map[string]*sql.DB
 	ext   []io.Closer // step kinds' per-run resources (the browser), closed at the end
@@ -124,7 +127,7 @@ func skippedTag(c *Case, env *Environment) string {
 
 func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig) error {
 	sc := &Scope{Env: envName, Vars: map[string]string{}, Tenant: map[string]string{}}
-	r.scope = sc
+	r.scope, r.env = sc, env
 	for _, k := range sortedKeys(env.Vars) {
 		v, err := sc.Render(env.Vars[k])
 		if err != nil {

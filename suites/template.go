@@ -168,6 +168,13 @@ func (m *Masker) Add(secrets ...string) {
 	}
 }
 
+// Secrets returns the registered secrets.
+func (m *Masker) Secrets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.secrets...)
+}
+
 // Mask returns s with every secret replaced.
 func (m *Masker) Mask(s string) string {
 	m.mu.Lock()

@@ -4,13 +4,14 @@
 //
 // A step as written in a suite:
 //
-//	- http:
-//	    method: POST
-//	    url: "{{.BaseURL}}/api/messages"
-//	    bearer: "{{.Vars.token}}"
-//	    json: {text: "hello"}
-//	    expect: {status: [201], json: {"$.text": "hello"}, headers: {Content-Type: application/json}}
-//	    extract: {message_id: {json: "$.id"}}
+//	steps:
+//	  - http:
+//	      method: POST
+//	      url: "{{.BaseURL}}/api/messages"
+//	      bearer: "{{.Vars.token}}"
+//	      json: {text: "hello"}
+//	      expect: {status: [201], json: {"$.text": "hello"}, headers: {Content-Type: application/json}}
+//	      extract: {message_id: {json: "$.id"}}
 //
 // The caller decodes a [Step] from YAML, renders its templates, and runs it
 // with a [Client], one per run, so that cookies (a session) carry over from

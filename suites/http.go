@@ -1,0 +1,75 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/suites/httpstep"
+)
+
+func init() {
+	stepKinds["http"] = stepKind{validate: validateHTTP, run: runHTTP}
+}
+
+func validateHTTP(st *StepConfig) error {
+	if err := checkNodeTemplates(st.Node); err != nil {
+		return err
+	}
+	var s httpstep.Step
+	if err := decodeStrict(st, st.Node, &s); err != nil {
+		return err
+	}
+	if err := s.Validate(); err != nil {
+		return &LineError{Line: st.Line, Msg: "step http: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
+	return nil
+}
+
+func runHTTP(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+	var s httpstep.Step
+	if err := decodeStrict(st, body, &s); err != nil {
+		return &configError{err}
+	}
+	r.mask.Add(s.Secrets()...)
+	c, err := r.httpClient()
+	if err != nil {
+		return &configError{fmt.Errorf("http: %w", err)}
+	}
+	out, err := c.Do(ctx, s)
+	if err != nil {
+		if errors.Is(err, httpstep.ErrInvalidStep) {
+			return &configError{fmt.Errorf("http: %w", err)}
+		}
+		return &stepError{"http", err}
+	}
+	for k, v := range out.Vars {
+		r.scope.Vars[k] = v
+	}
+	for _, k := range out.SecretVars {
+		r.mask.Add(out.Vars[k])
+	}
+	return nil
+}
+
+// httpClient returns the run's HTTP client, made on first use: one cookie
+// jar for the whole run.
+func (r *runState) httpClient() (*httpstep.Client, error) {
+	if r.http == nil {
+		c, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure})
+		if err != nil {
+			return nil, err
+		}
+		r.http = c
+		r.ext = append(r.ext, closerFunc(func() error { c.Close(); return nil }))
+	}
+	r.http.AddSecrets(r.mask.Secrets()...)
+	return r.http, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
