@@ -36,6 +36,9 @@ bench: deps
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime 20s ./checks
 	$(GO) test -run '^$$' -fuzz '^FuzzQuoteLabel$$' -fuzztime 20s ./checks
+	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 20s ./suites/httpstep
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONCompare$$' -fuzztime 20s ./suites/httpstep
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 20s ./suites/httpstep
 
 clean:
 	rm -rf bin
