@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites/browser"
 	"github.com/suitecheck/suitecheck/suites/httpstep"
 )
 
@@ -26,6 +27,7 @@ type RunOptions struct {
 	Budget       time.Duration
 	Retries      int       // --retries: when >= 0, overrides every case's retries
 	Progress     io.Writer // a live line per case for people; nil for none
+	Browser      BrowserOptions
 }
 
 // runState is what the steps of one run share.
@@ -33,6 +35,10 @@ type runState struct {
 	env   *Environment
 	scope *Scope
 	http  *httpstep.Client
+	pg    *browser.Page // the run's one page, once a browser step ran
+	bopts BrowserOptions
+	suite string
+	stamp string // the run's start, naming its artifacts
 	mask  *Masker
 	dbs   map[string]*sql.DB
 	ext   []io.Closer // step kinds' per-run resources (the browser), closed at the end
@@ -70,7 +76,8 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	if err != nil {
 		return checks.FromError(err)
 	}
-	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}}
+	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
+		stamp: start.UTC().Format("20060102T150405Z")}
 	defer r.close()
 	if err := r.setup(envName, env, cfg.Tenant); err != nil {
 		return checks.FromError(err)
@@ -175,33 +182,38 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 	var firstErr error
 	for attempt := 0; attempt <= retries; attempt++ {
 		cr.attempts = attempt + 1
+		if r.pg != nil {
+			r.pg.StartCase()
+		}
 		t0 := time.Now()
 		err := r.runSteps(ctx, c)
 		cr.dur = time.Since(t0)
 		cr.lastErr = err
+		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err)
+		obsState, notes := r.endBrowserCase(ctx, c, err != nil && final)
 		if err == nil {
-			cr.state = th.Evaluate(cr.dur.Seconds())
-			if cr.state != checks.OK {
-				cr.detail = fmt.Sprintf("took %.2fs, over the %s threshold", cr.dur.Seconds(), strings.ToLower(cr.state.String()))
+			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
+			var details []string
+			if ts := th.Evaluate(cr.dur.Seconds()); ts != checks.OK {
+				details = append(details, fmt.Sprintf("took %.2fs, over the %s threshold", cr.dur.Seconds(), strings.ToLower(ts.String())))
 			}
 			if attempt > 0 {
 				cr.state = checks.Worst(cr.state, suite.Flaky.State)
-				cr.detail = strings.TrimPrefix(cr.detail+"; ", "; ") + fmt.Sprintf("flaky: passed on attempt %d after: %s", attempt+1, r.mask.Mask(firstErr.Error()))
+				details = append(details, fmt.Sprintf("flaky: passed on attempt %d after: %s", attempt+1, r.mask.Mask(firstErr.Error())))
 			}
+			cr.detail = strings.Join(append(details, notes...), "; ")
 			return
 		}
 		if firstErr == nil {
 			firstErr = err
 		}
-		var ce *configError
-		if ctx.Err() != nil || errors.As(err, &ce) {
+		if final {
+			cr.detail = strings.Join(append([]string{r.mask.Mask(err.Error())}, notes...), "; ")
 			break
 		}
 	}
 	cr.state = checks.Critical
-	cr.detail = r.mask.Mask(cr.lastErr.Error())
-	var ce *configError
-	if errors.As(cr.lastErr, &ce) {
+	if isConfigErr(cr.lastErr) {
 		cr.state = checks.Unknown
 	}
 }

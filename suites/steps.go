@@ -17,6 +17,7 @@ import (
 type stepKind struct {
 	validate func(st *StepConfig) error
 	run      func(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error
+	browser  bool // a step in the run's one browser page
 }
 
 // stepKinds is filled by the files of each kind (sql.go, http.go,
@@ -87,7 +88,12 @@ type stepError struct {
 	err  error
 }
 
-func (e *stepError) Error() string { return fmt.Sprintf("%s: %v", e.kind, e.err) }
+func (e *stepError) Error() string {
+	if e.kind == "" {
+		return e.err.Error() // the error names its step already
+	}
+	return fmt.Sprintf("%s: %v", e.kind, e.err)
+}
 func (e *stepError) Unwrap() error { return e.err }
 
 // configError is our own or the user's mistake found only at run time (a

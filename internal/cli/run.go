@@ -47,6 +47,9 @@ func newRun(g *globals) *cobra.Command {
 			if isTerminal(g.stderr) {
 				o.Progress = g.stderr
 			}
+			if o.Browser.Artifacts == "" {
+				o.Browser.Artifacts = suites.DefaultArtifactsDir()
+			}
 			res := suites.Run(ctx, cfg, o)
 			g.out.Result = &res
 			return nil
@@ -56,6 +59,10 @@ func newRun(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
 	f.IntVar(&o.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
+	f.StringVar(&o.Browser.Bin, "browser", "", "the Chromium binary for browser steps (default: the system's chromium)")
+	f.StringVar(&o.Browser.RemoteURL, "browser-url", "", "use a running browser's DevTools endpoint (ws://… or http://host:port) instead of launching one")
+	f.StringVar(&o.Browser.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go (default /var/lib/suitecheck/artifacts, else $XDG_STATE_HOME/suitecheck/artifacts)")
+	f.IntVar(&o.Browser.KeepRuns, "keep-artifacts", 10, "keep the artifacts of this many runs per suite")
 	return cmd
 }
 

@@ -1,0 +1,242 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites/browser"
+)
+
+// browserScalar names the field a browser step's short form fills:
+// `goto: URL`, `click: SELECTOR`, `wait_text: TEXT`… Steps missing here
+// (fill, select, upload) need the mapping form.
+var browserScalar = map[string]string{
+	browser.ActionGoto:        "value",
+	browser.ActionClick:       "selector",
+	browser.ActionCheck:       "selector",
+	browser.ActionPress:       "value",
+	browser.ActionWaitText:    "value",
+	browser.ActionWaitVisible: "selector",
+	browser.ActionWaitGone:    "selector",
+	browser.ActionAssertURL:   "value",
+	browser.ActionAssertTitle: "value",
+	browser.ActionScreenshot:  "file",
+}
+
+func init() {
+	for _, a := range []string{browser.ActionGoto, browser.ActionClick, browser.ActionFill, browser.ActionSelect,
+		browser.ActionCheck, browser.ActionPress, browser.ActionUpload, browser.ActionWaitText, browser.ActionWaitVisible,
+		browser.ActionWaitGone, browser.ActionAssertURL, browser.ActionAssertTitle, browser.ActionScreenshot} {
+		stepKinds[a] = stepKind{validate: validateBrowser, run: runBrowser, browser: true}
+	}
+}
+
+// decodeBrowser reads a browser step in its short or mapping form.
+func decodeBrowser(st *StepConfig, n *yaml.Node) (browser.Step, error) {
+	var s browser.Step
+	if n.Kind == yaml.ScalarNode {
+		field, ok := browserScalar[st.Kind]
+		if !ok {
+			return s, &LineError{Line: st.Line, Msg: fmt.Sprintf("step %s needs a mapping, e.g. %s", st.Kind, browserExample(st.Kind))}
+		}
+		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: field, Line: n.Line}, n}}
+	}
+	if err := decodeStrict(st, n, &s); err != nil {
+		return s, err
+	}
+	s.Action = st.Kind
+	return s, nil
+}
+
+func browserExample(kind string) string {
+	switch kind {
+	case browser.ActionFill:
+		return `fill: {selector: "#password", value: "{{.Tenant.password}}", secret: true}`
+	case browser.ActionSelect:
+		return `select: {selector: "#plan", value: pro}`
+	case browser.ActionUpload:
+		return `upload: {selector: "input[type=file]", content: hello, name: hello.txt}`
+	}
+	return kind + ": {selector: …}"
+}
+
+func validateBrowser(st *StepConfig) error {
+	if err := checkNodeTemplates(st.Node); err != nil {
+		return err
+	}
+	s, err := decodeBrowser(st, st.Node)
+	if err != nil {
+		return err
+	}
+	// A templated value is checked when it is rendered.
+	if strings.Contains(s.Value+s.Selector+s.File, "{{") {
+		return nil
+	}
+	if err := s.Validate(); err != nil {
+		return &LineError{Line: st.Line, Msg: "step " + err.Error()}
+	}
+	return nil
+}
+
+func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+	s, err := decodeBrowser(st, body)
+	if err != nil {
+		return &configError{err}
+	}
+	if s.Secret {
+		r.mask.Add(s.Value)
+	}
+	if err := s.Validate(); err != nil {
+		return &configError{err}
+	}
+	p, err := r.page(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.Run(ctx, s); err != nil {
+		return &stepError{"", err}
+	}
+	return nil
+}
+
+// BrowserOptions choose the browser of a run.
+type BrowserOptions struct {
+	Bin          string        // --browser: a Chromium binary; empty finds the system one
+	RemoteURL    string        // --browser-url: a running browser's DevTools endpoint
+	Artifacts    string        // --artifacts: where screenshots and HTML of failures go
+	KeepRuns     int           // --keep-artifacts: runs kept per suite
+	LaunchBudget time.Duration // bound on starting the browser
+}
+
+// page returns the run's one page, launching the browser on first use. A
+// browser that cannot be had is our problem, not the app's: UNKNOWN.
+func (r *runState) page(ctx context.Context) (*browser.Page, error) {
+	if r.pg != nil {
+		return r.pg, nil
+	}
+	b, err := browser.Launch(ctx, browser.Options{Bin: r.bopts.Bin, RemoteURL: r.bopts.RemoteURL})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, stopReason(ctx)
+		}
+		return nil, &configError{fmt.Errorf("browser: %w", err)}
+	}
+	r.ext = append(r.ext, closerFunc(b.Close))
+	p, err := b.Page(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, stopReason(ctx)
+		}
+		return nil, &configError{fmt.Errorf("browser page: %w", err)}
+	}
+	r.pg = p
+	p.StartCase()
+	return p, nil
+}
+
+// endBrowserCase collects what the page saw during a case and, when the
+// case failed, saves a screenshot and the HTML. It returns the state the
+// observations give under the case's policy, and lines for long output.
+func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed bool) (checks.State, []string) {
+	if r.pg == nil {
+		return checks.OK, nil
+	}
+	// Collecting must not spend the run's last moments: give it its own
+	// short bound.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	obs := r.pg.EndCase(cctx)
+	var notes []string
+	state := checks.OK
+	if len(obs.List) > 0 && c.Console != PolicyIgnore {
+		notes = append(notes, r.mask.Mask(obs.String()))
+		if c.Console == PolicyFail {
+			state = checks.Critical
+		} else {
+			state = checks.Warning
+		}
+	}
+	if failed && r.bopts.Artifacts != "" {
+		dir := filepath.Join(r.bopts.Artifacts, r.suite)
+		prefix := r.stamp + "-" + checks.Label(c.Name)
+		png, html, err := r.pg.SaveArtifacts(cctx, dir, prefix, r.mask.Mask)
+		switch {
+		case png != "" || html != "":
+			notes = append(notes, fmt.Sprintf("artifacts: %s", strings.Join(nonEmpty(png, html), " ")))
+		case err != nil:
+			notes = append(notes, "artifacts not saved: "+r.mask.Mask(err.Error()))
+		}
+		pruneArtifacts(dir, r.bopts.KeepRuns)
+	}
+	return state, notes
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// pruneArtifacts keeps the files of the newest keep runs in dir. A run's
+// files share the timestamp before the first '-'.
+func pruneArtifacts(dir string, keep int) {
+	if keep <= 0 {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	runs := map[string][]string{}
+	for _, e := range entries {
+		stamp, _, ok := strings.Cut(e.Name(), "-")
+		if ok && !e.IsDir() {
+			runs[stamp] = append(runs[stamp], e.Name())
+		}
+	}
+	stamps := make([]string, 0, len(runs))
+	for s := range runs {
+		stamps = append(stamps, s)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(stamps)))
+	for _, s := range stamps[min(keep, len(stamps)):] {
+		for _, f := range runs[s] {
+			_ = os.Remove(filepath.Join(dir, f))
+		}
+	}
+}
+
+// DefaultArtifactsDir is /var/lib/suitecheck/artifacts when that can be
+// written, else $XDG_STATE_HOME/suitecheck/artifacts (~/.local/state/…).
+func DefaultArtifactsDir() string {
+	const system = "/var/lib/suitecheck"
+	if err := os.MkdirAll(system, 0o755); err == nil {
+		if f, err := os.CreateTemp(system, ".probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return filepath.Join(system, "artifacts")
+		}
+	}
+	state := os.Getenv("XDG_STATE_HOME")
+	if state == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "suitecheck-artifacts")
+		}
+		state = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(state, "suitecheck", "artifacts")
+}

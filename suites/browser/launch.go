@@ -1,0 +1,588 @@
+package browser
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
+	"github.com/go-rod/rod/lib/proto"
+	"github.com/go-rod/rod/lib/utils"
+)
+
+const (
+	// launchTimeout bounds starting and connecting to a browser when the
+	// caller's context has no earlier deadline.
+	launchTimeout = 30 * time.Second
+	// closeGrace bounds the graceful Browser.close before the process group
+	// is killed.
+	closeGrace = time.Second
+	// reapTimeout bounds waiting for killed processes to be gone.
+	reapTimeout = 5 * time.Second
+	// tmpPrefix names our temporary directories, followed by the pid of the
+	// process that made them, so a later run can remove those of killed runs.
+	tmpPrefix = "suitecheck-browser-"
+)
+
+// flags are the Chromium flags of every launch: a quiet headless browser that
+// talks to nothing but the pages it is sent to.
+var flags = []string{
+	"--headless=new",
+	"--disable-gpu",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+	"--no-first-run",
+	"--no-default-browser-check",
+	"--disable-extensions",
+	"--mute-audio",
+	"--disable-dev-shm-usage",
+	"--window-size=1280,800",
+	"--remote-debugging-port=0",
+}
+
+// Options configure Launch.
+type Options struct {
+	// Bin is the Chromium binary to launch; empty means Find("").
+	Bin string
+	// RemoteURL is the DevTools endpoint of a browser that already runs
+	// (ws://host:port/devtools/browser/…, or http://host:port to look it up).
+	// Launch then connects to it instead of starting one, works in a browser
+	// context of its own and leaves the browser running on Close.
+	RemoteURL string
+	// Logf receives progress lines meant for humans; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Browser is a launched or connected Chromium. Close it when the run ends.
+type Browser struct {
+	logf       func(string, ...any)
+	rod        *rod.Browser // bound to the connection's lifetime, not to a caller's context
+	ws         *cdp.WebSocket
+	stop       context.CancelFunc // ends the connection's context
+	controlURL string
+	remote     bool
+	proc       *process // nil for a remote browser
+	tmp        string   // profile (local) and upload files
+
+	mu     sync.Mutex
+	page   *Page
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Launch starts a local Chromium, or connects to o.RemoteURL, and returns it
+// connected. ctx bounds the launch only: the browser lives until Close.
+func Launch(ctx context.Context, o Options) (*Browser, error) {
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	ctx, cancel := context.WithTimeout(ctx, launchTimeout)
+	defer cancel()
+
+	tmp, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, fmt.Errorf("browser: %w", err)
+	}
+	sweepStale(logf, tmp)
+	b := &Browser{logf: logf, tmp: tmp, remote: o.RemoteURL != ""}
+	if b.remote {
+		err = b.connectRemote(ctx, o.RemoteURL)
+	} else {
+		err = b.launch(ctx, o.Bin)
+	}
+	if err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Browser) launch(ctx context.Context, bin string) error {
+	start := time.Now()
+	if bin == "" {
+		var err error
+		if bin, err = Find(""); err != nil {
+			return err
+		}
+	}
+	args := append([]string{"--user-data-dir=" + filepath.Join(b.tmp, "profile")}, flags...)
+	if os.Geteuid() == 0 {
+		args = append(args, "--no-sandbox")
+	}
+	args = append(args, "about:blank")
+
+	proc, wsURL, err := startChromium(ctx, bin, args, b.tmp)
+	if err != nil {
+		return err
+	}
+	b.proc = proc
+	if err := b.connect(ctx, wsURL); err != nil {
+		return fmt.Errorf("connect to chromium: %w", err)
+	}
+	b.logf("browser: launched %s (pid %d) in %s", bin, proc.pgid, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (b *Browser) connectRemote(ctx context.Context, raw string) error {
+	wsURL, err := resolveURL(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("browser url %s: %w", raw, err)
+	}
+	if err := b.connect(ctx, wsURL); err != nil {
+		return fmt.Errorf("connect to browser at %s: %w", raw, err)
+	}
+	// A browser context of our own: no cookies shared with other users of the
+	// browser, and disposed of when we disconnect even if Close is not reached.
+	res, err := proto.TargetCreateBrowserContext{DisposeOnDetach: true}.Call(b.rod.Context(ctx))
+	if err != nil {
+		return fmt.Errorf("browser at %s: create browser context: %w", raw, cdpError(err))
+	}
+	b.rod.BrowserContextID = res.BrowserContextID
+	b.logf("browser: connected to %s", raw)
+	return nil
+}
+
+// connect opens the DevTools connection. The handshake is bound to ctx, the
+// connection itself lives until Close.
+func (b *Browser) connect(ctx context.Context, wsURL string) error {
+	ws := &cdp.WebSocket{}
+	if err := ws.Connect(ctx, wsURL, nil); err != nil {
+		return err
+	}
+	b.ws = ws
+	b.controlURL = wsURL
+
+	connCtx, stop := context.WithCancel(context.Background())
+	b.stop = stop
+	b.rod = rod.New().
+		ControlURL(""). // a control URL from the rod env variable conflicts with Client
+		Client(cdp.New().Start(ws)).
+		Context(connCtx).
+		Logger(utils.LoggerQuiet).
+		Trace(false).
+		SlowMotion(0).
+		Monitor("").
+		NoDefaultDevice()
+	// Connect makes one call; let ctx interrupt it by ending the connection.
+	undo := context.AfterFunc(ctx, stop)
+	defer undo()
+	if err := b.rod.Connect(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return cdpError(err)
+	}
+	return nil
+}
+
+// ControlURL is the DevTools WebSocket URL of the browser.
+func (b *Browser) ControlURL() string { return b.controlURL }
+
+// PID is the process id of a launched Chromium, which leads its own process
+// group; 0 for a remote browser.
+func (b *Browser) PID() int {
+	if b.proc == nil {
+		return 0
+	}
+	return b.proc.pgid
+}
+
+// Close ends the browser: a launched one is closed gracefully for at most
+// about a second, then its whole process group is killed, reaped and its
+// profile removed; a remote one only loses our browser context and
+// connection. Close is idempotent and works after the contexts given to
+// Launch or the steps have ended.
+func (b *Browser) Close() error {
+	b.closeOnce.Do(func() { b.closeErr = b.close() })
+	return b.closeErr
+}
+
+func (b *Browser) close() error {
+	start := time.Now()
+	b.mu.Lock()
+	b.closed = true
+	page := b.page
+	b.mu.Unlock()
+	if page != nil {
+		page.stopEvents()
+	}
+
+	var errs []error
+	if b.rod != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+		if b.remote {
+			if b.rod.BrowserContextID != "" {
+				if err := b.rod.Context(ctx).Close(); err != nil {
+					errs = append(errs, fmt.Errorf("browser: dispose of our browser context: %w", cdpError(err)))
+				}
+			}
+		} else if b.proc != nil {
+			// Browser.close is answered as the browser shuts down; then give
+			// it what is left of the grace period to exit on its own.
+			_ = b.rod.Context(ctx).Close()
+			select {
+			case <-b.proc.exited:
+			case <-ctx.Done():
+			}
+		}
+		cancel()
+		b.stop()
+		_ = b.ws.Close()
+	}
+	if b.proc != nil {
+		if err := b.proc.kill(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if b.tmp != "" {
+		if err := os.RemoveAll(b.tmp); err != nil {
+			errs = append(errs, fmt.Errorf("browser: remove temporary files: %w", err))
+		}
+	}
+	if b.proc != nil {
+		b.logf("browser: closed in %s", time.Since(start).Round(time.Millisecond))
+	}
+	return errors.Join(errs...)
+}
+
+// resolveURL turns a DevTools HTTP endpoint into its WebSocket URL.
+func resolveURL(ctx context.Context, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+		return raw, nil
+	case "http", "https":
+	default:
+		return "", errors.New("want a ws://, wss://, http:// or https:// URL")
+	}
+	u.Path, u.RawQuery = "/json/version", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", u, res.Status)
+	}
+	var v struct {
+		URL string `json:"webSocketDebuggerUrl"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&v); err != nil || v.URL == "" {
+		return "", fmt.Errorf("GET %s: no webSocketDebuggerUrl in the reply", u)
+	}
+	return v.URL, nil
+}
+
+// cdpError shortens a DevTools protocol error to its message.
+func cdpError(err error) error {
+	var ce *cdp.Error
+	if errors.As(err, &ce) {
+		if ce.Data != "" {
+			return fmt.Errorf("%s (%s)", ce.Message, ce.Data)
+		}
+		return errors.New(ce.Message)
+	}
+	return err
+}
+
+// process is a launched Chromium, leader of its own process group. Its
+// crash handler (crashpad) leaves the group for a session of its own: it is
+// known by marker, a path on its command line.
+type process struct {
+	cmd     *exec.Cmd
+	pgid    int
+	marker  string
+	exited  chan struct{} // closed once the leader has exited (not yet reaped)
+	drained chan struct{} // closed once nobody holds the output pipe open
+	out     tail          // its last lines of output, for error messages
+	reaped  bool
+}
+
+// startChromium starts bin and waits, bound to ctx, until it tells on its
+// output where its DevTools endpoint listens. tmp is the run's temporary
+// directory: the profile is in it, and so is the crash handler's database,
+// so that every process of this browser names tmp on its command line.
+func startChromium(ctx context.Context, bin string, args []string, tmp string) (*process, string, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, "", fmt.Errorf("start chromium: %w", err)
+	}
+	cmd := exec.Command(bin, args...)
+	// The crash handler (crashpad) keeps its database in the user's config
+	// directory, not in the profile; and Chromium makes org.chromium.* dirs
+	// (its singleton socket) in TMPDIR, which a killed run would leave behind.
+	// Both go into tmp, which Close and the next Launch remove.
+	tmpdir := filepath.Join(tmp, "tmp")
+	if err := os.MkdirAll(tmpdir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("start chromium: %w", err)
+	}
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(tmp, "config"), "TMPDIR="+tmpdir)
+	// Output goes to a pipe we drain, never to our stdout or stderr: a
+	// monitoring client waits for every holder of the plugin's stdout.
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p, err := startLocked(cmd)
+	_ = w.Close()
+	if p != nil {
+		p.marker = tmp
+	}
+	if err != nil {
+		_ = r.Close()
+		return nil, "", fmt.Errorf("start chromium %s: %w", bin, err)
+	}
+	urlc := make(chan string, 1)
+	go p.drain(r, urlc)
+
+	select {
+	case u := <-urlc:
+		return p, u, nil
+	case <-p.drained:
+		select {
+		case u := <-urlc:
+			return p, u, nil
+		default:
+		}
+		err = errors.New("chromium exited before it was ready")
+	case <-p.exited:
+		err = errors.New("chromium exited before it was ready")
+	case <-ctx.Done():
+		err = fmt.Errorf("chromium not ready: %w", ctx.Err())
+	}
+	kerr := p.kill()
+	if last := p.out.last(); last != "" {
+		err = fmt.Errorf("%w: %s", err, last)
+	}
+	return nil, "", errors.Join(err, kerr)
+}
+
+// startLocked starts cmd from a goroutine locked to its OS thread that stays
+// alive until the child has exited. Pdeathsig fires when the thread that
+// forked the child ends, not the process: from an ordinary goroutine the
+// runtime could retire that thread and kill Chromium in the middle of a run.
+// The goroutine never unlocks, so its thread ends with it, after the child.
+func startLocked(cmd *exec.Cmd) (*process, error) {
+	p := &process{cmd: cmd, exited: make(chan struct{}), drained: make(chan struct{})}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			errc <- err
+			return
+		}
+		errc <- nil
+		waitExited(cmd.Process.Pid)
+		close(p.exited)
+	}()
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	p.pgid = cmd.Process.Pid
+	return p, nil
+}
+
+// waitExited blocks until the process pid has exited, without reaping it: a
+// zombie leader keeps its process group id from being reused until kill has
+// been sent to the group.
+func waitExited(pid int) {
+	const pPID = 1 // idtype_t P_PID
+	var info [128]byte
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
+			uintptr(unsafe.Pointer(&info[0])), syscall.WEXITED|syscall.WNOWAIT, 0, 0)
+		if errno != syscall.EINTR {
+			return
+		}
+	}
+}
+
+// drain reads the browser's output until every process has closed it,
+// handing the DevTools URL to urlc.
+func (p *process) drain(r *os.File, urlc chan<- string) {
+	defer close(p.drained)
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 16<<10)
+	sent := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if s := strings.TrimSpace(string(line)); s != "" {
+			if u, ok := strings.CutPrefix(s, "DevTools listening on "); ok && !sent {
+				urlc <- u
+				sent = true
+			}
+			p.out.add(s)
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// kill kills the browser's processes, reaps the leader and waits until none
+// is left running. Zombies count as gone: they hold no resources, and the
+// reaper of orphans is not ours.
+func (p *process) kill() error {
+	if err := syscall.Kill(-p.pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("browser: kill process group %d: %w", p.pgid, err)
+	}
+	deadline := time.NewTimer(reapTimeout)
+	defer deadline.Stop()
+	select {
+	case <-p.exited:
+	case <-deadline.C:
+		return fmt.Errorf("browser: chromium (pid %d) still running %s after SIGKILL", p.pgid, reapTimeout)
+	}
+	if !p.reaped {
+		p.reaped = true
+		_ = p.cmd.Wait()
+	}
+	for {
+		left := leftovers(p.pgid, p.marker)
+		if len(left) == 0 {
+			break
+		}
+		for _, pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		select {
+		case <-deadline.C:
+			return fmt.Errorf("browser: chromium processes %v still running after SIGKILL", left)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// The pipe closes once the last process is gone.
+	select {
+	case <-p.drained:
+	case <-deadline.C:
+	}
+	return nil
+}
+
+// leftovers lists, from /proc, the live processes (zombies excepted) of
+// process group pgid, and those with an option naming a path under marker
+// on their command line (--user-data-dir=…, --database=…).
+func leftovers(pgid int, marker string) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		state, pg, ok := procStat(pid)
+		if !ok || state == 'Z' || state == 'X' {
+			continue
+		}
+		if pg == pgid {
+			pids = append(pids, pid)
+			continue
+		}
+		if marker != "" {
+			if cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(string(cmdline), "="+marker+"/") {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+// procStat reads the state and the process group of pid.
+func procStat(pid int) (state byte, pgid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 {
+		return 0, 0, false
+	}
+	pg, err := strconv.Atoi(f[2])
+	if err != nil {
+		return 0, 0, false
+	}
+	return f[0][0], pg, true
+}
+
+// sweepStale removes the temporary directories of runs that were killed
+// before they could remove them: those whose pid has no process any more.
+func sweepStale(logf func(string, ...any), ours string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tmpPrefix+"*"))
+	for _, d := range dirs {
+		rest := strings.TrimPrefix(filepath.Base(d), tmpPrefix)
+		pid, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, '-'), 0)])
+		if err != nil || pid <= 0 || d == ours {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			continue // alive, or not ours to judge
+		}
+		if err := os.RemoveAll(d); err == nil {
+			logf("browser: removed %s, left by a killed run", d)
+		}
+	}
+}
+
+// tail keeps the last lines of the browser's output.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *tail) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	if len(t.lines) == 8 {
+		t.lines = t.lines[1:]
+	}
+	t.lines = append(t.lines, s)
+}
+
+// last returns the last line that says something, skipping the D-Bus noise
+// of a machine without a session bus.
+func (t *tail) last() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.lines) - 1; i >= 0; i-- {
+		if !strings.Contains(t.lines[i], "dbus") {
+			return t.lines[i]
+		}
+	}
+	return ""
+}

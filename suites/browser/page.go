@@ -1,0 +1,579 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+)
+
+const (
+	// viewportWidth and viewportHeight are the page's size, for
+	// screenshots that look the same on every machine.
+	viewportWidth, viewportHeight = 1280, 800
+	// syncTimeout bounds waiting for the page's pending events in EndCase.
+	syncTimeout = time.Second
+	// syncBinding is the page function EndCase calls to mark a point in the
+	// stream of events.
+	syncBinding = "__suitecheckSync"
+	// maxObservations caps what one case keeps of a noisy page.
+	maxObservations = 50
+	// keptLoads is how many recent main-frame documents Page remembers as
+	// loaded, for goto to check against.
+	keptLoads = 16
+)
+
+// Page is the browser tab of a run: one page, so that cookies and the
+// session carry over from case to case. It is safe for use by one goroutine
+// at a time; Secrets and the case observations may be read from any.
+type Page struct {
+	b          *Browser
+	rp         *rod.Page // bound to the browser's lifetime
+	stopEvents context.CancelFunc
+	uploads    int
+
+	mu       sync.Mutex
+	secrets  []string
+	obs      []Observation
+	dropped  int
+	requests map[proto.NetworkRequestID]string // URLs of requests in flight
+	loaded   []proto.NetworkLoaderID           // main-frame documents that fired load
+	loadCh   chan struct{}                     // closed and replaced on each main-frame load
+	syncs    map[string]chan struct{}
+	syncN    int
+
+	crashed   chan struct{} // closed when the page's renderer dies
+	crashOnce sync.Once
+}
+
+// Page returns the run's page, creating it on the first call; later calls
+// return the same page. ctx bounds the creation only.
+func (b *Browser) Page(ctx context.Context) (*Page, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errors.New("browser: closed")
+	}
+	if b.page != nil {
+		return b.page, nil
+	}
+	p, err := b.newPage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("browser: open page: %w", err)
+	}
+	b.page = p
+	return p, nil
+}
+
+func (b *Browser) newPage(ctx context.Context) (*Page, error) {
+	target, err := proto.TargetCreateTarget{URL: "about:blank", BrowserContextID: b.rod.BrowserContextID}.Call(b.rod.Context(ctx))
+	if err != nil {
+		return nil, cdpError(err)
+	}
+	rp, err := b.rod.PageFromTarget(target.TargetID)
+	if err != nil {
+		return nil, cdpError(err)
+	}
+	p := &Page{
+		b:        b,
+		rp:       rp,
+		requests: map[proto.NetworkRequestID]string{},
+		loadCh:   make(chan struct{}),
+		syncs:    map[string]chan struct{}{},
+		crashed:  make(chan struct{}),
+	}
+	// The event loop enables the Runtime, Network and Page domains before
+	// EachEvent returns, so nothing the page does from now on is missed.
+	erp, cancel := rp.WithCancel()
+	p.stopEvents = cancel
+	go erp.EachEvent(
+		p.onConsole, p.onException, p.onBinding,
+		p.onRequest, p.onResponse, p.onFinished, p.onFailed,
+		p.onLifecycle, p.onCrash,
+	)()
+
+	crp := rp.Context(ctx)
+	setup := []func() error{
+		func() error {
+			return proto.EmulationSetDeviceMetricsOverride{Width: viewportWidth, Height: viewportHeight, DeviceScaleFactor: 1}.Call(crp)
+		},
+		func() error { return proto.PageSetLifecycleEventsEnabled{Enabled: true}.Call(crp) },
+		func() error { return proto.RuntimeAddBinding{Name: syncBinding}.Call(crp) },
+	}
+	for _, f := range setup {
+		if err := f(); err != nil {
+			cancel()
+			_, _ = proto.TargetCloseTarget{TargetID: target.TargetID}.Call(b.rod)
+			return nil, cdpError(err)
+		}
+	}
+	return p, nil
+}
+
+// Secrets returns the values typed by fill steps marked secret, for the
+// caller's masker.
+func (p *Page) Secrets() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.secrets...)
+}
+
+func (p *Page) addSecret(s string) {
+	if s == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, have := range p.secrets {
+		if have == s {
+			return
+		}
+	}
+	p.secrets = append(p.secrets, s)
+	// Longest first, so a secret that contains another is masked whole.
+	sort.Slice(p.secrets, func(i, j int) bool { return len(p.secrets[i]) > len(p.secrets[j]) })
+}
+
+// mask replaces every secret typed into the page in s.
+func (p *Page) mask(s string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, sec := range p.secrets {
+		s = strings.ReplaceAll(s, sec, "****")
+	}
+	return s
+}
+
+// Observation is something that went wrong in the page during a case
+// without failing a step: a console error, an uncaught exception, or a
+// failed request.
+type Observation struct {
+	Kind    Kind
+	Message string // the console text, the exception, "HTTP 503 Service Unavailable" or "net::ERR_CONNECTION_REFUSED"
+	URL     string // the request's URL, or where the script error happened; may be empty
+	Status  int    // the HTTP status of a failed request; 0 for a network error
+}
+
+// Kind says what an Observation is.
+type Kind string
+
+// The kinds of observation.
+const (
+	ConsoleError  Kind = "console_error"  // console.error() or a failed console.assert()
+	Exception     Kind = "exception"      // an uncaught exception or unhandled rejection
+	FailedRequest Kind = "failed_request" // an HTTP status of 500 or more, or a network error
+)
+
+// String is a short line for a report, e.g.
+// `failed request: HTTP 500 Internal Server Error http://app/api/upload`.
+func (o Observation) String() string {
+	var b strings.Builder
+	switch o.Kind {
+	case ConsoleError:
+		b.WriteString("console error: ")
+	case Exception:
+		b.WriteString("uncaught exception: ")
+	case FailedRequest:
+		b.WriteString("failed request: ")
+	}
+	b.WriteString(o.Message)
+	if o.URL != "" {
+		b.WriteString(" ")
+		b.WriteString(o.URL)
+	}
+	return b.String()
+}
+
+// Observations are what a case saw go wrong in the page.
+type Observations struct {
+	List    []Observation
+	Dropped int // observations beyond the cap, not kept
+}
+
+// Count returns the number of observations of kind k, or of all kinds when k
+// is empty.
+func (obs Observations) Count(k Kind) int {
+	n := 0
+	for _, o := range obs.List {
+		if k == "" || o.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// String summarises the observations on one line, e.g.
+// `2 console errors, 1 failed request: HTTP 500 … http://…/api`.
+func (obs Observations) String() string {
+	if len(obs.List) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range []struct {
+		kind Kind
+		name string
+	}{{ConsoleError, "console error"}, {Exception, "uncaught exception"}, {FailedRequest, "failed request"}} {
+		if n := obs.Count(k.kind); n > 0 {
+			name := k.name
+			if n > 1 {
+				name += "s"
+			}
+			parts = append(parts, strconv.Itoa(n)+" "+name)
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if obs.Dropped > 0 {
+		s += fmt.Sprintf(" (and %d more)", obs.Dropped)
+	}
+	first := obs.List[0]
+	first.Kind = ""
+	return s + ": first " + first.String()
+}
+
+// StartCase forgets what the page saw so far: what EndCase returns begins
+// here.
+func (p *Page) StartCase() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.obs, p.dropped = nil, 0
+}
+
+// EndCase returns what the page saw go wrong since StartCase. It first lets
+// the events already emitted by the page arrive (bounded by ctx and about a
+// second). Requests still in flight report later, to the next case.
+func (p *Page) EndCase(ctx context.Context) Observations {
+	p.sync(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o := Observations{List: p.obs, Dropped: p.dropped}
+	p.obs, p.dropped = nil, 0
+	return o
+}
+
+// sync waits until the event loop has handled every event the page emitted
+// before now: it has the page call our binding and waits for that call's
+// event, which comes after them on the same connection.
+func (p *Page) sync(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	p.mu.Lock()
+	p.syncN++
+	token := "sync-" + strconv.Itoa(p.syncN)
+	ch := make(chan struct{})
+	p.syncs[token] = ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.syncs, token)
+		p.mu.Unlock()
+	}()
+
+	// An error page of the browser has no binding: nothing to wait for.
+	res, err := proto.RuntimeEvaluate{
+		Expression:    fmt.Sprintf("typeof %[1]s === 'function' ? (%[1]s(%[2]q), true) : false", syncBinding, token),
+		ReturnByValue: true,
+	}.Call(p.rp.Context(ctx))
+	if err != nil || res.ExceptionDetails != nil || !res.Result.Value.Bool() {
+		return
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}
+
+func (p *Page) observe(o Observation) {
+	o.Message = p.mask(oneLine(o.Message, 300))
+	o.URL = p.mask(oneLine(o.URL, 300))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.obs) >= maxObservations {
+		p.dropped++
+		return
+	}
+	p.obs = append(p.obs, o)
+}
+
+func (p *Page) onConsole(e *proto.RuntimeConsoleAPICalled) {
+	if e.Type != proto.RuntimeConsoleAPICalledTypeError && e.Type != proto.RuntimeConsoleAPICalledTypeAssert {
+		return
+	}
+	var parts []string
+	for _, a := range e.Args {
+		parts = append(parts, remoteText(a))
+	}
+	url := ""
+	if e.StackTrace != nil && len(e.StackTrace.CallFrames) > 0 {
+		url = e.StackTrace.CallFrames[0].URL
+	}
+	p.observe(Observation{Kind: ConsoleError, Message: strings.Join(parts, " "), URL: url})
+}
+
+func (p *Page) onException(e *proto.RuntimeExceptionThrown) {
+	d := e.ExceptionDetails
+	msg := d.Text
+	if d.Exception != nil {
+		if t := remoteText(d.Exception); t != "" {
+			msg = strings.TrimSpace(msg + " " + t)
+		}
+	}
+	p.observe(Observation{Kind: Exception, Message: msg, URL: d.URL})
+}
+
+func (p *Page) onBinding(e *proto.RuntimeBindingCalled) {
+	if e.Name != syncBinding {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ch, ok := p.syncs[e.Payload]; ok {
+		close(ch)
+		delete(p.syncs, e.Payload)
+	}
+}
+
+func (p *Page) onRequest(e *proto.NetworkRequestWillBeSent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.requests[e.RequestID] = e.Request.URL
+}
+
+func (p *Page) onResponse(e *proto.NetworkResponseReceived) {
+	if r := e.Response; r.Status >= 500 {
+		msg := "HTTP " + strconv.Itoa(r.Status)
+		if r.StatusText != "" {
+			msg += " " + r.StatusText
+		}
+		p.observe(Observation{Kind: FailedRequest, Message: msg, URL: r.URL, Status: r.Status})
+	}
+}
+
+func (p *Page) onFinished(e *proto.NetworkLoadingFinished) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.requests, e.RequestID)
+}
+
+func (p *Page) onFailed(e *proto.NetworkLoadingFailed) {
+	p.mu.Lock()
+	url := p.requests[e.RequestID]
+	delete(p.requests, e.RequestID)
+	p.mu.Unlock()
+	// Requests cut short by a navigation or by the page itself are no fault.
+	if e.Canceled || e.ErrorText == "net::ERR_ABORTED" {
+		return
+	}
+	msg := e.ErrorText
+	if e.BlockedReason != "" {
+		msg += " (blocked: " + string(e.BlockedReason) + ")"
+	}
+	p.observe(Observation{Kind: FailedRequest, Message: msg, URL: url})
+}
+
+func (p *Page) onLifecycle(e *proto.PageLifecycleEvent) {
+	if e.Name != "load" || e.FrameID != p.rp.FrameID {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.loaded = append(p.loaded, e.LoaderID)
+	if len(p.loaded) > keptLoads {
+		p.loaded = p.loaded[1:]
+	}
+	close(p.loadCh)
+	p.loadCh = make(chan struct{})
+}
+
+func (p *Page) onCrash(*proto.InspectorTargetCrashed) {
+	p.crashOnce.Do(func() { close(p.crashed) })
+}
+
+// waitLoad waits until the main-frame document of loader id has fired load.
+func (p *Page) waitLoad(ctx context.Context, id proto.NetworkLoaderID) error {
+	for {
+		p.mu.Lock()
+		ch := p.loadCh
+		for _, l := range p.loaded {
+			if l == id {
+				p.mu.Unlock()
+				return nil
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-p.crashed:
+			return errCrashed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// remoteText renders a console argument or an exception as text.
+func remoteText(o *proto.RuntimeRemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if o.Type == proto.RuntimeRemoteObjectTypeString {
+		return o.Value.Str()
+	}
+	if o.Description != "" {
+		// An Error's description is its stack; the first line says what.
+		d, _, _ := strings.Cut(o.Description, "\n")
+		return d
+	}
+	if o.Type == proto.RuntimeRemoteObjectTypeUndefined {
+		return "undefined"
+	}
+	return o.Value.JSON("", "")
+}
+
+// oneLine folds whitespace and shortens s to about n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		cut := n
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// SaveArtifacts writes a PNG screenshot and the HTML of the page to
+// dir/prefix.png and dir/prefix.html, typically after a failed step. The
+// HTML passes through mask (may be nil) and has every secret typed into the
+// page replaced; for the screenshot, password fields and every field or text
+// holding such a secret are blanked, then restored. It writes what it can
+// and returns the paths written and the errors met.
+func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(string) string) (screenshotPath, htmlPath string, err error) {
+	if prefix == "" || strings.ContainsRune(prefix, filepath.Separator) {
+		return "", "", fmt.Errorf("artifacts: bad file name prefix %q", prefix)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("artifacts: %w", err)
+	}
+	rp := p.rp.Context(ctx)
+	var errs []error
+
+	html, herr := pageHTML(rp)
+	if herr == nil {
+		if mask != nil {
+			html = mask(html)
+		}
+		html = p.mask(html)
+		path := filepath.Join(dir, prefix+".html")
+		if herr = os.WriteFile(path, []byte(html), 0o644); herr == nil {
+			htmlPath = path
+		}
+	}
+	if herr != nil {
+		errs = append(errs, fmt.Errorf("artifacts: html: %w", cdpError(herr)))
+	}
+
+	png, serr := p.screenshot(ctx)
+	if serr == nil {
+		path := filepath.Join(dir, prefix+".png")
+		if serr = os.WriteFile(path, png, 0o644); serr == nil {
+			screenshotPath = path
+		}
+	}
+	if serr != nil {
+		errs = append(errs, fmt.Errorf("artifacts: screenshot: %w", cdpError(serr)))
+	}
+	return screenshotPath, htmlPath, errors.Join(errs...)
+}
+
+func pageHTML(rp *rod.Page) (string, error) {
+	res, err := rp.Eval(`() => {
+		const d = document;
+		if (!d.documentElement) return '';
+		return (d.doctype ? '<!DOCTYPE ' + d.doctype.name + '>\n' : '') + d.documentElement.outerHTML;
+	}`)
+	if err != nil {
+		return "", err
+	}
+	return res.Value.Str(), nil
+}
+
+// hideJS blanks, for a screenshot, the value of password fields and of every
+// field holding a secret, and masks secrets in the page's text. It returns
+// what restoreJS needs to put everything back.
+const hideJS = `(secrets) => {
+	const saved = [];
+	const has = (v) => secrets.some((s) => v.includes(s));
+	for (const el of document.querySelectorAll('input, textarea')) {
+		const v = el.value;
+		if (v && (el.type === 'password' || has(v))) {
+			saved.push([el, 'value', v]);
+			el.value = '';
+		}
+	}
+	if (secrets.length && document.body) {
+		const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+		for (let n = w.nextNode(); n; n = w.nextNode()) {
+			const v = n.nodeValue;
+			if (has(v)) {
+				saved.push([n, 'nodeValue', v]);
+				n.nodeValue = secrets.reduce((t, s) => t.split(s).join('****'), v);
+			}
+		}
+	}
+	return saved;
+}`
+
+const restoreJS = `(saved) => { for (const [o, k, v] of saved) o[k] = v; }`
+
+// evalObject evaluates js and keeps its result in the page, as a handle.
+func evalObject(js string, args ...any) *rod.EvalOptions {
+	return rod.Eval(js, args...).ByObject()
+}
+
+// screenshot captures the viewport with secrets hidden.
+func (p *Page) screenshot(ctx context.Context) ([]byte, error) {
+	rp := p.rp.Context(ctx)
+	secrets := p.Secrets()
+	if secrets == nil {
+		secrets = []string{}
+	}
+	saved, err := rp.Evaluate(evalObject(hideJS, secrets))
+	if err != nil {
+		// Never capture what could not be hidden.
+		return nil, fmt.Errorf("hide secrets: %w", err)
+	}
+	defer func() {
+		_, _ = rp.Evaluate(evalObject(restoreJS, saved))
+		_ = rp.Release(saved)
+	}()
+	shot, err := proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}.Call(rp)
+	if err != nil {
+		return nil, err
+	}
+	return shot.Data, nil
+}
+
+// uploadFile writes inline content to a file of its own for an upload step.
+func (p *Page) uploadFile(name, content string) (string, error) {
+	p.uploads++
+	dir := filepath.Join(p.b.tmp, "uploads", strconv.Itoa(p.uploads))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	name = filepath.Base(filepath.Clean("/" + name))
+	if name == "/" || name == "." {
+		name = "upload.txt"
+	}
+	path := filepath.Join(dir, name)
+	return path, os.WriteFile(path, []byte(content), 0o600)
+}

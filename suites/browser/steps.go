@@ -1,0 +1,722 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
+	"github.com/go-rod/rod/lib/input"
+	"github.com/go-rod/rod/lib/proto"
+	"github.com/go-rod/rod/lib/utils"
+)
+
+// DefaultTimeout is how long a step may take when its Timeout is not set.
+const DefaultTimeout = 10 * time.Second
+
+// pollInterval is how often a waiting step looks again. go-rod's default
+// sleeper backs off to a second, which would add up to a second to every
+// step that has to wait.
+const pollInterval = 50 * time.Millisecond
+
+// The step actions.
+const (
+	ActionGoto        = "goto"         // load Value, a URL, and wait for its load event
+	ActionClick       = "click"        // click the element
+	ActionFill        = "fill"         // replace the field's content with Value
+	ActionSelect      = "select"       // pick the option whose value or text is Value
+	ActionCheck       = "check"        // tick the checkbox (or radio button) if it is not
+	ActionPress       = "press"        // press the key Value, in the element if Selector is set
+	ActionUpload      = "upload"       // set the file input's file: File, or Content as Name
+	ActionWaitText    = "wait_text"    // wait until Value appears in the page (or in Selector)
+	ActionWaitVisible = "wait_visible" // wait until an element matching Selector is visible
+	ActionWaitGone    = "wait_gone"    // wait until no element matching Selector is visible
+	ActionAssertURL   = "assert_url"   // the URL contains Value, or matches it as a regexp
+	ActionAssertTitle = "assert_title" // the title contains Value, or matches it as a regexp
+	ActionScreenshot  = "screenshot"   // save a PNG of the page to File
+)
+
+// Step is one browser action. Its values arrive already templated. Action
+// is the step's kind, which the config names by its key, e.g.
+// `click: {selector: "#send"}`.
+type Step struct {
+	Action   string        `yaml:"-"`
+	Selector string        `yaml:"selector"` // a CSS selector; the first match is acted on
+	Value    string        `yaml:"value"`    // URL (goto), text (fill, wait_text), option (select), key (press), regexp or substring (assert_url, assert_title)
+	Secret   bool          `yaml:"secret"`   // Value is a secret: masked in errors, artifacts and Secrets
+	File     string        `yaml:"file"`     // upload: the file to upload; screenshot: where to write the PNG
+	Content  string        `yaml:"content"`  // upload: inline content, uploaded as a file named Name
+	Name     string        `yaml:"name"`     // upload: the file name for Content (default upload.txt)
+	Timeout  time.Duration `yaml:"timeout"`  // how long the step may take; DefaultTimeout when 0
+}
+
+// Validate checks that the step has what its action needs. Its errors never
+// hold the step's Value.
+func (s Step) Validate() error {
+	need := func(what, v string) error {
+		if v == "" {
+			return fmt.Errorf("%s: %s is required", s.Action, what)
+		}
+		return nil
+	}
+	if s.Timeout < 0 {
+		return fmt.Errorf("%s: negative timeout", s.Action)
+	}
+	if s.Timeout > 0 && s.Timeout < time.Millisecond {
+		// A bare number in YAML decodes as nanoseconds.
+		return fmt.Errorf("%s: timeout %s is too short: give a unit, e.g. 5s", s.Action, s.Timeout)
+	}
+	switch s.Action {
+	case ActionGoto:
+		return need("value (the URL)", s.Value)
+	case ActionClick, ActionFill, ActionCheck, ActionWaitVisible, ActionWaitGone:
+		return need("selector", s.Selector)
+	case ActionSelect:
+		return errors.Join(need("selector", s.Selector), need("value (the option)", s.Value))
+	case ActionPress:
+		if _, ok := lookupKey(s.Value); !ok {
+			return fmt.Errorf("press: unknown key %q: use a letter, a digit or one of %s", s.Value, strings.Join(keyNames(), ", "))
+		}
+	case ActionUpload:
+		if err := need("selector", s.Selector); err != nil {
+			return err
+		}
+		if s.File != "" && (s.Content != "" || s.Name != "") {
+			return errors.New("upload: give either file, or content and name")
+		}
+		if s.File == "" && s.Content == "" && s.Name == "" {
+			return errors.New("upload: file or content is required")
+		}
+	case ActionWaitText:
+		return need("value (the text)", s.Value)
+	case ActionAssertURL, ActionAssertTitle:
+		return need("value (a substring or regexp)", s.Value)
+	case ActionScreenshot:
+		return need("file", s.File)
+	case "":
+		return errors.New("step without an action")
+	default:
+		return fmt.Errorf("unknown browser step %q", s.Action)
+	}
+	return nil
+}
+
+// String names the step for a message, e.g. `click "#send"`. It never holds
+// a fill step's value.
+func (s Step) String() string {
+	q := strconv.Quote
+	switch s.Action {
+	case ActionGoto:
+		return "goto " + q(s.Value)
+	case ActionWaitText:
+		if s.Selector != "" {
+			return "wait_text " + q(s.Value) + " in " + q(s.Selector)
+		}
+		return "wait_text " + q(s.Value)
+	case ActionPress:
+		if s.Selector != "" {
+			return "press " + q(s.Value) + " in " + q(s.Selector)
+		}
+		return "press " + q(s.Value)
+	case ActionAssertURL, ActionAssertTitle:
+		return s.Action
+	case ActionScreenshot:
+		return "screenshot " + q(s.File)
+	}
+	return s.Action + " " + q(s.Selector)
+}
+
+// StepError is a failed step. Its message reads like a line of a monitoring
+// report, e.g. `wait_text "hello.txt": not seen within 5s`, and never holds
+// a secret typed into the page. It unwraps to the context's error when the
+// run was stopped (cancelled, or out of time) rather than the step failing.
+type StepError struct {
+	Step   string // the step, as Step.String
+	Reason string // what went wrong
+	cause  error
+}
+
+func (e *StepError) Error() string { return e.Step + ": " + e.Reason }
+
+// Unwrap returns the run's context error when the step was interrupted.
+func (e *StepError) Unwrap() error { return e.cause }
+
+// Run executes one step, bound to ctx and to the step's timeout. A step that
+// waits (for an element, a text, a load) polls every 50 ms.
+func (p *Page) Run(ctx context.Context, s Step) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if s.Secret {
+		p.addSecret(s.Value)
+	}
+	timeout := s.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r := &run{
+		p:      p,
+		s:      s,
+		parent: ctx,
+		ctx:    sctx,
+		rp:     p.rp.Context(sctx).Sleeper(pollSleeper),
+		dur:    fmtDur(timeout),
+	}
+	var err error
+	select {
+	case <-p.crashed:
+		err = errCrashed
+	default:
+		err = actions[s.Action](r)
+	}
+	if err == nil {
+		return nil
+	}
+	se := &StepError{Step: s.String()}
+	var f *failure
+	switch {
+	case errors.As(err, &f):
+		se.Reason = f.reason
+	case ctx.Err() != nil:
+		se.Reason = "interrupted: " + context.Cause(ctx).Error()
+		se.cause = ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		se.Reason = "timed out after " + r.dur
+	default:
+		se.Reason = describe(err)
+	}
+	se.Step, se.Reason = p.mask(se.Step), p.mask(oneLine(se.Reason, 300))
+	return se
+}
+
+var actions = map[string]func(*run) error{
+	ActionGoto:        (*run).gotoURL,
+	ActionClick:       (*run).click,
+	ActionFill:        (*run).fill,
+	ActionSelect:      (*run).selectOption,
+	ActionCheck:       (*run).check,
+	ActionPress:       (*run).press,
+	ActionUpload:      (*run).upload,
+	ActionWaitText:    (*run).waitText,
+	ActionWaitVisible: (*run).waitVisible,
+	ActionWaitGone:    (*run).waitGone,
+	ActionAssertURL:   (*run).assertURL,
+	ActionAssertTitle: (*run).assertTitle,
+	ActionScreenshot:  (*run).screenshot,
+}
+
+// run is one step being run.
+type run struct {
+	p      *Page
+	s      Step
+	parent context.Context // the caller's: when it ends, the run was stopped
+	ctx    context.Context // the caller's bounded by the step's timeout
+	rp     *rod.Page       // bound to ctx, polling every pollInterval
+	dur    string          // the step's timeout, for messages
+	why    string          // what a poll still waits for, for the message when time is up
+}
+
+// failure is a step failure with its reason already worded.
+type failure struct{ reason string }
+
+func (f *failure) Error() string { return f.reason }
+
+func fail(format string, args ...any) error { return &failure{fmt.Sprintf(format, args...)} }
+
+// errCrashed fails every step once the page's renderer has died: it will
+// not answer again.
+var errCrashed = &failure{"the page crashed"}
+
+func pollSleeper() utils.Sleeper {
+	return func(ctx context.Context) error {
+		t := time.NewTimer(pollInterval)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// poll calls check every pollInterval until it reports done or fails for
+// good. When the step's time is up it fails with r.why, which check keeps
+// saying what it still waits for.
+func (r *run) poll(check func() (bool, error)) error {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		done, err := check()
+		switch {
+		case err != nil && r.ctx.Err() == nil && !transient(err):
+			return err
+		case err == nil && done:
+			return nil
+		}
+		select {
+		case <-r.ctx.Done():
+			if r.parent.Err() != nil {
+				return r.parent.Err()
+			}
+			return &failure{r.why}
+		case <-r.p.crashed:
+			return errCrashed
+		case <-t.C:
+		}
+	}
+}
+
+// need is what an element must be before a step acts on it.
+type need int
+
+const (
+	needVisible need = 1 << iota
+	needEnabled
+	needEditable
+	needUncovered // nothing else would receive a click at its centre
+)
+
+// stateJS reports what an element is, for need.
+const stateJS = `function() {
+	const r = this.getBoundingClientRect();
+	return {
+		visible: r.width > 0 && r.height > 0 && this.checkVisibility({visibilityProperty: true}),
+		enabled: !this.matches(':disabled'),
+		editable: this.isContentEditable ||
+			((this.tagName === 'INPUT' || this.tagName === 'TEXTAREA') && !this.readOnly),
+	};
+}`
+
+// onElement waits until the first element matching the step's selector is
+// what n says, then calls do; do returns false (having set r.why) to be
+// called again on the next poll, with the element looked up anew.
+func (r *run) onElement(n need, do func(el *rod.Element) (bool, error)) error {
+	r.why = "no element matches within " + r.dur
+	return r.poll(func() (bool, error) {
+		el, err := r.rp.Sleeper(rod.NotFoundSleeper).Element(r.s.Selector)
+		if err != nil {
+			if errors.Is(err, &rod.ElementNotFoundError{}) {
+				r.why = "no element matches within " + r.dur
+				return false, nil
+			}
+			return false, err
+		}
+		el = el.Sleeper(pollSleeper)
+		if n&(needVisible|needEnabled|needEditable) != 0 {
+			res, err := el.Eval(stateJS)
+			if err != nil {
+				return false, err
+			}
+			st := res.Value
+			switch {
+			case n&needVisible != 0 && !st.Get("visible").Bool():
+				r.why = "not visible within " + r.dur
+				return false, nil
+			case n&needEnabled != 0 && !st.Get("enabled").Bool():
+				r.why = "still disabled after " + r.dur
+				return false, nil
+			case n&needEditable != 0 && !st.Get("editable").Bool():
+				r.why = "not an editable field (read-only, or not input, textarea or contenteditable)"
+				return false, nil
+			}
+		}
+		if n&needUncovered != 0 {
+			if _, err := el.Interactable(); err != nil {
+				var covered *rod.CoveredError
+				switch {
+				case errors.As(err, &covered):
+					r.why = "covered by " + covered.Element.String() + " after " + r.dur
+				case errors.Is(err, &rod.InvisibleShapeError{}):
+					r.why = "not visible within " + r.dur
+				case errors.Is(err, &rod.NoPointerEventsError{}):
+					r.why = "not clickable (pointer-events: none) after " + r.dur
+				default:
+					return false, err
+				}
+				return false, nil
+			}
+		}
+		return do(el)
+	})
+}
+
+func (r *run) gotoURL() error {
+	_ = proto.PageStopLoading{}.Call(r.rp)
+	res, err := proto.PageNavigate{URL: r.s.Value}.Call(r.rp)
+	if err != nil {
+		if r.ctx.Err() != nil && r.parent.Err() == nil {
+			return fail("not loaded within %s", r.dur) // no reply yet
+		}
+		return err
+	}
+	if res.ErrorText != "" {
+		return &rod.NavigationError{Reason: res.ErrorText}
+	}
+	if res.LoaderID == "" {
+		return nil // a move within the document: nothing loads
+	}
+	if err := r.p.waitLoad(r.ctx, res.LoaderID); err != nil {
+		if err == errCrashed {
+			return err
+		}
+		if r.parent.Err() != nil {
+			return r.parent.Err()
+		}
+		return fail("not loaded within %s", r.dur)
+	}
+	return nil
+}
+
+func (r *run) click() error {
+	return r.onElement(needVisible|needEnabled|needUncovered, func(el *rod.Element) (bool, error) {
+		return true, el.Click(proto.InputMouseButtonLeft, 1)
+	})
+}
+
+// selectContentJS focuses the field and selects its content, so that what
+// is typed next replaces it.
+const selectContentJS = `function() {
+	this.focus();
+	if (typeof this.select === 'function') {
+		this.select();
+		return;
+	}
+	const range = document.createRange();
+	range.selectNodeContents(this);
+	const sel = window.getSelection();
+	sel.removeAllRanges();
+	sel.addRange(range);
+}`
+
+const changeJS = `function() { this.dispatchEvent(new Event('change', {bubbles: true})); }`
+
+func (r *run) fill() error {
+	return r.onElement(needVisible|needEnabled|needEditable, func(el *rod.Element) (bool, error) {
+		if _, err := el.Eval(selectContentJS); err != nil {
+			return false, err
+		}
+		if r.s.Value == "" {
+			if err := r.key(input.Backspace); err != nil {
+				return false, err
+			}
+		} else if err := (proto.InputInsertText{Text: r.s.Value}).Call(r.rp); err != nil {
+			return false, err
+		}
+		_, err := el.Eval(changeJS)
+		return true, err
+	})
+}
+
+// selectJS selects the option whose value, text or label is v, as a user
+// would: with input and change events.
+const selectJS = `function(v) {
+	if (this.tagName !== 'SELECT') return {err: 'not a <select>'};
+	const opts = Array.from(this.options);
+	const o = opts.find((o) => o.value === v) ||
+		opts.find((o) => o.text.trim() === v) || opts.find((o) => o.label === v);
+	if (!o) return {have: opts.slice(0, 5).map((o) => o.text.trim())};
+	o.selected = true;
+	this.dispatchEvent(new Event('input', {bubbles: true}));
+	this.dispatchEvent(new Event('change', {bubbles: true}));
+	return {};
+}`
+
+func (r *run) selectOption() error {
+	return r.onElement(needVisible|needEnabled, func(el *rod.Element) (bool, error) {
+		res, err := el.Eval(selectJS, r.s.Value)
+		if err != nil {
+			return false, err
+		}
+		if e := res.Value.Get("err"); !e.Nil() {
+			return false, fail("%s", e.Str())
+		}
+		have := res.Value.Get("have")
+		if have.Nil() {
+			return true, nil
+		}
+		var opts []string
+		for _, o := range have.Arr() {
+			opts = append(opts, strconv.Quote(o.Str()))
+		}
+		r.why = fmt.Sprintf("no option %q within %s (options: %s)", r.s.Value, r.dur, strings.Join(opts, ", "))
+		return false, nil
+	})
+}
+
+func (r *run) check() error {
+	return r.onElement(needVisible|needEnabled|needUncovered, func(el *rod.Element) (bool, error) {
+		res, err := el.Eval(`function() { return {type: this.type, checked: !!this.checked}; }`)
+		if err != nil {
+			return false, err
+		}
+		if t := res.Value.Get("type").Str(); t != "checkbox" && t != "radio" {
+			return false, fail("not a checkbox or radio button")
+		}
+		if res.Value.Get("checked").Bool() {
+			return true, nil
+		}
+		if err := el.Click(proto.InputMouseButtonLeft, 1); err != nil {
+			return false, err
+		}
+		res, err = el.Eval(`function() { return !!this.checked; }`)
+		if err != nil {
+			return false, err
+		}
+		r.why = "clicked, but it stays unticked"
+		return res.Value.Bool(), nil
+	})
+}
+
+func (r *run) press() error {
+	k, _ := lookupKey(r.s.Value)
+	if r.s.Selector == "" {
+		return r.key(k)
+	}
+	return r.onElement(needVisible|needEnabled, func(el *rod.Element) (bool, error) {
+		if _, err := el.Eval(`function() { this.focus(); }`); err != nil {
+			return false, err
+		}
+		return true, r.key(k)
+	})
+}
+
+// key presses and releases k.
+func (r *run) key(k input.Key) error {
+	if err := k.Encode(proto.InputDispatchKeyEventTypeKeyDown, 0).Call(r.rp); err != nil {
+		return err
+	}
+	return k.Encode(proto.InputDispatchKeyEventTypeKeyUp, 0).Call(r.rp)
+}
+
+func (r *run) upload() error {
+	path := r.s.File
+	if path == "" {
+		var err error
+		if path, err = r.p.uploadFile(r.s.Name, r.s.Content); err != nil {
+			return fail("write the file to upload: %v", err)
+		}
+	} else if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+		return fail("cannot read %s", path)
+	}
+	return r.onElement(0, func(el *rod.Element) (bool, error) {
+		res, err := el.Eval(`function() { return this.tagName === 'INPUT' && this.type === 'file'; }`)
+		if err != nil {
+			return false, err
+		}
+		if !res.Value.Bool() {
+			return false, fail("not a file input")
+		}
+		return true, el.SetFiles([]string{path})
+	})
+}
+
+// visibleJS is the visibility test for wait_visible and wait_gone; textJS
+// looks for a text in the page, or in the elements matching a selector.
+const (
+	visibleJS = `(sel) => {
+		const els = document.querySelectorAll(sel);
+		const seen = Array.from(els).some((e) => {
+			const r = e.getBoundingClientRect();
+			return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
+		});
+		return seen ? 'visible' : els.length ? 'hidden' : 'none';
+	}`
+	textJS = `(sel, text) => {
+		const norm = (s) => (s || '').replace(/\s+/g, ' ');
+		const els = sel ? document.querySelectorAll(sel) : [document.body];
+		return Array.from(els).some((e) => e && norm(e.innerText).includes(norm(text)));
+	}`
+)
+
+func (r *run) waitText() error {
+	r.why = "not seen within " + r.dur
+	return r.poll(func() (bool, error) {
+		res, err := r.rp.Eval(textJS, r.s.Selector, r.s.Value)
+		if err != nil {
+			return false, err
+		}
+		return res.Value.Bool(), nil
+	})
+}
+
+func (r *run) waitVisible() error {
+	return r.poll(func() (bool, error) {
+		res, err := r.rp.Eval(visibleJS, r.s.Selector)
+		if err != nil {
+			return false, err
+		}
+		switch res.Value.Str() {
+		case "visible":
+			return true, nil
+		case "hidden":
+			r.why = "not visible within " + r.dur
+		default:
+			r.why = "no element matches within " + r.dur
+		}
+		return false, nil
+	})
+}
+
+func (r *run) waitGone() error {
+	r.why = "still visible after " + r.dur
+	return r.poll(func() (bool, error) {
+		res, err := r.rp.Eval(visibleJS, r.s.Selector)
+		if err != nil {
+			return false, err
+		}
+		return res.Value.Str() != "visible", nil
+	})
+}
+
+func (r *run) assertURL() error {
+	return r.assert(func() (string, error) {
+		info, err := r.rp.Info()
+		if err != nil {
+			return "", err
+		}
+		return info.URL, nil
+	})
+}
+
+func (r *run) assertTitle() error {
+	return r.assert(func() (string, error) {
+		res, err := r.rp.Eval(`() => document.title`)
+		if err != nil {
+			return "", err
+		}
+		return res.Value.Str(), nil
+	})
+}
+
+// assert waits until get returns a value that contains the step's value or
+// matches it as a regexp: the page may still be on its way.
+func (r *run) assert(get func() (string, error)) error {
+	re, _ := regexp.Compile(r.s.Value)
+	got := ""
+	r.why = "could not read it"
+	return r.poll(func() (bool, error) {
+		v, err := get()
+		if err != nil {
+			return false, err
+		}
+		got = v
+		r.why = fmt.Sprintf("got %q, want match of %q", got, r.s.Value)
+		return strings.Contains(v, r.s.Value) || (re != nil && re.MatchString(v)), nil
+	})
+}
+
+func (r *run) screenshot() error {
+	png, err := r.p.screenshot(r.ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(r.s.File, png, 0o644); err != nil {
+		return fail("%v", err)
+	}
+	return nil
+}
+
+// transient errors come from a page that is navigating or re-rendering: the
+// next poll may succeed.
+func transient(err error) bool {
+	if errors.Is(err, &rod.ObjectNotFoundError{}) || errors.Is(err, &rod.ElementNotFoundError{}) {
+		return true
+	}
+	var ce *cdp.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	switch ce.Message {
+	case "Cannot find context with specified id",
+		"Execution context was destroyed.",
+		"Cannot find default execution context",
+		"Could not find object with given id",
+		"Could not find node with given id",
+		"No node with given id found",
+		"Node is detached from document",
+		"No node found at given location",
+		"Could not compute content quads.",
+		"Inspected target navigated or closed":
+		return true
+	}
+	return false
+}
+
+// describe words an error of go-rod or of the DevTools protocol for a report.
+func describe(err error) string {
+	var nav *rod.NavigationError
+	var ev *rod.EvalError
+	var ce *cdp.Error
+	switch {
+	case errors.Is(err, &rod.ElementNotFoundError{}):
+		return "no element matches"
+	case errors.As(err, &nav):
+		return nav.Reason
+	case errors.As(err, &ev):
+		msg := ev.Text
+		if ev.Exception != nil && ev.Exception.Description != "" {
+			msg, _, _ = strings.Cut(ev.Exception.Description, "\n")
+		}
+		if strings.Contains(msg, "is not a valid selector") {
+			return "invalid selector"
+		}
+		return "script error: " + msg
+	case errors.As(err, &ce):
+		return ce.Message
+	}
+	return err.Error()
+}
+
+// fmtDur writes a step timeout the way a user would: 5s, 300ms, 1.5s.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+}
+
+// keys are the keys press knows by name, besides letters and digits.
+var keys = map[string]input.Key{
+	"Enter": input.Enter, "Tab": input.Tab, "Escape": input.Escape, "Space": input.Space,
+	"Backspace": input.Backspace, "Delete": input.Delete, "Insert": input.Insert,
+	"ArrowUp": input.ArrowUp, "ArrowDown": input.ArrowDown, "ArrowLeft": input.ArrowLeft, "ArrowRight": input.ArrowRight,
+	"Home": input.Home, "End": input.End, "PageUp": input.PageUp, "PageDown": input.PageDown,
+	"F1": input.F1, "F2": input.F2, "F3": input.F3, "F4": input.F4, "F5": input.F5, "F6": input.F6,
+	"F7": input.F7, "F8": input.F8, "F9": input.F9, "F10": input.F10, "F11": input.F11, "F12": input.F12,
+}
+
+func lookupKey(name string) (input.Key, bool) {
+	if len(name) == 1 {
+		if c := name[0]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			return input.Key(c), true
+		}
+	}
+	for n, k := range keys {
+		if strings.EqualFold(n, name) {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+func keyNames() []string {
+	names := make([]string, 0, len(keys))
+	for n := range keys {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
