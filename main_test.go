@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -143,39 +146,51 @@ func TestBinaryCheckPostgres(t *testing.T) {
 	}
 }
 
-// TestBinarySignal: SIGTERM in the middle of a check still prints a result.
-func TestBinarySignal(t *testing.T) {
+// hangingLogin listens on loopback, answers the SSLRequest of each
+// connection with N and then never answers the login. It reports each
+// answered connection on the returned channel.
+func hangingLogin(t *testing.T) (port int, answered <-chan struct{}) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	accepted := make(chan struct{}, 1)
+	ch := make(chan struct{}, 16)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			defer c.Close()
-			buf := make([]byte, 8)
-			_, _ = c.Read(buf)
-			_, _ = c.Write([]byte("N")) // then hang in the login
-			accepted <- struct{}{}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 8)
+				_, _ = c.Read(buf)
+				_, _ = c.Write([]byte("N"))
+				ch <- struct{}{}
+				<-done
+			}()
 		}
 	}()
+	return l.Addr().(*net.TCPAddr).Port, ch
+}
+
+// TestBinarySignal: a signal in the middle of a check still prints a result.
+func TestBinarySignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
-			port := l.Addr().(*net.TCPAddr).Port
+			port, answered := hangingLogin(t)
 			cmd := exec.Command(binary, "check", "postgres", "--dsn", fmt.Sprintf("host=127.0.0.1 port=%d user=app", port))
 			var stdout bytes.Buffer
 			cmd.Stdout = &stdout
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// Wait for the connection that tells us the check is in the login.
-			<-accepted
-			<-accepted // layer 2's probe, then the login connection
+			// Layer 2's probe, then the login connection: the check now
+			// waits in layer 3.
+			<-answered
+			<-answered
 			_ = cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
@@ -302,6 +317,100 @@ suites:
 			if strings.Contains(stdout+stderr, pass) {
 				t.Errorf("password leaked")
 			}
+		})
+	}
+}
+
+// markedProcesses lists the pids whose environment holds mark: the
+// processes a suitecheck run started with that mark in its environment.
+func markedProcesses(mark string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(env, []byte(mark)) {
+			continue
+		}
+		// A zombie has exited; this machine's init may not reap it.
+		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
+				continue
+			}
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// waitNoMarked polls, within a bound, until no marked process is left.
+func waitNoMarked(t *testing.T, mark string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := markedProcesses(mark)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of the run still alive after 10s: %v", left)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition, not synchronising
+	}
+}
+
+// TestBinaryBrowserKilled: whether suitecheck is stopped by a signal it can
+// catch (and still prints a result) or killed outright, no browser process
+// outlives it.
+func TestBinaryBrowserKilled(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			loaded := make(chan struct{}, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, "<html><body>waiting forever</body></html>")
+				select {
+				case loaded <- struct{}{}:
+				default:
+				}
+			}))
+			defer srv.Close()
+			cfg := filepath.Join(t.TempDir(), "suitecheck.yaml")
+			y := fmt.Sprintf("environments:\n  e: {base_url: %s}\nsuites:\n  web:\n    cases:\n      - name: hang\n        steps:\n          - goto: \"{{.BaseURL}}/\"\n          - wait_text: {value: never, timeout: 60s}\n", srv.URL)
+			if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			mark := fmt.Sprintf("SUITECHECK_TEST_MARK=%d-%s", os.Getpid(), sig)
+			cmd := exec.Command(binary, "run", "web", "--config", cfg, "--artifacts", t.TempDir(), "-t", "55")
+			cmd.Env = append(os.Environ(), mark)
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-loaded:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("the browser never loaded the page")
+			}
+			if n := len(markedProcesses(mark)); n < 2 {
+				t.Fatalf("found %d processes of the run, want suitecheck and its browser", n)
+			}
+			_ = cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if sig == syscall.SIGTERM {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+					t.Errorf("exit %v, want 3", err)
+				}
+				if !strings.HasPrefix(stdout.String(), "SUITECHECK UNKNOWN - web on e: interrupted (received terminated)") {
+					t.Errorf("stdout = %q", stdout.String())
+				}
+			}
+			waitNoMarked(t, mark)
 		})
 	}
 }

@@ -62,6 +62,7 @@ type caseResult struct {
 	ran      bool
 	attempts int
 	lastErr  error
+	cut      bool // the run ended (budget, signal) in the middle of this case
 }
 
 // Run runs a suite and returns its result. It never panics on bad input:
@@ -213,8 +214,12 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 		}
 	}
 	cr.state = checks.Critical
-	if isConfigErr(cr.lastErr) {
+	switch {
+	case isConfigErr(cr.lastErr):
 		cr.state = checks.Unknown
+	case ctx.Err() != nil:
+		// Not the app's failure: the run's state says why it ended.
+		cr.state, cr.cut = checks.Unknown, true
 	}
 }
 
@@ -293,7 +298,9 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 		ran = append(ran, cr.c.Name)
 		res.Perfdata = append(res.Perfdata, checks.Duration(checks.Label(cr.c.Name), cr.dur,
 			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range}))
-		states = append(states, cr.state)
+		if !cr.cut {
+			states = append(states, cr.state)
+		}
 		if cr.state == checks.Critical || cr.state == checks.Unknown {
 			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, oneLine(cr.detail, 120)))
 		} else if cr.attempts > 1 {
@@ -319,7 +326,8 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 	totalState := th.Evaluate(total.Seconds())
 	switch {
 	case fatal != nil && (errors.Is(fatal, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded)):
-		res.State = o.TimeoutState
+		// A case that failed before the budget ran out stays CRITICAL.
+		res.State = checks.Worst(append(states, o.TimeoutState)...)
 		res.Summary = head + fmt.Sprintf("timed out after %s", o.Budget)
 		if len(failed) > 0 {
 			res.Summary += " in " + failed[len(failed)-1]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +170,37 @@ func TestRunProgress(t *testing.T) {
 	}
 	if strings.Contains(out, "[OK] a") && strings.Index(out, "[OK] a") < strings.Index(out, "[CRITICAL] b") {
 		t.Errorf("long output does not list the failure first:\n%s", out)
+	}
+}
+
+// TestRunBudgetKeepsEarlierFailure: a case that failed before the budget ran
+// out keeps the run CRITICAL, whatever the timeout state.
+func TestRunBudgetKeepsEarlierFailure(t *testing.T) {
+	header, _ := sqlEnv(t)
+	suite := "suites:\n  s:\n    cases:\n      - name: broken\n        steps:\n" + sqlStep("SELECT 2 AS v", `{values: {v: "1"}}`) +
+		"      - name: hang\n        steps:\n" + sqlStep("SELECT pg_sleep(30)", "")
+	r, out := runYAML(t, header+suite, RunOptions{Retries: -1, Budget: 700 * time.Millisecond, TimeoutState: checks.Unknown})
+	if r.State != checks.Critical || !strings.Contains(r.Summary, "timed out after 700ms") {
+		t.Errorf("state %v summary %q, want CRITICAL from the broken case\n%s", r.State, r.Summary, out)
+	}
+}
+
+func TestPruneArtifacts(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"20261124T100000Z-a.png", "20261124T100000Z-a.html", "20261124T110000Z-a.png",
+		"20261124T120000Z-b.png", "20261124T120000Z-b.html", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pruneArtifacts(dir, 2)
+	entries, _ := os.ReadDir(dir)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	want := []string{"20261124T110000Z-a.png", "20261124T120000Z-b.html", "20261124T120000Z-b.png", "notes.txt"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("after pruning to 2 runs: %v, want %v", got, want)
 	}
 }
