@@ -28,6 +28,11 @@ type RunOptions struct {
 	Retries      int       // --retries: when >= 0, overrides every case's retries
 	Progress     io.Writer // a live line per case for people; nil for none
 	Browser      BrowserOptions
+
+	// Set by the caller, over the config: variables, secret variables
+	// (masked), and the tenant's fields (a provisioned tenant; its password
+	// is masked).
+	Vars, Secrets, Tenant map[string]string
 }
 
 // runState is what the steps of one run share.
@@ -80,7 +85,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
 		stamp: start.UTC().Format("20060102T150405Z")}
 	defer r.close()
-	if err := r.setup(envName, env, cfg.Tenant); err != nil {
+	if err := r.setup(envName, env, cfg.Tenant, o); err != nil {
 		return checks.FromError(err)
 	}
 
@@ -133,7 +138,7 @@ func skippedTag(c *Case, env *Environment) string {
 	return ""
 }
 
-func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig) error {
+func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig, o RunOptions) error {
 	sc := &Scope{Env: envName, Vars: map[string]string{}, Tenant: map[string]string{}}
 	r.scope, r.env = sc, env
 	for _, k := range sortedKeys(env.Vars) {
@@ -151,6 +156,13 @@ func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig)
 		sc.Vars[k] = v
 		r.mask.Add(v)
 	}
+	for k, v := range o.Vars {
+		sc.Vars[k] = v
+	}
+	for k, v := range o.Secrets {
+		sc.Vars[k] = v
+		r.mask.Add(v)
+	}
 	base, err := sc.Render(env.BaseURL)
 	if err != nil {
 		return fmt.Errorf("environment %s base_url: %w", envName, err)
@@ -163,9 +175,14 @@ func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig)
 				return fmt.Errorf("tenant field %s: %w", k, err)
 			}
 			sc.Tenant[k] = v
-			if k == "password" || strings.Contains(k, "secret") || strings.Contains(k, "token") {
-				r.mask.Add(v)
-			}
+		}
+	}
+	for k, v := range o.Tenant {
+		sc.Tenant[k] = v
+	}
+	for k, v := range sc.Tenant {
+		if k == "password" || strings.Contains(k, "secret") || strings.Contains(k, "token") {
+			r.mask.Add(v)
 		}
 	}
 	return nil

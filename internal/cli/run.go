@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/suitecheck/suitecheck/suites"
 )
@@ -59,11 +60,16 @@ func newRun(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
 	f.IntVar(&o.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
-	f.StringVar(&o.Browser.Bin, "browser", "", "the Chromium binary for browser steps (default: the system's chromium)")
-	f.StringVar(&o.Browser.RemoteURL, "browser-url", "", "use a running browser's DevTools endpoint (ws://… or http://host:port) instead of launching one")
-	f.StringVar(&o.Browser.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go (default /var/lib/suitecheck/artifacts, else $XDG_STATE_HOME/suitecheck/artifacts)")
-	f.IntVar(&o.Browser.KeepRuns, "keep-artifacts", 10, "keep the artifacts of this many runs per suite")
+	browserFlags(f, &o.Browser)
 	return cmd
+}
+
+// browserFlags are the browser options of run and demo.
+func browserFlags(f *pflag.FlagSet, b *suites.BrowserOptions) {
+	f.StringVar(&b.Bin, "browser", "", "the Chromium binary for browser steps (default: the system's chromium)")
+	f.StringVar(&b.RemoteURL, "browser-url", "", "use a running browser's DevTools endpoint (ws://… or http://host:port) instead of launching one")
+	f.StringVar(&b.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go (default /var/lib/suitecheck/artifacts, else $XDG_STATE_HOME/suitecheck/artifacts)")
+	f.IntVar(&b.KeepRuns, "keep-artifacts", 10, "keep the artifacts of this many runs per suite")
 }
 
 func newValidate() *cobra.Command {

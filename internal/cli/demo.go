@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/suitecheck/suitecheck/internal/demo"
+	"github.com/suitecheck/suitecheck/suites"
+)
+
+func newDemo(g *globals) *cobra.Command {
+	var printConfig, keep bool
+	o := demo.Options{Run: suites.RunOptions{Retries: -1}}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the demo suite against the embedded sample app on a throwaway PostgreSQL",
+		Long: `Starts a throwaway PostgreSQL cluster and the sample app (a multi-tenant chat
+with file upload) on it, creates a fresh tenant, runs the demo suite (browser,
+HTTP and SQL steps) against it, deletes the tenant, stops everything and
+prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
+(make deps installs both).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if printConfig {
+				_, err := cmd.OutOrStdout().Write(demo.Config())
+				return err
+			}
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			o.Run.Thresholds, o.Run.TimeoutState, o.Run.Budget = g.thresholds, g.timeoutState, g.budget
+			if isTerminal(g.stderr) {
+				o.Run.Progress = g.stderr
+			}
+			if o.Run.Browser.Artifacts == "" {
+				o.Run.Browser.Artifacts = suites.DefaultArtifactsDir()
+			}
+			o.Logf = func(format string, args ...any) { g.logf(1, "demo: "+format, args...) }
+			if keep {
+				// --keep outlives the budget: the app stays up until Ctrl-C.
+				base := cmd.Context()
+				o.Keep = func(url, token string) {
+					fmt.Fprintf(g.stderr, "suitecheck demo: the sample app runs at %s (admin token %s); Ctrl-C to stop\n", url, token)
+					<-base.Done()
+				}
+			}
+			res, err := demo.Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			g.out.Result = &res
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&printConfig, "print-config", false, "print the demo's suite config, a start for your own, and exit")
+	f.BoolVar(&keep, "keep", false, "after the run, keep the app running (printing its URL and admin token on stderr) until Ctrl-C")
+	browserFlags(f, &o.Run.Browser)
+	return cmd
+}
