@@ -97,7 +97,12 @@ func (s Step) Validate() error {
 	case ActionWaitText:
 		return need("value (the text)", s.Value)
 	case ActionAssertURL, ActionAssertTitle:
-		return need("value (a substring or regexp)", s.Value)
+		if err := need("value (a substring, or /regexp/)", s.Value); err != nil {
+			return err
+		}
+		if _, err := assertPattern(s.Value); err != nil {
+			return fmt.Errorf("%s: %v", s.Action, err)
+		}
 	case ActionScreenshot:
 		return need("file", s.File)
 	case "":
@@ -598,20 +603,39 @@ func (r *run) assertTitle() error {
 	})
 }
 
-// assert waits until get returns a value that contains the step's value or
-// matches it as a regexp: the page may still be on its way.
+// assertPattern reads an assert step's value: "/re/" is a regexp, anything
+// else a substring. It returns a nil regexp for a substring.
+func assertPattern(v string) (*regexp.Regexp, error) {
+	if len(v) < 2 || !strings.HasPrefix(v, "/") || !strings.HasSuffix(v, "/") {
+		return nil, nil
+	}
+	re, err := regexp.Compile(v[1 : len(v)-1])
+	if err != nil {
+		return nil, fmt.Errorf("bad regexp %s: %v", v, err)
+	}
+	return re, nil
+}
+
+// assert waits until get returns a value that contains the step's value,
+// or matches it when it is written /regexp/: the page may still be on its
+// way.
 func (r *run) assert(get func() (string, error)) error {
-	re, _ := regexp.Compile(r.s.Value)
-	got := ""
+	re, err := assertPattern(r.s.Value)
+	if err != nil {
+		return err
+	}
 	r.why = "could not read it"
 	return r.poll(func() (bool, error) {
 		v, err := get()
 		if err != nil {
 			return false, err
 		}
-		got = v
-		r.why = fmt.Sprintf("got %q, want match of %q", got, r.s.Value)
-		return strings.Contains(v, r.s.Value) || (re != nil && re.MatchString(v)), nil
+		if re != nil {
+			r.why = fmt.Sprintf("got %q, want match of %s", v, r.s.Value)
+			return re.MatchString(v), nil
+		}
+		r.why = fmt.Sprintf("got %q, want it to contain %q", v, r.s.Value)
+		return strings.Contains(v, r.s.Value), nil
 	})
 }
 

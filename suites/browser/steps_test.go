@@ -38,7 +38,7 @@ func TestSteps(t *testing.T) {
 		{name: "goto", step: Step{Action: ActionGoto, Value: u + "/"}, check: []Step{
 			{Action: ActionAssertTitle, Value: "Home"}}},
 		{name: "goto redirect", step: Step{Action: ActionGoto, Value: u + "/redirect"}, check: []Step{
-			{Action: ActionAssertURL, Value: `^http://[^/]+/$`}, {Action: ActionWaitText, Value: "Home page"}}},
+			{Action: ActionAssertURL, Value: `/^http://[^/]+/$/`}, {Action: ActionWaitText, Value: "Home page"}}},
 		{name: "goto 404 passes", step: Step{Action: ActionGoto, Value: u + "/nope"}, check: []Step{
 			{Action: ActionWaitText, Value: "nothing here"}}},
 		{name: "goto 500 passes", step: Step{Action: ActionGoto, Value: u + "/500"}, check: []Step{
@@ -128,12 +128,17 @@ func TestSteps(t *testing.T) {
 
 		// assertions
 		{name: "assert_url substring", step: Step{Action: ActionAssertURL, Value: "/widgets"}},
-		{name: "assert_url regexp", step: Step{Action: ActionAssertURL, Value: `^http://127\.0\.0\.1:\d+/widgets$`}},
+		{name: "assert_url regexp", step: Step{Action: ActionAssertURL, Value: `/^http://127\.0\.0\.1:\d+/widgets$/`}},
 		{name: "assert_url fails", step: Step{Action: ActionAssertURL, Value: "/dashboard", Timeout: short},
-			wantErr: `assert_url: got "` + u + `/widgets", want match of "/dashboard"`},
-		{name: "assert_title", step: Step{Action: ActionAssertTitle, Value: "^Widg"}},
+			wantErr: `assert_url: got "` + u + `/widgets", want it to contain "/dashboard"`},
+		{name: "assert_url regexp fails", step: Step{Action: ActionAssertURL, Value: "/^https:/", Timeout: short},
+			wantErr: `assert_url: got "` + u + `/widgets", want match of /^https:/`},
+		{name: "assert_url dot is literal", step: Step{Action: ActionAssertURL, Value: "127x0", Timeout: short},
+			wantErr: `assert_url: got "` + u + `/widgets", want it to contain "127x0"`},
+		{name: "assert_title", step: Step{Action: ActionAssertTitle, Value: "/^Widg/"}},
+		{name: "assert_title substring", step: Step{Action: ActionAssertTitle, Value: "idget"}},
 		{name: "assert_title fails", step: Step{Action: ActionAssertTitle, Value: "Dashboard", Timeout: short},
-			wantErr: `assert_title: got "Widgets", want match of "Dashboard"`},
+			wantErr: `assert_title: got "Widgets", want it to contain "Dashboard"`},
 
 		// screenshot
 		{name: "screenshot", step: Step{Action: ActionScreenshot, File: filepath.Join(dir, "shot.png")}},
@@ -262,7 +267,8 @@ func TestValidate(t *testing.T) {
 		{Step{Action: ActionUpload, Selector: "#f"}, "upload: file or content is required"},
 		{Step{Action: ActionUpload, Selector: "#f", File: "a", Content: "b"}, "upload: give either file, or content and name"},
 		{Step{Action: ActionWaitText}, "wait_text: value (the text) is required"},
-		{Step{Action: ActionAssertURL}, "assert_url: value (a substring or regexp) is required"},
+		{Step{Action: ActionAssertURL}, "assert_url: value (a substring, or /regexp/) is required"},
+		{Step{Action: ActionAssertTitle, Value: "/(/"}, "assert_title: bad regexp /(/: error parsing regexp"},
 		{Step{Action: ActionScreenshot}, "screenshot: file is required"},
 		{Step{Action: ActionClick, Selector: "#x", Timeout: -1}, "click: negative timeout"},
 		{Step{Action: ActionClick, Selector: "#x", Timeout: 5}, "click: timeout 5ns is too short: give a unit, e.g. 5s"},
