@@ -46,6 +46,8 @@ var postgresLabels = [...]string{
 	"reachable", "accepts", "auth", "database", "primary", "extensions", "tables", "writable",
 }
 
+var errConnectTimeout = errors.New("connect_timeout")
+
 // layerError is a failure of one layer: the app's infrastructure is broken.
 type layerError struct {
 	layer int // 0-based
@@ -247,7 +249,18 @@ func (p *pgProbe) run(ctx context.Context) error {
 	}
 	err = p.layer(1, func() error {
 		defer conn.Close()
-		return p.speaksPostgres(ctx, conn)
+		pctx := ctx
+		if t := p.target.cfg.ConnectTimeout; t > 0 {
+			// connect_timeout (PGCONNECT_TIMEOUT) bounds connecting, as in libpq.
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithTimeoutCause(ctx, t, errConnectTimeout)
+			defer cancel()
+		}
+		err := p.speaksPostgres(pctx, conn)
+		if ctx.Err() == nil && errors.Is(context.Cause(pctx), errConnectTimeout) {
+			return layerFail(1, "no PostgreSQL answer within connect_timeout %s", p.target.cfg.ConnectTimeout)
+		}
+		return err
 	})
 	if err != nil {
 		return err
@@ -272,7 +285,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 	err = p.layer(2, func() error {
 		c, err = db.Conn(ctx)
 		if err != nil {
-			return classifyConnect(ctx, err, cfg)
+			return classifyConnect(ctx, err, cfg, p.target.cfg.ConnectTimeout)
 		}
 		return nil
 	})
@@ -456,7 +469,8 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
 }
 
 // classifyConnect maps a connection error to the layer it belongs to.
-func classifyConnect(ctx context.Context, err error, cfg pq.Config) error {
+// userTimeout is the connect_timeout the user set, 0 for none.
+func classifyConnect(ctx context.Context, err error, cfg pq.Config, userTimeout time.Duration) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -467,6 +481,9 @@ func classifyConnect(ctx context.Context, err error, cfg pq.Config) error {
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
+			if userTimeout > 0 {
+				return layerFail(2, "no answer to the login within connect_timeout %s", userTimeout)
+			}
 			return context.DeadlineExceeded
 		}
 		return layerFail(2, "cannot log in: %v", unwrapNet(err))
@@ -591,7 +608,14 @@ func (p *pgProbe) writable(ctx context.Context, c *sql.Conn) error {
 		return queryFail(ctx, 7, "begin the write probe", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // the probe is always rolled back
-	if _, err := tx.ExecContext(ctx, p.o.WriteProbe); err != nil {
+	// Prepared, so the server takes exactly one statement: a probe holding
+	// "; COMMIT; …" cannot end the transaction and keep its writes.
+	stmt, err := tx.PrepareContext(ctx, p.o.WriteProbe)
+	if err != nil {
+		return queryFail(ctx, 7, "write probe failed (it must be one statement)", err)
+	}
+	defer stmt.Close()
+	if _, err := stmt.ExecContext(ctx); err != nil {
 		return queryFail(ctx, 7, "write probe failed", err)
 	}
 	return nil

@@ -141,6 +141,15 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 		{"revoke insert", func(t *testing.T, a appDB, o *PostgresOptions) {
 			a.Exec(t, "REVOKE INSERT ON files FROM "+a.User)
 		}, "layer 8/8 writable: table files is not writable: no INSERT privilege for USER"},
+		{"write probe cannot commit", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.WriteProbe = "INSERT INTO files (name) VALUES ('kept'); COMMIT; INSERT INTO files (name) VALUES ('kept2')"
+		}, "layer 8/8 writable: write probe failed (it must be one statement): cannot insert multiple commands into a prepared statement (SQLSTATE 42601)"},
+		{"silent server with connect_timeout", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1", silentServer(t))
+		}, "layer 2/8 accepts connections: no PostgreSQL answer within connect_timeout 1s"},
+		{"login hangs past connect_timeout", func(t *testing.T, a appDB, o *PostgresOptions) {
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1 sslmode=disable", fakeServer(t, "N"))
+		}, "layer 3/8 authenticates: no answer to the login within connect_timeout 1s"},
 		{"failing write probe", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.WriteProbe = "INSERT INTO files (name) VALUES (NULL)"
 		}, `layer 8/8 writable: write probe failed: null value in column "name" of relation "files" violates not-null constraint (SQLSTATE 23502)`},
@@ -160,6 +169,10 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 			}
 			if strings.Contains(out, a.Password) {
 				t.Errorf("password in output:\n%s", out)
+			}
+			var kept int
+			if err := sqlOpen(t, a.Cluster.SuperDSN(a.DB)).QueryRow("SELECT count(*) FROM files").Scan(&kept); err != nil || kept != 0 {
+				t.Errorf("files has %d rows (err %v) after the check: a write was kept", kept, err)
 			}
 			if strings.Count(out, "[FAILED]") != 1 {
 				t.Errorf("want exactly one [FAILED] layer line:\n%s", out)
@@ -251,6 +264,26 @@ func TestCheckPostgresBadSettings(t *testing.T) {
 			t.Errorf("DSN %q: state %v (%s), want UNKNOWN", dsn, r.State, r.Summary)
 		}
 	}
+}
+
+// silentServer accepts connections and never answers.
+func silentServer(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-done; c.Close() }()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // closedPort returns a loopback port nothing listens on.
