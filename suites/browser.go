@@ -150,9 +150,17 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed bool) (ch
 	if r.pg == nil {
 		return checks.OK, nil
 	}
-	// Collecting must not spend the run's last moments: give it its own
-	// short bound.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	// The steps' context may have ended; collecting uses what is left of
+	// the run's (a reserve the runner keeps), at most 2s. After a signal,
+	// skip it: the result is wanted now.
+	outer := r.outer
+	if outer == nil {
+		outer = ctx
+	}
+	if outer.Err() != nil {
+		return checks.OK, nil
+	}
+	cctx, cancel := context.WithTimeout(outer, 2*time.Second)
 	defer cancel()
 	obs := r.pg.EndCase(cctx)
 	var notes []string

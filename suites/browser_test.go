@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
 )
@@ -169,5 +170,25 @@ func TestBrowserStepConfig(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("step %q: err = %v\nwant prefix %q", tt.step, err, tt.want)
 		}
+	}
+}
+
+// TestRunBrowserBudget: the budget ends in a browser wait; the artifacts of
+// the cut case are still saved and the result comes within the budget.
+func TestRunBrowserBudget(t *testing.T) {
+	srv := webApp(t)
+	artifacts := t.TempDir()
+	y := fmt.Sprintf("environments:\n  e: {base_url: %s}\nsuites:\n  web:\n    cases:\n      - name: wait\n        steps:\n          - goto: \"{{.BaseURL}}/login\"\n          - wait_text: {value: never there, timeout: 60s}\n", srv.URL)
+	start := time.Now()
+	r, out := runYAML(t, y, RunOptions{Suite: "web", Retries: -1, Budget: 4 * time.Second, TimeoutState: checks.Warning,
+		Browser: BrowserOptions{Artifacts: artifacts}})
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("run took %s with a 4s budget", el)
+	}
+	if r.State != checks.Warning || !strings.Contains(r.Summary, "timed out after 4s") {
+		t.Errorf("state %v summary %q, want the timeout state WARNING", r.State, r.Summary)
+	}
+	if files, _ := filepath.Glob(filepath.Join(artifacts, "web", "*-wait.png")); len(files) != 1 {
+		t.Errorf("no screenshot of the cut case: %v\n%s", files, out)
 	}
 }

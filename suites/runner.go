@@ -43,7 +43,8 @@ type runState struct {
 	pg    *browser.Page // the run's one page, once a browser step ran
 	bopts BrowserOptions
 	suite string
-	stamp string // the run's start, naming its artifacts
+	stamp string          // the run's start, naming its artifacts
+	outer context.Context // the whole run's; steps get one that ends a little earlier
 	mask  *Masker
 	dbs   map[string]*sql.DB
 	ext   []io.Closer // step kinds' per-run resources (the browser), closed at the end
@@ -95,6 +96,16 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	}
 	if th.Critical == nil {
 		th.Critical = suite.Critical.Range
+	}
+
+	// Steps stop a little before the budget ends, so that a failed case's
+	// artifacts and the result still fit in it.
+	r.outer = ctx
+	if dl, ok := ctx.Deadline(); ok {
+		reserve := min(time.Until(dl)/10, 2*time.Second)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
+		defer cancel()
 	}
 
 	var results []*caseResult
