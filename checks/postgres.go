@@ -153,7 +153,11 @@ func CheckPostgres(ctx context.Context, o PostgresOptions) Result {
 		res.State = st
 		res.Summary = fmt.Sprintf("postgres %s: %d of 8 layers OK in %.3fs", target, p.count(), total.Seconds())
 		if st != OK {
-			res.Summary += " (total time over the " + strings.ToLower(st.String()) + " threshold)"
+			r := o.Thresholds.Warning
+			if st == Critical {
+				r = o.Thresholds.Critical
+			}
+			res.Summary += fmt.Sprintf(" (total time outside the %s range %s)", strings.ToLower(st.String()), r)
 		}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		res.State = o.TimeoutState

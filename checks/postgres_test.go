@@ -219,7 +219,7 @@ func TestCheckPostgresThresholds(t *testing.T) {
 	}
 	o.Thresholds = Thresholds{Critical: &crit}
 	r, out := checkPG(t, o, 20*time.Second)
-	if r.State != Critical || !strings.Contains(r.Summary, "over the critical threshold") {
+	if r.State != Critical || !strings.Contains(r.Summary, "outside the critical range @0:3600") {
 		t.Errorf("want CRITICAL from the threshold:\n%s", out)
 	}
 	if !strings.Contains(out, "time=") || !strings.Contains(out, ";;@0:3600;0 ") {

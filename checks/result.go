@@ -128,7 +128,7 @@ func (r Result) Render(maxBytes int) string {
 }
 
 func trimNote(n, maxBytes int) string {
-	return fmt.Sprintf("(%d more lines not shown: output kept within --max-output %d bytes)", n, maxBytes)
+	return fmt.Sprintf("(%d more lines cut by --max-output %d)", n, maxBytes)
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -141,7 +141,7 @@ func TestRenderCaps(t *testing.T) {
 			t.Fatalf("Render(%d) trimmed output that fits (%d bytes)", cap, len(full))
 		}
 		if len(out) < len(full) {
-			if !strings.Contains(out, "more lines not shown") && strings.Count(out, "\n") > 1 {
+			if !strings.Contains(out, "more lines cut by --max-output") && strings.Count(out, "\n") > 1 {
 				t.Fatalf("Render(%d) dropped lines without a note:\n%s", cap, out)
 			}
 		}

@@ -167,4 +167,8 @@ func TestMasker(t *testing.T) {
 	if got != "a **** and ****, ab" {
 		t.Errorf("Mask = %q", got)
 	}
+	m.Add("Mon Pass!42/x")
+	if got := m.Mask("?password=Mon+Pass%2142%2Fx and /Mon%20Pass%2142%2Fx/"); got != "?password=**** and /****/" {
+		t.Errorf("escaped forms not masked: %q", got)
+	}
 }

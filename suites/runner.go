@@ -224,7 +224,7 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
 			var details []string
 			if ts := th.Evaluate(cr.dur.Seconds()); ts != checks.OK {
-				details = append(details, fmt.Sprintf("took %.2fs, over the %s threshold", cr.dur.Seconds(), strings.ToLower(ts.String())))
+				details = append(details, crossed(cr.dur, ts, th))
 			}
 			if attempt > 0 {
 				cr.state = checks.Worst(cr.state, suite.Flaky.State)
@@ -249,6 +249,15 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 		// Not the app's failure: the run's state says why it ended.
 		cr.state, cr.cut = checks.Unknown, true
 	}
+}
+
+// crossed says which threshold a time crossed, with its range.
+func crossed(d time.Duration, st checks.State, th checks.Thresholds) string {
+	r := th.Warning
+	if st == checks.Critical {
+		r = th.Critical
+	}
+	return fmt.Sprintf("took %.3fs, outside the %s range %s", d.Seconds(), strings.ToLower(st.String()), r)
 }
 
 // runSteps runs a case's steps in order, stopping at the first failure.
@@ -318,7 +327,7 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 	var res checks.Result
 	res.Perfdata = append(res.Perfdata, checks.Duration("time", total, th))
 	var states []checks.State
-	var failed, ran, flaky []string
+	var failed, ran, flaky, warned []string
 	for _, cr := range results {
 		if !cr.ran {
 			continue
@@ -333,6 +342,8 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, oneLine(cr.detail, 120)))
 		} else if cr.attempts > 1 {
 			flaky = append(flaky, cr.c.Name)
+		} else if cr.state == checks.Warning {
+			warned = append(warned, fmt.Sprintf("%s (%s)", cr.c.Name, oneLine(cr.detail, 120)))
 		}
 	}
 	res.Perfdata = append(res.Perfdata, checks.Perfdata{Label: "failed", Value: float64(len(failed)),
@@ -378,8 +389,11 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 		if len(flaky) > 0 {
 			res.Summary += fmt.Sprintf(", flaky: %s", strings.Join(flaky, ", "))
 		}
+		if len(warned) > 0 {
+			res.Summary += ", warning: " + r.mask.Mask(strings.Join(warned, ", "))
+		}
 		if totalState != checks.OK {
-			res.Summary += fmt.Sprintf(" (total time over the %s threshold)", strings.ToLower(totalState.String()))
+			res.Summary += " (total " + crossed(total, totalState, th) + ")"
 		}
 	}
 	return res

@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -161,9 +162,15 @@ func (m *Masker) Add(secrets ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range secrets {
-		if len(s) >= 3 && !contains(m.secrets, s) {
-			m.secrets = append(m.secrets, s)
-			m.r = nil
+		if len(s) < 3 {
+			continue
+		}
+		// Also the forms a secret takes in a URL or a form body.
+		for _, v := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
+			if !contains(m.secrets, v) {
+				m.secrets = append(m.secrets, v)
+				m.r = nil
+			}
 		}
 	}
 }
