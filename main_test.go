@@ -78,6 +78,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		prefix string // of stdout
 	}{
 		{"version", []string{"version"}, 0, "suitecheck "},
+		{"version ignores plugin flags", []string{"-t", "0", "version"}, 0, "suitecheck "},
 		{"unknown flag", []string{"--bogus"}, 3, "SUITECHECK UNKNOWN - unknown flag: --bogus (see suitecheck --help)"},
 		{"unknown command", []string{"frobnicate"}, 3, `SUITECHECK UNKNOWN - unknown command "frobnicate"`},
 		{"bad timeout", []string{"check", "postgres", "-t", "soon"}, 3, `SUITECHECK UNKNOWN - -t/--timeout: invalid timeout "soon": use SECONDS[:STATE]`},
@@ -294,6 +295,8 @@ suites:
 		{"config from env", []string{"SUITECHECK_CONFIG=" + cfgPath}, []string{"run", "good"}, 0, "SUITECHECK OK - good on staging", nil},
 		{"no such suite", nil, []string{"run", "nope", "--config", cfgPath}, 3, `SUITECHECK UNKNOWN - ` + cfgPath + `: no suite "nope": use one of db, good`, nil},
 		{"no such env", nil, []string{"run", "db", "--env", "prod", "--config", cfgPath}, 3, `SUITECHECK UNKNOWN - ` + cfgPath + `: no environment "prod"`, nil},
+		{"negative retries", nil, []string{"run", "db", "--config", cfgPath, "--retries", "-5"}, 3, "SUITECHECK UNKNOWN - --retries -5: give 0 or more", nil},
+		{"keep no artifacts", nil, []string{"run", "db", "--config", cfgPath, "--keep-artifacts", "0"}, 3, "SUITECHECK UNKNOWN - --keep-artifacts 0: give 1 or more", nil},
 		{"run without suite", nil, []string{"run", "--config", cfgPath}, 3, "SUITECHECK UNKNOWN - accepts 1 arg(s), received 0", nil},
 		{"missing config", nil, []string{"run", "db", "--config", filepath.Join(dir, "none.yaml")}, 3, "SUITECHECK UNKNOWN - config: open ", []string{"give --config FILE or set SUITECHECK_CONFIG"}},
 		{"run broken config", nil, []string{"run", "s", "--config", broken}, 3, "SUITECHECK UNKNOWN - " + broken + `:8: unknown step "sqll"`, nil},

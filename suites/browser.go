@@ -146,8 +146,8 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 // endBrowserCase collects what the page saw during a case and, when the
 // case failed, saves a screenshot and the HTML. It returns the state the
 // observations give under the case's policy, and lines for long output.
-func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed bool) (checks.State, []string) {
-	if r.pg == nil {
+func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bool) (checks.State, []string) {
+	if r.pg == nil || !hasBrowserStep(c) {
 		return checks.OK, nil
 	}
 	// The steps' context may have ended; collecting uses what is left of
@@ -173,7 +173,7 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed bool) (ch
 			state = checks.Warning
 		}
 	}
-	if failed && r.bopts.Artifacts != "" {
+	if (failed || final && state == checks.Critical) && r.bopts.Artifacts != "" {
 		dir := filepath.Join(r.bopts.Artifacts, r.suite)
 		prefix := r.stamp + "-" + checks.Label(c.Name)
 		png, html, err := r.pg.SaveArtifacts(cctx, dir, prefix, r.mask.Mask)
@@ -186,6 +186,15 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed bool) (ch
 		pruneArtifacts(dir, r.bopts.KeepRuns)
 	}
 	return state, notes
+}
+
+func hasBrowserStep(c *Case) bool {
+	for _, st := range c.Steps {
+		if stepKinds[st.Kind].browser {
+			return true
+		}
+	}
+	return false
 }
 
 func nonEmpty(ss ...string) []string {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -358,6 +359,9 @@ func (c *Config) validate() error {
 			}
 			if cs.Name == "" {
 				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q case %d has no name", name, i+1)}
+			}
+			if strings.ContainsFunc(cs.Name, unicode.IsControl) {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q case %d: the name %q holds a line break or control character", name, i+1, cs.Name)}
 			}
 			if seen[checks.Label(cs.Name)] {
 				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q: two cases are named %q (names must differ as perfdata labels)", name, cs.Name)}

@@ -79,6 +79,9 @@ func TestParseErrors(t *testing.T) {
 		{"no case name", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - steps: [{sql: {dsn: x, query: y}}]\n", `c.yaml:6: suite "s" case 1 has no name`},
 		{"retries out of range", base + "          - sql: {dsn: x, query: y}\n        retries: 99\n", `c.yaml:7: case "a": retries must be 0 to 10`},
 		{"var and secret", "environments:\n  e:\n    base_url: x\n    vars: {a: b}\n    secrets: {a: c}\nsuites:\n  s: {cases: [{name: a, steps: [{sql: {dsn: x, query: y}}]}]}\n", `c.yaml:2: environment "e": "a" is both a var and a secret`},
+		{"unknown template field", base + "          - sql: {dsn: \"{{.Nope}}\", query: y}\n", `c.yaml:9: template "{{.Nope}}": unknown field .Nope: use .BaseURL, .Env, .Vars.NAME or .Tenant.NAME`},
+		{"bare Vars", base + "          - sql: {dsn: \"{{.Vars}}\", query: y}\n", `c.yaml:9: template "{{.Vars}}": unknown field .Vars needs a name`},
+		{"line break in name", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - name: \"a\\nb\"\n        steps: [{sql: {dsn: x, query: y}}]\n", `c.yaml:6: suite "s" case 1: the name "a\nb" holds a line break`},
 		{"negative rows", base + "          - sql: {dsn: x, query: y, expect: {rows: -1}}\n", "c.yaml:9: step sql: expect rows must be 0 or more"},
 	}
 	for _, tt := range tests {

@@ -219,7 +219,7 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 		cr.dur = time.Since(t0)
 		cr.lastErr = err
 		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err)
-		obsState, notes := r.endBrowserCase(ctx, c, err != nil && final)
+		obsState, notes := r.endBrowserCase(ctx, c, err != nil && final, final)
 		if err == nil {
 			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
 			var details []string

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"text/template/parse"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -60,10 +61,71 @@ func checkTemplate(s string) error {
 	if !strings.Contains(s, "{{") {
 		return nil
 	}
-	if _, err := parseTemplate(s); err != nil {
+	t, err := parseTemplate(s)
+	if err != nil {
 		return fmt.Errorf("bad template %q: %s", s, strings.TrimPrefix(err.Error(), "template: value:"))
 	}
+	if f := unknownField(t.Tree.Root); f != "" {
+		return fmt.Errorf("template %q: unknown field .%s: use .BaseURL, .Env, .Vars.NAME or .Tenant.NAME", s, f)
+	}
 	return nil
+}
+
+// unknownField finds a {{.Field}} that Scope does not have.
+func unknownField(n parse.Node) string {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return ""
+		}
+		for _, c := range n.Nodes {
+			if f := unknownField(c); f != "" {
+				return f
+			}
+		}
+	case *parse.ActionNode:
+		return unknownField(n.Pipe)
+	case *parse.PipeNode:
+		if n == nil {
+			return ""
+		}
+		for _, c := range n.Cmds {
+			if f := unknownField(c); f != "" {
+				return f
+			}
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			if f := unknownField(a); f != "" {
+				return f
+			}
+		}
+	case *parse.FieldNode:
+		switch n.Ident[0] {
+		case "BaseURL", "Env", "Vars", "Tenant":
+			if (n.Ident[0] == "Vars" || n.Ident[0] == "Tenant") && len(n.Ident) == 1 {
+				return n.Ident[0] + " needs a name"
+			}
+			return ""
+		}
+		return n.Ident[0]
+	case *parse.IfNode:
+		return firstOf(unknownField(n.Pipe), unknownField(n.List), unknownField(n.ElseList))
+	case *parse.RangeNode:
+		return firstOf(unknownField(n.Pipe), unknownField(n.List), unknownField(n.ElseList))
+	case *parse.WithNode:
+		return firstOf(unknownField(n.Pipe), unknownField(n.List), unknownField(n.ElseList))
+	}
+	return ""
+}
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // Render fills a template with the scope.

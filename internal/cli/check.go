@@ -33,7 +33,8 @@ tables, and takes writes (in a transaction that is rolled back). The first
 failing layer is CRITICAL and named; every layer is timed in perfdata.
 
 Connection settings come from --dsn and the libpq environment variables
-(PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGPASSFILE).`,
+(PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGPASSFILE,
+PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE).`,
 		Example: `  suitecheck check postgres --dsn 'host=db1 user=app dbname=appdb' --password-file /etc/suitecheck/app.pw \
     --extension uuid-ossp --table files --writable files -w 0.5s -c 2s`,
 		Args: cobra.NoArgs,

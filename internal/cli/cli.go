@@ -111,6 +111,10 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			switch cmd.Name() {
+			case "version", "validate", "list":
+				return nil // not checks: the plugin options do not apply
+			}
 			return g.parse()
 		},
 	}

@@ -37,6 +37,12 @@ func newRun(g *globals) *cobra.Command {
 		Short: "Run a named suite from the config as a check",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Retries < -1 {
+				return &UsageError{Err: fmt.Errorf("--retries %d: give 0 or more", o.Retries)}
+			}
+			if o.Browser.KeepRuns < 1 {
+				return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.Browser.KeepRuns)}
+			}
 			cfg, err := cf.load()
 			if err != nil {
 				return err
@@ -45,7 +51,7 @@ func newRun(g *globals) *cobra.Command {
 			defer cancel()
 			o.Suite = args[0]
 			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
-			if isTerminal(g.stderr) {
+			if isTerminal(g.stderr) || g.verbose > 0 {
 				o.Progress = g.stderr
 			}
 			if o.Browser.Artifacts == "" {
