@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,11 +99,20 @@ func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Nod
 	if err := s.Validate(); err != nil {
 		return &configError{err}
 	}
+	if s.Action == browser.ActionUpload && s.File != "" {
+		if _, err := os.Stat(s.File); err != nil {
+			return &configError{fmt.Errorf("upload: %w", err)}
+		}
+	}
 	p, err := r.page(ctx)
 	if err != nil {
 		return err
 	}
 	if err := p.Run(ctx, s); err != nil {
+		var se *browser.StepError
+		if errors.As(err, &se) && se.Reason == browser.ReasonInvalidSelector {
+			return &configError{err}
+		}
 		return &stepError{"", err}
 	}
 	return nil

@@ -148,6 +148,14 @@ func TestRunBrowserJourney(t *testing.T) {
 		}
 	})
 
+	t.Run("invalid selector is unknown", func(t *testing.T) {
+		y := strings.Replace(header, "PASSWORD", "x", 1) + "      - name: sel\n        steps:\n          - goto: \"{{.BaseURL}}/login\"\n          - click: {selector: \"#a[\", timeout: 1s}\n"
+		r, out := runYAML(t, y, opts)
+		if r.State != checks.Unknown || !strings.Contains(r.Summary, "invalid selector") {
+			t.Errorf("state %v\n%s", r.State, out)
+		}
+	})
+
 	t.Run("no browser is unknown", func(t *testing.T) {
 		o := opts
 		o.Browser.Bin = "/nonexistent/chromium"

@@ -81,6 +81,14 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 	}
 	rows, err := db.QueryContext(ctx, s.Query, args...)
 	if err != nil {
+		var pe *pq.Error
+		switch {
+		case strings.Contains(err.Error(), "parameters but the statement requires"),
+			errors.As(err, &pe) && pe.Code == "42P02": // undefined_parameter
+			return &configError{fmt.Errorf("sql: the query's $N placeholders and args differ: %w", err)}
+		case errors.As(err, &pe) && pe.Code == "42601": // syntax_error
+			return &configError{fmt.Errorf("sql: the query is not valid SQL: %s", pe.Message)}
+		}
 		return &stepError{"sql", sqlErr(ctx, err, s.Timeout)}
 	}
 	defer rows.Close()
@@ -128,7 +136,7 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 		case first == nil:
 			return &stepError{"sql", fmt.Errorf("no rows, want %s = %q", col, want)}
 		case !ok:
-			return &stepError{"sql", fmt.Errorf("no column %q in the result (columns: %s)", col, strings.Join(cols, ", "))}
+			return &configError{fmt.Errorf("sql: expect names column %q, which the query does not return (columns: %s)", col, strings.Join(cols, ", "))}
 		case got != want:
 			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, oneLine(got, 80), want)}
 		}
@@ -136,8 +144,11 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 	for _, name := range sortedKeys(s.Extract) {
 		col := s.Extract[name]
 		got, ok := first[col]
+		if !ok && first != nil {
+			return &configError{fmt.Errorf("sql: extract names column %q, which the query does not return (columns: %s)", col, strings.Join(cols, ", "))}
+		}
 		if !ok {
-			return &stepError{"sql", fmt.Errorf("no column %q to extract into %s", col, name)}
+			return &stepError{"sql", fmt.Errorf("no rows to extract %s from", name)}
 		}
 		r.scope.Vars[name] = got
 	}

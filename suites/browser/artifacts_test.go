@@ -46,7 +46,7 @@ func TestArtifactsHideSecrets(t *testing.T) {
 			t.Errorf("error shows a secret: %s", e)
 		}
 	}
-	if want := `assert_title: got "Secret page ****", want match of "Dashboard"`; errs[3] != want {
+	if want := `assert_title: got "Secret page ****", want it to contain "Dashboard"`; errs[3] != want {
 		t.Errorf("error %q, want %q", errs[3], want)
 	}
 	// Secrets holds what was typed as secret (and what other tests typed

@@ -142,6 +142,10 @@ func (s Step) String() string {
 // report, e.g. `wait_text "hello.txt": not seen within 5s`, and never holds
 // a secret typed into the page. It unwraps to the context's error when the
 // run was stopped (cancelled, or out of time) rather than the step failing.
+// ReasonInvalidSelector is the Reason of a StepError whose selector is not
+// valid CSS: the config's mistake, not the page's.
+const ReasonInvalidSelector = "invalid selector"
+
 type StepError struct {
 	Step   string // the step, as Step.String
 	Reason string // what went wrong
@@ -692,7 +696,7 @@ func describe(err error) string {
 			msg, _, _ = strings.Cut(ev.Exception.Description, "\n")
 		}
 		if strings.Contains(msg, "is not a valid selector") {
-			return "invalid selector"
+			return ReasonInvalidSelector
 		}
 		return "script error: " + msg
 	case errors.As(err, &ce):
