@@ -55,6 +55,7 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 	f := cmd.Flags()
 	f.BoolVar(&printConfig, "print-config", false, "print the demo's suite config, a start for your own, and exit")
 	f.BoolVar(&keep, "keep", false, "after the run, keep the app running (printing its URL and admin token on stderr) until Ctrl-C")
+	f.StringVar(&o.Break, "break", "", "break the infrastructure under the app first, to see what the check catches: db-readonly, no-extension, bad-password, db-down, slow")
 	browserFlags(f, &o.Run.Browser)
 	return cmd
 }

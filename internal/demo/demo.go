@@ -13,8 +13,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgtest"
@@ -35,6 +38,52 @@ type Options struct {
 	// Keep, when set, is called with the app's URL and admin token once the
 	// suite has run; the app stays up until it returns.
 	Keep func(url, adminToken string)
+	// Break breaks the infrastructure under the app before the run: one of
+	// BreakModes.
+	Break string
+}
+
+// BreakModes are the ways --break can break the demo's infrastructure.
+var BreakModes = map[string]string{
+	"db-readonly":  "REVOKE INSERT on the files table from the app's role",
+	"no-extension": "drop the uuid-ossp extension the app's ids come from",
+	"bad-password": "change the app role's password and end its sessions",
+	"db-down":      "stop PostgreSQL",
+	"slow":         "a 3 s delay in the upload path, in the database (a trigger on files)",
+}
+
+// breakIt applies a break mode.
+func breakIt(ctx context.Context, mode string, c *pgtest.Cluster, db, role string) error {
+	q := pq.QuoteIdentifier(role)
+	var sql string
+	switch mode {
+	case "":
+		return nil
+	case "db-readonly":
+		sql = "REVOKE INSERT ON files FROM " + q
+	case "no-extension":
+		sql = `DROP EXTENSION "uuid-ossp" CASCADE`
+	case "bad-password":
+		sql = fmt.Sprintf("ALTER ROLE %s PASSWORD %s; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+			q, pq.QuoteLiteral(rand.Text()), pq.QuoteLiteral(role))
+	case "db-down":
+		return c.Stop()
+	case "slow":
+		sql = `CREATE FUNCTION suitecheck_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
+			CREATE TRIGGER suitecheck_slow BEFORE INSERT ON files FOR EACH ROW EXECUTE FUNCTION suitecheck_slow()`
+	default:
+		return fmt.Errorf("--break %q: use one of %s", mode, strings.Join(breakNames(), ", "))
+	}
+	return c.Exec(ctx, db, sql)
+}
+
+func breakNames() []string {
+	names := make([]string, 0, len(BreakModes))
+	for n := range BreakModes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Run runs the demo. Errors setting up the demo (no PostgreSQL, say) are
@@ -78,13 +127,25 @@ func Run(ctx context.Context, o Options) (res checks.Result, err error) {
 	}
 	defer stop()
 	logf("sample app at %s", url)
+	if err := breakIt(ctx, o.Break, cluster, db, role); err != nil {
+		return res, fmt.Errorf("demo --break %s: %w", o.Break, err)
+	}
 
 	// A fresh tenant, deleted whatever happens, on a context of its own so
 	// that a cancelled run still cleans up.
 	t0 := time.Now()
 	tenant, err := createTenant(ctx, url, admin, "sc-"+strings.ToLower(rand.Text()[:8]))
 	if err != nil {
-		return res, fmt.Errorf("demo tenant: %w", err)
+		// The app refused: CRITICAL, with the database diagnostic saying why.
+		res = checks.Result{State: checks.Critical, Summary: "demo on demo: the app refused to create a tenant: " + err.Error()}
+		diag := checks.CheckPostgres(ctx, demoLayers(appDSN))
+		if diag.State != checks.OK {
+			res.Summary += "; " + diag.Summary
+		}
+		res.Perfdata = append(res.Perfdata, checks.Duration("tenant_create", time.Since(t0), checks.Thresholds{}))
+		res.Long = append(res.Long, "[CRITICAL] tenant creation: "+err.Error(), "diagnostic: "+diag.Summary)
+		res.Long = append(res.Long, diag.Long...)
+		return res, nil
 	}
 	createTime := time.Since(t0)
 	logf("tenant %s created (id %s)", tenant.Name, tenant.ID)
@@ -115,6 +176,13 @@ func Run(ctx context.Context, o Options) (res checks.Result, err error) {
 			tenant.Name, tenant.ID, createTime.Seconds(), deleteTime.Seconds()))
 	}
 	return res, nil
+}
+
+// demoLayers is the postgres diagnostic of the demo's database, as the
+// demo suite's "database layers" case runs it.
+func demoLayers(dsn string) checks.PostgresOptions {
+	return checks.PostgresOptions{DSN: dsn, Extensions: []string{"uuid-ossp"}, Tables: []string{"tenants", "users", "messages", "files"},
+		Writable: []string{"messages", "files"}, TimeoutState: checks.Critical}
 }
 
 type tenantInfo struct {

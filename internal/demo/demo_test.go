@@ -16,7 +16,7 @@ func TestConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := cfg.Suite("demo")
-	if err != nil || len(s.Cases) != 5 {
+	if err != nil || len(s.Cases) != 6 {
 		t.Fatalf("demo suite: %v, %d cases", err, len(s.Cases))
 	}
 }
@@ -35,10 +35,10 @@ func TestDemoHealthy(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := res.Render(checks.DefaultMaxOutput)
-	if res.State != checks.OK || !strings.HasPrefix(out, "SUITECHECK OK - demo on demo: 5 of 5 cases passed") {
+	if res.State != checks.OK || !strings.HasPrefix(out, "SUITECHECK OK - demo on demo: 6 of 6 cases passed") {
 		t.Fatalf("demo:\n%s", out)
 	}
-	for _, label := range []string{"sign_in=", "post_message=", "upload=", "api=", "file_row=", "tenant_create=", "tenant_delete="} {
+	for _, label := range []string{"sign_in=", "post_message=", "upload=", "api=", "file_row=", "database_layers=", "tenant_create=", "tenant_delete="} {
 		if !strings.Contains(out, " "+label) {
 			t.Errorf("perfdata lacks %s:\n%s", label, out)
 		}
@@ -48,5 +48,45 @@ func TestDemoHealthy(t *testing.T) {
 	}
 	if !strings.HasPrefix(kept, "http://127.0.0.1:") {
 		t.Errorf("Keep got URL %q", kept)
+	}
+}
+
+// TestDemoBreak breaks the real infrastructure under the app and expects
+// the state, the case and, through the postgres diagnostic, the layer.
+func TestDemoBreak(t *testing.T) {
+	tests := []struct {
+		mode  string
+		state checks.State
+		want  []string
+	}{
+		{"db-readonly", checks.Critical, []string{"upload (step 3 wait_text", "layer 8/8 writable: table files is not writable: no INSERT privilege"}},
+		{"no-extension", checks.Critical, []string{"the app refused to create a tenant", "layer 6/8 extensions: uuid-ossp not installed"}},
+		{"bad-password", checks.Critical, []string{"the app refused to create a tenant", "layer 3/8 authenticates: password authentication failed"}},
+		{"db-down", checks.Critical, []string{"the app refused to create a tenant", "layer 1/8 reachable: cannot connect: connection refused"}},
+		{"slow", checks.Warning, []string{"6 of 6 cases passed", "warning: upload (took 3."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+			defer cancel()
+			res, err := Run(ctx, Options{Break: tt.mode,
+				Run: suites.RunOptions{Retries: -1, Budget: 50 * time.Second, TimeoutState: checks.Critical, Browser: suites.BrowserOptions{Artifacts: t.TempDir(), KeepRuns: 1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := res.Render(checks.DefaultMaxOutput)
+			if res.State != tt.state {
+				t.Errorf("state %v, want %v\n%s", res.State, tt.state, out)
+			}
+			first, _, _ := strings.Cut(out, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(first, w) {
+					t.Errorf("status line lacks %q:\n%s", w, first)
+				}
+			}
+		})
+	}
+	if _, err := Run(context.Background(), Options{Break: "bogus"}); err == nil || !strings.Contains(err.Error(), "use one of bad-password, db-down, db-readonly, no-extension, slow") {
+		t.Errorf("bogus mode: %v", err)
 	}
 }

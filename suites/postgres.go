@@ -1,0 +1,71 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/pgconn"
+)
+
+// PostgresStep runs `check postgres` as a step: a diagnostic case that
+// names the first broken layer between the app and its database.
+//
+//   - check_postgres: {dsn: "{{.Vars.db_dsn}}", extensions: [uuid-ossp], tables: [files], writable: [files]}
+type PostgresStep struct {
+	DSN        string        `yaml:"dsn"`
+	Extensions []string      `yaml:"extensions"`
+	Tables     []string      `yaml:"tables"`
+	Writable   []string      `yaml:"writable"`
+	WriteProbe string        `yaml:"write_probe"`
+	Timeout    time.Duration `yaml:"timeout"`
+}
+
+func init() {
+	stepKinds["check_postgres"] = stepKind{validate: validatePostgres, run: runPostgres}
+}
+
+func validatePostgres(st *StepConfig) error {
+	if err := checkNodeTemplates(st.Node); err != nil {
+		return err
+	}
+	var s PostgresStep
+	if err := decodeStrict(st, st.Node, &s); err != nil {
+		return err
+	}
+	if s.DSN == "" {
+		return &LineError{Line: st.Line, Msg: "step check_postgres: no dsn"}
+	}
+	return nil
+}
+
+func runPostgres(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+	var s PostgresStep
+	if err := decodeStrict(st, body, &s); err != nil {
+		return &configError{err}
+	}
+	if cfg, err := pgconn.Config(s.DSN); err == nil {
+		r.mask.Add(cfg.Password)
+	}
+	timeout := durationOr(s.Timeout, defaultStepTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res := checks.CheckPostgres(ctx, checks.PostgresOptions{DSN: s.DSN, Extensions: s.Extensions, Tables: s.Tables,
+		Writable: s.Writable, WriteProbe: s.WriteProbe, TimeoutState: checks.Critical, Budget: timeout})
+	switch res.State {
+	case checks.OK:
+		return nil
+	case checks.Unknown:
+		return &configError{errors.New("check_postgres: " + res.Summary)}
+	}
+	// "postgres user@db on host:port: layer …": the layer is the news.
+	msg := res.Summary
+	if _, rest, ok := strings.Cut(msg, ": "); ok {
+		msg = rest
+	}
+	return &stepError{"check_postgres", errors.New(msg)}
+}
