@@ -418,3 +418,67 @@ func TestBinaryBrowserKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryDemoLeavesNothing: after the demo, whether it ends by itself or
+// by SIGTERM in the middle, no postgres or chromium process of it is left
+// and its temp dirs are gone.
+func TestBinaryDemoLeavesNothing(t *testing.T) {
+	for _, sig := range []syscall.Signal{0, syscall.SIGTERM} {
+		t.Run(fmt.Sprint(sig), func(t *testing.T) {
+			// A TMPDIR of its own (the postgres user must be able to enter it).
+			tmp, err := os.MkdirTemp("", "demo-tmp-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(tmp)
+			if err := os.Chmod(tmp, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mark := fmt.Sprintf("SUITECHECK_TEST_MARK=demo-%d-%d", os.Getpid(), sig)
+			cmd := exec.Command(binary, "demo", "--artifacts", filepath.Join(tmp, "artifacts"), "-v")
+			cmd.Env = append(os.Environ(), mark, "TMPDIR="+tmp)
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// -v reports each case on stderr: signal after the first one.
+			buf := make([]byte, 4096)
+			var seen strings.Builder
+			for sig != 0 && !strings.Contains(seen.String(), "[OK] sign in") {
+				n, err := stderr.Read(buf)
+				seen.Write(buf[:n])
+				if err != nil {
+					t.Fatalf("demo ended before its first case: %v\n%s%s", err, seen.String(), stdout.String())
+				}
+			}
+			if sig != 0 {
+				_ = cmd.Process.Signal(sig)
+			}
+			_, _ = io.Copy(io.Discard, stderr)
+			err = cmd.Wait()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			switch {
+			case sig == 0 && (code != 0 || !strings.HasPrefix(stdout.String(), "SUITECHECK OK - demo")):
+				t.Errorf("demo: exit %d\n%s", code, stdout.String())
+			case sig != 0 && (code != 3 || !strings.Contains(stdout.String(), "interrupted (received terminated)")):
+				t.Errorf("demo after SIGTERM: exit %d\n%s", code, stdout.String())
+			}
+			waitNoMarked(t, mark)
+			left, _ := os.ReadDir(tmp)
+			for _, e := range left {
+				if e.Name() != "artifacts" {
+					t.Errorf("left in TMPDIR: %s", e.Name())
+				}
+			}
+		})
+	}
+}

@@ -29,7 +29,7 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
 			o.Run.Thresholds, o.Run.TimeoutState, o.Run.Budget = g.thresholds, g.timeoutState, g.budget
-			if isTerminal(g.stderr) {
+			if isTerminal(g.stderr) || g.verbose > 0 {
 				o.Run.Progress = g.stderr
 			}
 			if o.Run.Browser.Artifacts == "" {

@@ -325,6 +325,10 @@ type process struct {
 	reaped  bool
 }
 
+// maxChromiumTmpdir is the longest TMPDIR that leaves room for Chromium's
+// "/org.chromium.Chromium.XXXXXX/SingletonSocket" in a unix socket path.
+const maxChromiumTmpdir = 107 - len("/org.chromium.Chromium.XXXXXX/SingletonSocket") - 8
+
 // startChromium starts bin and waits, bound to ctx, until it tells on its
 // output where its DevTools endpoint listens. tmp is the run's temporary
 // directory: the profile is in it, and so is the crash handler's database,
@@ -339,11 +343,15 @@ func startChromium(ctx context.Context, bin string, args []string, tmp string) (
 	// directory, not in the profile; and Chromium makes org.chromium.* dirs
 	// (its singleton socket) in TMPDIR, which a killed run would leave behind.
 	// Both go into tmp, which Close and the next Launch remove.
-	tmpdir := filepath.Join(tmp, "tmp")
-	if err := os.MkdirAll(tmpdir, 0o700); err != nil {
-		return nil, "", fmt.Errorf("start chromium: %w", err)
+	// The singleton socket's path must stay within the 107 bytes of a unix
+	// socket address: with a long base TMPDIR, leave Chromium's own.
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(tmp, "config"))
+	if tmpdir := filepath.Join(tmp, "t"); len(tmpdir) <= maxChromiumTmpdir {
+		if err := os.MkdirAll(tmpdir, 0o700); err != nil {
+			return nil, "", fmt.Errorf("start chromium: %w", err)
+		}
+		cmd.Env = append(cmd.Env, "TMPDIR="+tmpdir)
 	}
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(tmp, "config"), "TMPDIR="+tmpdir)
 	// Output goes to a pipe we drain, never to our stdout or stderr: a
 	// monitoring client waits for every holder of the plugin's stdout.
 	cmd.Stdout, cmd.Stderr = w, w
