@@ -48,6 +48,12 @@ var postgresLabels = [...]string{
 
 var errConnectTimeout = errors.New("connect_timeout")
 
+// pastDeadline reports whether ctx's deadline, if any, has passed.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
 // layerError is a failure of one layer: the app's infrastructure is broken.
 type layerError struct {
 	layer int // 0-based
@@ -261,8 +267,13 @@ func (p *pgProbe) run(ctx context.Context) error {
 			defer cancel()
 		}
 		err := p.speaksPostgres(pctx, conn)
-		if ctx.Err() == nil && errors.Is(context.Cause(pctx), errConnectTimeout) {
+		// The connection's deadline can fire a moment before the context's
+		// timer: judge by the clock which bound ran out.
+		if err != nil && ctx.Err() == nil && !pastDeadline(ctx) && pastDeadline(pctx) {
 			return layerFail(1, "no PostgreSQL answer within connect_timeout %s", p.target.cfg.ConnectTimeout)
+		}
+		if err != nil && pastDeadline(ctx) {
+			return context.DeadlineExceeded
 		}
 		return err
 	})
