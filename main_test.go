@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,14 +62,7 @@ func runBinary(t *testing.T, env []string, args ...string) (string, string, int)
 }
 
 func TestBinaryExitCodes(t *testing.T) {
-	closed := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	}()
+	closed := fmt.Sprint(pgtest.ClosedPort(t))
 	tests := []struct {
 		name   string
 		args   []string
@@ -148,41 +140,11 @@ func TestBinaryCheckPostgres(t *testing.T) {
 	}
 }
 
-// hangingLogin listens on loopback, answers the SSLRequest of each
-// connection with N and then never answers the login. It reports each
-// answered connection on the returned channel.
-func hangingLogin(t *testing.T) (port int, answered <-chan struct{}) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan struct{}, 16)
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 8)
-				_, _ = c.Read(buf)
-				_, _ = c.Write([]byte("N"))
-				ch <- struct{}{}
-				<-done
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, ch
-}
-
 // TestBinarySignal: a signal in the middle of a check still prints a result.
 func TestBinarySignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
-			port, answered := hangingLogin(t)
+			port, answered := pgtest.FakeServer(t, "N")
 			cmd := exec.Command(binary, "check", "postgres", "--dsn", fmt.Sprintf("host=127.0.0.1 port=%d user=app", port))
 			var stdout bytes.Buffer
 			cmd.Stdout = &stdout

@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,13 +102,13 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 		want  string // the summary after "postgres …: "
 	}{
 		{"closed port", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s sslmode=disable", closedPort(t), a.User, a.DB, a.Password)
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s sslmode=disable", pgtest.ClosedPort(t), a.User, a.DB, a.Password)
 		}, "layer 1/8 reachable: cannot connect: connection refused"},
 		{"unresolvable host", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.DSN = fmt.Sprintf("host=no-such-host.invalid user=%s dbname=%s password=%s", a.User, a.DB, a.Password)
 		}, "layer 1/8 reachable: cannot resolve no-such-host.invalid"},
 		{"not postgres", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s", fakeServer(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), a.User, a.DB, a.Password)
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s", fakePort(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), a.User, a.DB, a.Password)
 		}, `layer 2/8 accepts connections: no PostgreSQL server answered: got 'H' instead of a protocol reply`},
 		{"wrong password", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.DSN = a.Cluster.DSN(a.User, "wrong-"+a.Password, a.DB)
@@ -145,10 +144,10 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 			o.WriteProbe = "INSERT INTO files (name) VALUES ('kept'); COMMIT; INSERT INTO files (name) VALUES ('kept2')"
 		}, "layer 8/8 writable: write probe failed (it must be one statement): cannot insert multiple commands into a prepared statement (SQLSTATE 42601)"},
 		{"silent server with connect_timeout", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1", silentServer(t))
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1", silentPort(t))
 		}, "layer 2/8 accepts connections: no PostgreSQL answer within connect_timeout 1s"},
 		{"login hangs past connect_timeout", func(t *testing.T, a appDB, o *PostgresOptions) {
-			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1 sslmode=disable", fakeServer(t, "N"))
+			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1 sslmode=disable", fakePort(t, "N"))
 		}, "layer 3/8 authenticates: no answer to the login within connect_timeout 1s"},
 		{"failing write probe", func(t *testing.T, a appDB, o *PostgresOptions) {
 			o.WriteProbe = "INSERT INTO files (name) VALUES (NULL)"
@@ -185,7 +184,7 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 func TestCheckPostgresTimeout(t *testing.T) {
 	// A server that answers the SSLRequest and then never answers the
 	// login: the handshake must still end within the budget.
-	port := fakeServer(t, "N")
+	port := fakePort(t, "N")
 	o := PostgresOptions{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app dbname=app password=pw", port), TimeoutState: Unknown}
 	start := time.Now()
 	r, out := checkPG(t, o, 500*time.Millisecond)
@@ -201,7 +200,7 @@ func TestCheckPostgresTimeout(t *testing.T) {
 }
 
 func TestCheckPostgresCancelled(t *testing.T) {
-	port := fakeServer(t, "N")
+	port := fakePort(t, "N")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(fmt.Errorf("received terminated"))
 	r := CheckPostgres(ctx, PostgresOptions{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app", port)})
@@ -266,60 +265,9 @@ func TestCheckPostgresBadSettings(t *testing.T) {
 	}
 }
 
-// silentServer accepts connections and never answers.
-func silentServer(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-done; c.Close() }()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+func fakePort(t *testing.T, reply string) int {
+	port, _ := pgtest.FakeServer(t, reply)
 	return port
 }
 
-// fakeServer accepts connections, writes reply to each and then holds them
-// open without reading further, until the test ends.
-func fakeServer(t *testing.T, reply string) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 8)
-				_, _ = c.Read(buf)
-				_, _ = c.Write([]byte(reply))
-				<-done
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func silentPort(t *testing.T) int { return fakePort(t, "") }

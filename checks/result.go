@@ -131,6 +131,17 @@ func trimNote(n, maxBytes int) string {
 	return fmt.Sprintf("(%d more lines cut by --max-output %d)", n, maxBytes)
 }
 
+// Shorten folds runs of white space (line breaks included) into single
+// spaces and cuts s to at most n bytes, without splitting a character,
+// marking a cut with "...".
+func Shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	return truncateUTF8(s, max(n-3, 0)) + "..."
+}
+
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s string, n int) string {
 	if len(s) <= n {

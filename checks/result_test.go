@@ -174,3 +174,20 @@ func TestFromError(t *testing.T) {
 		t.Errorf("Errorf = %+v", got)
 	}
 }
+
+func TestShorten(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a  b\nc", 10, "a b c"},
+		{"hello world", 8, "hello..."},
+		{"ééééé", 6, "é..."},
+		{"abc", 2, "..."},
+	} {
+		if got := Shorten(tt.in, tt.n); got != tt.want {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -339,11 +339,11 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 			states = append(states, cr.state)
 		}
 		if cr.state == checks.Critical || cr.state == checks.Unknown {
-			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, oneLine(cr.detail, 120)))
+			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, 120)))
 		} else if cr.attempts > 1 {
 			flaky = append(flaky, cr.c.Name)
 		} else if cr.state == checks.Warning {
-			warned = append(warned, fmt.Sprintf("%s (%s)", cr.c.Name, oneLine(cr.detail, 120)))
+			warned = append(warned, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, 120)))
 		}
 	}
 	res.Perfdata = append(res.Perfdata, checks.Perfdata{Label: "failed", Value: float64(len(failed)),

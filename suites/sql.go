@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgconn"
 )
 
@@ -138,7 +139,7 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 		case !ok:
 			return &configError{fmt.Errorf("sql: expect names column %q, which the query does not return (columns: %s)", col, strings.Join(cols, ", "))}
 		case got != want:
-			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, oneLine(got, 80), want)}
+			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, checks.Shorten(got, 80), want)}
 		}
 	}
 	for _, name := range sortedKeys(s.Extract) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
+
+	"github.com/suitecheck/suitecheck/checks"
 )
 
 const (
@@ -292,8 +294,8 @@ func (p *Page) sync(ctx context.Context) {
 }
 
 func (p *Page) observe(o Observation) {
-	o.Message = p.mask(oneLine(o.Message, 300))
-	o.URL = p.mask(oneLine(o.URL, 300))
+	o.Message = p.mask(checks.Shorten(o.Message, 300))
+	o.URL = p.mask(checks.Shorten(o.URL, 300))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.obs) >= maxObservations {
@@ -436,19 +438,6 @@ func remoteText(o *proto.RuntimeRemoteObject) string {
 		return "undefined"
 	}
 	return o.Value.JSON("", "")
-}
-
-// oneLine folds whitespace and shortens s to about n bytes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		cut := n
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }
 
 // SaveArtifacts writes a PNG screenshot and the HTML of the page to

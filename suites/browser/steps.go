@@ -16,6 +16,8 @@ import (
 	"github.com/go-rod/rod/lib/input"
 	"github.com/go-rod/rod/lib/proto"
 	"github.com/go-rod/rod/lib/utils"
+
+	"github.com/suitecheck/suitecheck/checks"
 )
 
 // DefaultTimeout is how long a step may take when its Timeout is not set.
@@ -203,7 +205,7 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	default:
 		se.Reason = describe(err)
 	}
-	se.Step, se.Reason = p.mask(se.Step), p.mask(oneLine(se.Reason, 300))
+	se.Step, se.Reason = p.mask(se.Step), p.mask(checks.Shorten(se.Reason, 300))
 	return se
 }
 
