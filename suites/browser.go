@@ -135,7 +135,11 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 	}
 	b, err := browser.Launch(ctx, browser.Options{Bin: r.bopts.Bin, RemoteURL: r.bopts.RemoteURL})
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// A browser that never became ready is not the app's failure.
+			return nil, &configError{fmt.Errorf("browser: not ready when the run budget ran out (check --browser, --browser-url)")}
+		case ctx.Err() != nil:
 			return nil, stopReason(ctx)
 		}
 		return nil, &configError{fmt.Errorf("browser: %w", err)}

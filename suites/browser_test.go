@@ -67,7 +67,7 @@ const journey = `      - name: sign in
           - fill: {selector: "#login", value: "{{.Tenant.login}}"}
           - fill: {selector: "#password", value: "{{.Tenant.password}}", secret: true}
           - click: "#go"
-          - wait_text: "Welcome, {{.Tenant.login}}"
+          - wait_text: {value: "Welcome, {{.Tenant.login}}", timeout: 3s}
           - assert_title: Dashboard
       - name: upload
         steps:
@@ -152,6 +152,20 @@ func TestRunBrowserJourney(t *testing.T) {
 		y := strings.Replace(header, "PASSWORD", "x", 1) + "      - name: sel\n        steps:\n          - goto: \"{{.BaseURL}}/login\"\n          - click: {selector: \"#a[\", timeout: 1s}\n"
 		r, out := runYAML(t, y, opts)
 		if r.State != checks.Unknown || !strings.Contains(r.Summary, "invalid selector") {
+			t.Errorf("state %v\n%s", r.State, out)
+		}
+	})
+
+	t.Run("browser never ready is unknown", func(t *testing.T) {
+		fake := filepath.Join(t.TempDir(), "fake-chromium")
+		if err := os.WriteFile(fake, []byte("#!/bin/sh\nexec sleep 60\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		o := opts
+		o.Browser.Bin = fake
+		o.Budget = 2 * time.Second
+		r, out := runYAML(t, strings.Replace(header, "PASSWORD", "x", 1)+journey, o)
+		if r.State != checks.Unknown || !strings.Contains(r.Summary, "browser: not ready when the run budget ran out") {
 			t.Errorf("state %v\n%s", r.State, out)
 		}
 	})

@@ -126,12 +126,12 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		progress(o.Progress, cr, r.mask)
 		var ce *configError
 		switch {
-		case ctx.Err() != nil:
-			fatal = ctx.Err()
-			stopped = "the run was cut short"
 		case errors.As(cr.lastErr, &ce):
 			fatal = ce
 			stopped = "a config error"
+		case ctx.Err() != nil:
+			fatal = ctx.Err()
+			stopped = "the run was cut short"
 		case cr.state == checks.Critical && c.Required:
 			stopped = fmt.Sprintf("required case %s failed", c.Name)
 		}
@@ -364,14 +364,14 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 	head := fmt.Sprintf("%s on %s: ", suite.name, env)
 	totalState := th.Evaluate(total.Seconds())
 	switch {
-	case fatal != nil && (errors.Is(fatal, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded)):
+	case fatal != nil && !isConfigErr(fatal) && (errors.Is(fatal, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded)):
 		// A case that failed before the budget ran out stays CRITICAL.
 		res.State = checks.Worst(append(states, o.TimeoutState)...)
 		res.Summary = head + fmt.Sprintf("timed out after %s", o.Budget)
 		if len(failed) > 0 {
 			res.Summary += " in " + failed[len(failed)-1]
 		}
-	case fatal != nil && ctx.Err() != nil:
+	case fatal != nil && !isConfigErr(fatal) && ctx.Err() != nil:
 		res.State = checks.Worst(append(states, checks.Unknown)...)
 		res.Summary = head + fmt.Sprintf("interrupted (%v)", context.Cause(ctx))
 	case fatal != nil:
