@@ -195,13 +195,15 @@ func TestWaitsDoNotBackOff(t *testing.T) {
 	p := sharedPage(t)
 	srv := newServer(t)
 	runSteps(t, p, Step{Action: ActionGoto, Value: srv.URL + "/"})
-	// The text appears 1.2 s from now: a poll backing off from 100 ms to 1 s
-	// would sleep 100+200+400+800 ms and see it only at 1.5 s or later.
-	eval(t, p, `() => { setTimeout(() => { document.body.append('ready now') }, 1200); return '' }`)
+	// The text appears 1.6 s from now. A poll backing off from 100 ms to
+	// 1 s looks at 0.1, 0.3, 0.7, 1.5 and 2.5 s, so it sees it only at 2.5 s;
+	// a 50 ms poll sees it by about 1.65 s. The bound sits between the two,
+	// far enough from each to hold on a loaded machine.
+	eval(t, p, `() => { setTimeout(() => { document.body.append('ready now') }, 1600); return '' }`)
 	start := time.Now()
 	runSteps(t, p, Step{Action: ActionWaitText, Value: "ready now"})
-	if took := time.Since(start); took > 1200*time.Millisecond+250*time.Millisecond {
-		t.Errorf("wait_text took %s for a text shown after 1.2s", took)
+	if took := time.Since(start); took > 2200*time.Millisecond {
+		t.Errorf("wait_text took %s for a text shown after 1.6s: the wait backs off", took)
 	}
 }
 

@@ -483,7 +483,8 @@ func TestTimeout(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Do took %s", d)
 	}
-	if out.Status != 0 || out.Timings.Total < 50*time.Millisecond {
+	// Total is measured from a moment after the step's timer started.
+	if out.Status != 0 || out.Timings.Total < 40*time.Millisecond {
 		t.Errorf("Outcome = %+v", out)
 	}
 
