@@ -207,7 +207,6 @@ func TestRunExitCodesStayInRange(t *testing.T) {
 			t.Errorf("state %d: exit %d, outside 0..3", int(st), code)
 		}
 	}
-	_ = time.Second
 }
 
 func TestBinaryRunValidateList(t *testing.T) {

@@ -46,8 +46,6 @@ var postgresLabels = [...]string{
 	"reachable", "accepts", "auth", "database", "primary", "extensions", "tables", "writable",
 }
 
-var errConnectTimeout = errors.New("connect_timeout")
-
 // pastDeadline reports whether ctx's deadline, if any, has passed.
 func pastDeadline(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
@@ -263,7 +261,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 		if t := p.target.cfg.ConnectTimeout; t > 0 {
 			// connect_timeout (PGCONNECT_TIMEOUT) bounds connecting, as in libpq.
 			var cancel context.CancelFunc
-			pctx, cancel = context.WithTimeoutCause(ctx, t, errConnectTimeout)
+			pctx, cancel = context.WithTimeout(ctx, t)
 			defer cancel()
 		}
 		err := p.speaksPostgres(pctx, conn)

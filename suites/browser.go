@@ -120,11 +120,10 @@ func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Nod
 
 // BrowserOptions choose the browser of a run.
 type BrowserOptions struct {
-	Bin          string        // --browser: a Chromium binary; empty finds the system one
-	RemoteURL    string        // --browser-url: a running browser's DevTools endpoint
-	Artifacts    string        // --artifacts: where screenshots and HTML of failures go
-	KeepRuns     int           // --keep-artifacts: runs kept per suite
-	LaunchBudget time.Duration // bound on starting the browser
+	Bin       string // --browser: a Chromium binary; empty finds the system one
+	RemoteURL string // --browser-url: a running browser's DevTools endpoint
+	Artifacts string // --artifacts: where screenshots and HTML of failures go; empty: DefaultArtifactsDir, found when first needed
+	KeepRuns  int    // --keep-artifacts: runs kept per suite
 }
 
 // page returns the run's one page, launching the browser on first use. A
@@ -187,8 +186,12 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 			state = checks.Warning
 		}
 	}
-	if (failed || final && state == checks.Critical) && r.bopts.Artifacts != "" {
-		dir := filepath.Join(r.bopts.Artifacts, r.suite)
+	if failed || final && state == checks.Critical {
+		base := r.bopts.Artifacts
+		if base == "" {
+			base = DefaultArtifactsDir()
+		}
+		dir := filepath.Join(base, r.suite)
 		prefix := r.stamp + "-" + checks.Label(c.Name)
 		png, html, err := r.pg.SaveArtifacts(cctx, dir, prefix, r.mask.Mask)
 		switch {

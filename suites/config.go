@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -224,20 +225,23 @@ func fileErr(path string, err error) error {
 		fmt.Sscan(m[1], &line)
 		return &LineError{File: path, Line: line, Msg: explainYAML(m[2])}
 	}
-	if errors.Is(err, errEmpty) || err.Error() == "EOF" {
+	if errors.Is(err, io.EOF) {
 		return &LineError{File: path, Msg: "the file is empty: it needs environments and suites"}
 	}
 	return &LineError{File: path, Msg: err.Error()}
 }
 
-var errEmpty = errors.New("empty")
+var (
+	unknownKeyRe = regexp.MustCompile(`^field (\S+) not found in type suites\.(\w+)$`)
+	wrongTypeRe  = regexp.MustCompile(`^cannot unmarshal !!(\w+) ` + "`" + `(.*)` + "`" + ` into (\S+)$`)
+)
 
 // explainYAML rewords yaml.v3's messages in the config's own terms.
 func explainYAML(msg string) string {
-	if m := regexp.MustCompile(`^field (\S+) not found in type suites\.(\w+)$`).FindStringSubmatch(msg); m != nil {
+	if m := unknownKeyRe.FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
 	}
-	if m := regexp.MustCompile(`^cannot unmarshal !!(\w+) ` + "`" + `(.*)` + "`" + ` into (\S+)$`).FindStringSubmatch(msg); m != nil {
+	if m := wrongTypeRe.FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("%q is a %s, want %s", m[2], m[1], friendlyType(m[3]))
 	}
 	return msg

@@ -54,9 +54,6 @@ func newRun(g *globals) *cobra.Command {
 			if isTerminal(g.stderr) || g.verbose > 0 {
 				o.Progress = g.stderr
 			}
-			if o.Browser.Artifacts == "" {
-				o.Browser.Artifacts = suites.DefaultArtifactsDir()
-			}
 			res := suites.Run(ctx, cfg, o)
 			g.out.Result = &res
 			return nil
