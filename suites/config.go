@@ -42,15 +42,6 @@ type Environment struct {
 	line int
 }
 
-// TenantConfig is the account a suite runs as. Until ephemeral tenants are
-// provisioned, a fixed account is given by templated fields; "password" is
-// always a secret.
-type TenantConfig struct {
-	Fixed map[string]string `yaml:"fixed"`
-
-	line int
-}
-
 // Suite is a named, ordered list of cases.
 type Suite struct {
 	Description string     `yaml:"description"`
@@ -334,10 +325,8 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.Tenant != nil {
-		for k, v := range c.Tenant.Fixed {
-			if err := checkTemplate(v); err != nil {
-				return &LineError{Line: c.Tenant.line, Msg: fmt.Sprintf("tenant field %q: %v", k, err)}
-			}
+		if err := c.Tenant.validate(); err != nil {
+			return err
 		}
 	}
 	for _, name := range sortedKeys(c.Suites) {

@@ -28,6 +28,7 @@ type RunOptions struct {
 	Retries      int       // --retries: when >= 0, overrides every case's retries
 	Progress     io.Writer // a live line per case for people; nil for none
 	Browser      BrowserOptions
+	Tenants      TenantOptions // the ledger's state dir, the teardown's timeout
 
 	// Set by the caller, over the config: variables, secret variables
 	// (masked), and the tenant's fields (a provisioned tenant; its password
@@ -43,7 +44,8 @@ type runState struct {
 	pg    *browser.Page // the run's one page, once a browser step ran
 	bopts BrowserOptions
 	suite string
-	stamp string          // the run's start, naming its artifacts
+	stamp string // the run's start, naming its artifacts
+	start time.Time
 	outer context.Context // the whole run's; steps get one that ends a little earlier
 	mask  *Masker
 	dbs   map[string]*sql.DB
@@ -84,7 +86,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		return checks.FromError(err)
 	}
 	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
-		stamp: start.UTC().Format("20060102T150405Z")}
+		stamp: start.UTC().Format("20060102T150405Z"), start: start}
 	defer r.close()
 	if err := r.setup(envName, env, cfg.Tenant, o); err != nil {
 		return checks.FromError(err)
@@ -99,13 +101,26 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	}
 
 	// Steps stop a little before the budget ends, so that a failed case's
-	// artifacts and the result still fit in it.
+	// artifacts, the tenant's delete and the result still fit in it.
+	provision := cfg.Tenant.provisioned() && o.Tenant == nil
 	r.outer = ctx
 	if dl, ok := ctx.Deadline(); ok {
-		reserve := min(time.Until(dl)/10, 2*time.Second)
+		left := time.Until(dl)
+		reserve := min(left/10, 2*time.Second)
+		if provision {
+			reserve += teardownReserve(left, o.Tenants.TeardownTimeout)
+		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
 		defer cancel()
+	}
+	var tr *tenantRun
+	if provision {
+		tr = &tenantRun{}
+		if res, failed := r.provision(ctx, cfg, suite, envName, tr, o); failed {
+			return res
+		}
+		defer r.teardown(tr, o)
 	}
 
 	var results []*caseResult
@@ -136,8 +151,13 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 			stopped = fmt.Sprintf("required case %s failed", c.Name)
 		}
 	}
+	if tr != nil {
+		r.teardown(tr, o)
+	}
 	total := time.Since(start)
-	return r.result(ctx, suite, envName, results, total, th, o, fatal)
+	res := r.result(ctx, suite, envName, results, total, th, o, fatal)
+	tr.apply(r, &res)
+	return res
 }
 
 func skippedTag(c *Case, env *Environment) string {

@@ -8,14 +8,10 @@ import (
 	"context"
 	"crypto/rand"
 	_ "embed"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/lib/pq"
 
@@ -131,113 +127,21 @@ func Run(ctx context.Context, o Options) (res checks.Result, err error) {
 		return res, fmt.Errorf("demo --break %s: %w", o.Break, err)
 	}
 
-	// A fresh tenant, deleted whatever happens, on a context of its own so
-	// that a cancelled run still cleans up.
-	t0 := time.Now()
-	tenant, err := createTenant(ctx, url, admin, "sc-"+strings.ToLower(rand.Text()[:8]))
+	// The demo's ledger lives and dies with its app: a leftover of a
+	// killed demo belongs to an app that is gone.
+	stateDir, err := os.MkdirTemp("", "suitecheck-demo-state-")
 	if err != nil {
-		// The app refused: CRITICAL, with the database diagnostic saying why.
-		res = checks.Result{State: checks.Critical, Summary: "demo on demo: the app refused to create a tenant: " + err.Error()}
-		diag := checks.CheckPostgres(ctx, demoLayers(appDSN))
-		if diag.State != checks.OK {
-			res.Summary += "; " + diag.Summary
-		}
-		res.Perfdata = append(res.Perfdata, checks.Duration("tenant_create", time.Since(t0), checks.Thresholds{}))
-		res.Long = append(res.Long, "[CRITICAL] tenant creation: "+err.Error(), "diagnostic: "+diag.Summary)
-		res.Long = append(res.Long, diag.Long...)
-		return res, nil
+		return res, fmt.Errorf("demo state dir: %w", err)
 	}
-	createTime := time.Since(t0)
-	logf("tenant %s created (id %s)", tenant.Name, tenant.ID)
+	defer os.RemoveAll(stateDir)
 	ro := o.Run
 	ro.Suite, ro.Env = "demo", "demo"
 	ro.Vars = map[string]string{"app_url": url}
-	ro.Secrets = map[string]string{"db_dsn": appDSN}
-	ro.Tenant = map[string]string{"id": tenant.ID, "name": tenant.Name, "login": tenant.Login, "password": tenant.Password}
+	ro.Secrets = map[string]string{"db_dsn": appDSN, "admin_token": admin}
+	ro.Tenants.StateDir = stateDir
 	res = suites.Run(ctx, cfg, ro)
-
 	if o.Keep != nil {
 		o.Keep(url, admin)
 	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	t1 := time.Now()
-	deleteErr := deleteTenant(dctx, url, admin, tenant.ID)
-	deleteTime := time.Since(t1)
-
-	res.Perfdata = append(res.Perfdata,
-		checks.Duration("tenant_create", createTime, checks.Thresholds{}),
-		checks.Duration("tenant_delete", deleteTime, checks.Thresholds{}))
-	if deleteErr != nil {
-		res.State = checks.Worst(res.State, checks.Warning)
-		res.Long = append(res.Long, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v", tenant.Name, tenant.ID, deleteErr))
-	} else {
-		res.Long = append(res.Long, fmt.Sprintf("tenant %s created (id %s) in %.2fs, deleted in %.2fs",
-			tenant.Name, tenant.ID, createTime.Seconds(), deleteTime.Seconds()))
-	}
 	return res, nil
-}
-
-// demoLayers is the postgres diagnostic of the demo's database, as the
-// demo suite's "database layers" case runs it.
-func demoLayers(dsn string) checks.PostgresOptions {
-	return checks.PostgresOptions{DSN: dsn, Extensions: []string{"uuid-ossp"}, Tables: []string{"tenants", "users", "messages", "files"},
-		Writable: []string{"messages", "files"}, TimeoutState: checks.Critical}
-}
-
-type tenantInfo struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Login    string `json:"login"`
-	Password string `json:"password"`
-}
-
-func adminRequest(ctx context.Context, method, url, token string, body any) (*http.Response, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	return http.DefaultClient.Do(req)
-}
-
-func createTenant(ctx context.Context, base, token, name string) (tenantInfo, error) {
-	var t tenantInfo
-	resp, err := adminRequest(ctx, http.MethodPost, base+"/api/tenants", token, map[string]string{"name": name})
-	if err != nil {
-		return t, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return t, fmt.Errorf("POST /api/tenants: status %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&t); err != nil {
-		return t, fmt.Errorf("POST /api/tenants: %w", err)
-	}
-	if t.ID == "" || t.Login == "" || t.Password == "" {
-		return t, errors.New("POST /api/tenants: reply lacks id, login or password")
-	}
-	return t, nil
-}
-
-func deleteTenant(ctx context.Context, base, token, id string) error {
-	resp, err := adminRequest(ctx, http.MethodDelete, base+"/api/tenants/"+id, token, nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotFound {
-		return fmt.Errorf("DELETE /api/tenants/%s: status %d", id, resp.StatusCode)
-	}
-	return nil
 }

@@ -141,6 +141,9 @@ type Outcome struct {
 	Vars map[string]string
 	// SecretVars names the Vars extracted with secret: true, sorted.
 	SecretVars []string
+	// Body is the body as read (at most Expect.MaxBodyBytes), set only when
+	// the step passed: response data, not masked.
+	Body []byte
 }
 
 // Timings of a request, for perfdata. With redirects, DNS, Connect and TLS
@@ -231,7 +234,7 @@ func (c *Client) Do(ctx context.Context, s Step) (Outcome, error) {
 	for _, name := range secret {
 		c.AddSecrets(vars[name])
 	}
-	out.Vars, out.SecretVars = vars, secret
+	out.Vars, out.SecretVars, out.Body = vars, secret, data
 	return out, nil
 }
 

@@ -1,0 +1,88 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/suitecheck/suitecheck/internal/proc"
+)
+
+// Command provisions tenants with programs: create prints the tenant as a
+// JSON object (its fields; "id" required), delete exits 0 once the tenant
+// is gone, list prints a JSON array of objects with name, id and,
+// optionally, created (RFC 3339 or Unix seconds).
+type Command struct {
+	CreateCmd   func(name string) (proc.Cmd, error)
+	DeleteCmd   func(t Tenant) (proc.Cmd, error)
+	ListCmd     func() (proc.Cmd, error) // nil: no list
+	SecretField func(name string) bool
+}
+
+func (c *Command) run(ctx context.Context, what string, build func() (proc.Cmd, error)) ([]byte, error) {
+	cmd, err := build()
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	res, err := proc.Run(ctx, cmd)
+	switch {
+	case errors.Is(err, proc.ErrNotFound):
+		return nil, &ConfigError{fmt.Errorf("tenant %s command: %w", what, err)}
+	case err != nil:
+		return nil, fmt.Errorf("%s command %s: %w", what, cmd.Argv[0], err)
+	}
+	return res.Stdout, nil
+}
+
+// Create runs the create command.
+func (c *Command) Create(ctx context.Context, name string) (Tenant, error) {
+	out, err := c.run(ctx, "create", func() (proc.Cmd, error) { return c.CreateCmd(name) })
+	if err != nil {
+		return Tenant{}, err
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return Tenant{}, fmt.Errorf("create command: its output is not a JSON object (%q)", proc.LastLine(out))
+	}
+	t := Tenant{Fields: map[string]string{}}
+	for k, v := range obj {
+		switch v := v.(type) {
+		case string:
+			t.Fields[k] = v
+		case json.Number:
+			t.Fields[k] = v.String()
+		case bool:
+			t.Fields[k] = fmt.Sprint(v)
+		}
+		if c.SecretField != nil && c.SecretField(k) {
+			t.Secret = append(t.Secret, k)
+		}
+	}
+	t.ID = t.Fields["id"]
+	if t.ID == "" {
+		return Tenant{}, errors.New(`create command: its JSON has no "id"`)
+	}
+	return t, nil
+}
+
+// Delete runs the delete command.
+func (c *Command) Delete(ctx context.Context, t Tenant) error {
+	_, err := c.run(ctx, "delete", func() (proc.Cmd, error) { return c.DeleteCmd(t) })
+	return err
+}
+
+// List runs the list command.
+func (c *Command) List(ctx context.Context) ([]Found, error) {
+	if c.ListCmd == nil {
+		return nil, ErrNoList
+	}
+	out, err := c.run(ctx, "list", c.ListCmd)
+	if err != nil {
+		return nil, err
+	}
+	return pickTenants(out, "$[*]", "$.name", "$.id", "$.created")
+}

@@ -1,0 +1,154 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/theory/jsonpath"
+
+	"github.com/suitecheck/suitecheck/suites/httpstep"
+)
+
+// HTTP provisions tenants through the app's admin API. Its requests are
+// http steps, built (their templates rendered) for each call by the
+// caller: the create step extracts the tenant's fields from the reply.
+type HTTP struct {
+	Client    *httpstep.Client
+	CreateReq func(name string) (httpstep.Step, error)
+	DeleteReq func(t Tenant) (httpstep.Step, error)
+	// ListReq is nil when no list request is configured. Items selects the
+	// tenants in its JSON reply ($[*], $.tenants[*]); NameAt, IDAt and
+	// CreatedAt select a tenant's fields within an item ($.name).
+	ListReq                        func() (httpstep.Step, error)
+	Items, NameAt, IDAt, CreatedAt string
+	SecretField                    func(name string) bool
+}
+
+func (h *HTTP) do(ctx context.Context, build func() (httpstep.Step, error)) (httpstep.Outcome, error) {
+	st, err := build()
+	if err != nil {
+		return httpstep.Outcome{}, &ConfigError{err}
+	}
+	out, err := h.Client.Do(ctx, st)
+	if errors.Is(err, httpstep.ErrInvalidStep) {
+		return out, &ConfigError{err}
+	}
+	return out, err
+}
+
+// Create sends the create request.
+func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
+	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.CreateReq(name) })
+	if err != nil {
+		return Tenant{}, err
+	}
+	t := Tenant{ID: out.Vars["id"], Fields: out.Vars, Secret: out.SecretVars}
+	for k := range out.Vars {
+		if h.SecretField != nil && h.SecretField(k) && !contains(t.Secret, k) {
+			t.Secret = append(t.Secret, k)
+		}
+	}
+	if t.ID == "" {
+		return t, errors.New("the create reply gave no id")
+	}
+	return t, nil
+}
+
+// Delete sends the delete request; 404 and 410 mean already deleted.
+func (h *HTTP) Delete(ctx context.Context, t Tenant) error {
+	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.DeleteReq(t) })
+	if err != nil && (out.Status == http.StatusNotFound || out.Status == http.StatusGone) && !IsConfigError(err) {
+		return nil
+	}
+	return err
+}
+
+// List sends the list request and picks the tenants out of its reply.
+func (h *HTTP) List(ctx context.Context) ([]Found, error) {
+	if h.ListReq == nil {
+		return nil, ErrNoList
+	}
+	out, err := h.do(ctx, h.ListReq)
+	if err != nil {
+		return nil, err
+	}
+	return pickTenants(out.Body, h.Items, h.NameAt, h.IDAt, h.CreatedAt)
+}
+
+// pickTenants reads a JSON list reply.
+func pickTenants(body []byte, items, nameAt, idAt, createdAt string) ([]Found, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("list reply: not JSON: %w", err)
+	}
+	paths := map[string]*jsonpath.Path{}
+	for _, p := range []string{items, nameAt, idAt, createdAt} {
+		if p == "" {
+			continue
+		}
+		jp, err := jsonpath.Parse(p)
+		if err != nil {
+			return nil, &ConfigError{fmt.Errorf("list: JSONPath %q: %w", p, err)}
+		}
+		paths[p] = jp
+	}
+	one := func(item any, p string) string {
+		if p == "" {
+			return ""
+		}
+		nodes := paths[p].Select(item)
+		if len(nodes) != 1 || nodes[0] == nil {
+			return ""
+		}
+		switch v := nodes[0].(type) {
+		case string:
+			return v
+		case json.Number:
+			return v.String()
+		}
+		return fmt.Sprint(nodes[0])
+	}
+	var out []Found
+	for _, item := range paths[items].Select(doc) {
+		f := Found{Name: one(item, nameAt), ID: one(item, idAt)}
+		if f.Name == "" || f.ID == "" {
+			continue
+		}
+		if c := one(item, createdAt); c != "" {
+			f.Created = parseTime(c)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// parseTime reads the creation times apps write: RFC 3339 (with or
+// without fractions), PostgreSQL's text form, or Unix seconds.
+func parseTime(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z07", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	var n json.Number = json.Number(s)
+	if secs, err := n.Int64(); err == nil && secs > 0 {
+		return time.Unix(secs, 0)
+	}
+	return time.Time{}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,335 @@
+package tenant
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The ledger is a directory with one entry per run that provisions a
+// tenant: RUN.json, the tenant as far as it is known, and RUN.lock, which
+// the run holds an exclusive flock(2) on for as long as it lives. The
+// kernel drops the lock when the process dies, however it dies, so a free
+// lock means a dead run: its tenant is a leftover for the sweep. Entries
+// are written to a temp file, fsynced and renamed over the old one, so a
+// kill in the middle of a write leaves the old entry or the new one, never
+// half of one. Each run writes only its own files, so concurrent runs need
+// no lock on the ledger as a whole.
+
+// Entry is what the ledger knows about one run's tenant. It never holds a
+// secret field.
+type Entry struct {
+	Run     string            `json:"run"`   // the run's random id; the file name
+	Scope   string            `json:"scope"` // config file and environment: which provisioner deletes it
+	PID     int               `json:"pid"`
+	Host    string            `json:"host"`
+	Started time.Time         `json:"started"`
+	Name    string            `json:"name"`
+	ID      string            `json:"id,omitempty"` // empty until create returned
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// Ledger is the ledger directory.
+type Ledger struct {
+	dir string
+}
+
+// OpenLedger opens (creating it) the ledger under a state directory.
+func OpenLedger(stateDir string) (*Ledger, error) {
+	dir := filepath.Join(stateDir, "tenants")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("ledger: %w (set --state-dir to a writable directory)", err)
+	}
+	return &Ledger{dir: dir}, nil
+}
+
+// Dir is the ledger's directory.
+func (l *Ledger) Dir() string { return l.dir }
+
+func (l *Ledger) path(run, ext string) string { return filepath.Join(l.dir, run+ext) }
+
+// Held is a ledger entry whose run lock this process holds: its own run's,
+// or a dead run's taken over by a sweep.
+type Held struct {
+	l     *Ledger
+	Entry Entry
+	lock  *os.File
+}
+
+// Record takes the run lock for e.Run and writes the entry. It is called
+// before the tenant is created, so that a run killed during create still
+// leaves a trace.
+func (l *Ledger) Record(e Entry) (*Held, error) {
+	if e.Run == "" || strings.ContainsAny(e.Run, "/.") {
+		return nil, fmt.Errorf("ledger: bad run id %q", e.Run)
+	}
+	f, err := os.OpenFile(l.path(e.Run, ".lock"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("ledger: lock %s: %w", f.Name(), err)
+	}
+	h := &Held{l: l, Entry: e, lock: f}
+	if err := h.write(); err != nil {
+		h.drop()
+		return nil, err
+	}
+	return h, nil
+}
+
+// Update records what is now known of the tenant (its id, its non-secret
+// fields).
+func (h *Held) Update(id string, fields map[string]string) error {
+	h.Entry.ID, h.Entry.Fields = id, fields
+	return h.write()
+}
+
+// write replaces the entry file atomically: temp file, fsync, rename,
+// fsync of the directory.
+func (h *Held) write() error {
+	b, err := json.MarshalIndent(h.Entry, "", "  ")
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	b = append(b, '\n')
+	final := h.l.path(h.Entry.Run, ".json")
+	tmp := final + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("ledger: write %s: %w", final, err)
+	}
+	return syncDir(h.l.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("ledger: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Forget removes the entry: the tenant is confirmed deleted (or was never
+// created). The lock goes last, so no sweep sees an entry without a lock
+// holder in between.
+func (h *Held) Forget() error {
+	err := os.Remove(h.l.path(h.Entry.Run, ".json"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	os.Remove(h.l.path(h.Entry.Run, ".json.tmp"))
+	if err := syncDir(h.l.dir); err != nil {
+		return err
+	}
+	h.drop()
+	return nil
+}
+
+// Release lets the entry go without removing it: its tenant is still to
+// be deleted by a later sweep.
+func (h *Held) Release() {
+	if h.lock != nil {
+		h.lock.Close()
+		h.lock = nil
+	}
+}
+
+// drop removes the lock file and releases the lock.
+func (h *Held) drop() {
+	if h.lock != nil {
+		os.Remove(h.lock.Name())
+		h.lock.Close()
+		h.lock = nil
+	}
+}
+
+// Listed is a ledger entry as a listing sees it.
+type Listed struct {
+	Entry
+	Alive bool // its run is still running
+}
+
+// Problem is a ledger file that could not be read.
+type Problem struct {
+	File string
+	Err  error
+}
+
+func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.File, p.Err) }
+
+// List returns every entry, oldest first, with whether its run is alive,
+// and the files that could not be read.
+func (l *Ledger) List() ([]Listed, []Problem, error) {
+	runs, err := l.runs()
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Listed
+	var probs []Problem
+	for _, run := range runs {
+		e, err := l.read(run)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			probs = append(probs, Problem{File: l.path(run, ".json"), Err: err})
+			continue
+		}
+		out = append(out, Listed{Entry: e, Alive: l.alive(run)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	return out, probs, nil
+}
+
+// runs lists the run ids that have an entry or a lock file.
+func (l *Ledger) runs() ([]string, error) {
+	des, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	seen := map[string]bool{}
+	var runs []string
+	for _, de := range des {
+		n := de.Name()
+		var run string
+		switch {
+		case strings.HasSuffix(n, ".json"):
+			run = strings.TrimSuffix(n, ".json")
+		case strings.HasSuffix(n, ".lock"):
+			run = strings.TrimSuffix(n, ".lock")
+		case strings.HasSuffix(n, ".json.tmp"):
+			run = strings.TrimSuffix(n, ".json.tmp")
+		default:
+			continue
+		}
+		if !seen[run] {
+			seen[run] = true
+			runs = append(runs, run)
+		}
+	}
+	sort.Strings(runs)
+	return runs, nil
+}
+
+func (l *Ledger) read(run string) (Entry, error) {
+	var e Entry
+	b, err := os.ReadFile(l.path(run, ".json"))
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("not a ledger entry (%v)", err)
+	}
+	if e.Run != run || e.Name == "" {
+		return e, errors.New("not a ledger entry (no run or tenant name)")
+	}
+	return e, nil
+}
+
+// alive reports whether some process holds the run's lock.
+func (l *Ledger) alive(run string) bool {
+	f, err := os.Open(l.path(run, ".lock"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	return false
+}
+
+// takeOver locks a run's lock file if its run is dead. It returns nil when
+// the run is alive, or when another sweep took it first.
+func (l *Ledger) takeOver(run string) (*os.File, error) {
+	f, err := os.OpenFile(l.path(run, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, nil // alive, or being swept
+	}
+	// The file may have been removed (its run finished) between the open
+	// and the lock: then it is not the run's lock any more.
+	st1, err1 := f.Stat()
+	st2, err2 := os.Stat(f.Name())
+	if err1 != nil || err2 != nil || !os.SameFile(st1, st2) {
+		f.Close()
+		return nil, nil
+	}
+	return f, nil
+}
+
+// Dead returns the entries of dead runs that match keep, each locked by
+// this process for the caller to delete and Forget, or Release. Files that
+// cannot be read are moved aside (RUN.json.corrupt) and reported, so they
+// are reported once; lock and temp files of runs that died before writing
+// an entry are removed.
+func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
+	runs, err := l.runs()
+	if err != nil {
+		return nil, nil, err
+	}
+	var held []*Held
+	var probs []Problem
+	for _, run := range runs {
+		lock, err := l.takeOver(run)
+		if err != nil {
+			probs = append(probs, Problem{File: l.path(run, ".lock"), Err: err})
+			continue
+		}
+		if lock == nil {
+			continue
+		}
+		h := &Held{l: l, Entry: Entry{Run: run}, lock: lock}
+		e, err := l.read(run)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Died before its entry was written (or after it was removed).
+			os.Remove(l.path(run, ".json.tmp"))
+			h.drop()
+		case err != nil:
+			aside := l.path(run, ".json.corrupt")
+			if rerr := os.Rename(l.path(run, ".json"), aside); rerr != nil {
+				aside = l.path(run, ".json")
+			}
+			probs = append(probs, Problem{File: aside, Err: err})
+			h.drop()
+		case !keep(e):
+			h.Release()
+		default:
+			h.Entry = e
+			held = append(held, h)
+		}
+	}
+	return held, probs, nil
+}

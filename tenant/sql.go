@@ -1,0 +1,173 @@
+package tenant
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/lib/pq"
+
+	"github.com/suitecheck/suitecheck/internal/pgconn"
+)
+
+// Statement is a query with its $N arguments.
+type Statement struct {
+	Query string
+	Args  []string
+}
+
+// SQL provisions tenants with statements against the app's PostgreSQL
+// database. Create returns the tenant's fields as the columns of its first
+// row (INSERT … RETURNING id, login, password); Delete's affected rows
+// are not judged, so deleting a tenant that is gone succeeds; List
+// returns rows with the columns name, id and, optionally, created.
+type SQL struct {
+	DSN         string
+	CreateStmt  func(name string) (Statement, error)
+	DeleteStmt  func(t Tenant) (Statement, error)
+	ListStmt    func() (Statement, error) // nil: no list
+	SecretField func(name string) bool
+
+	once sync.Once
+	db   *sql.DB
+	err  error
+}
+
+func (s *SQL) open() (*sql.DB, error) {
+	s.once.Do(func() {
+		cfg, err := pgconn.Config(s.DSN)
+		if err != nil {
+			s.err = &ConfigError{fmt.Errorf("tenant sql dsn: %w", err)}
+			return
+		}
+		c, err := pq.NewConnectorConfig(cfg)
+		if err != nil {
+			s.err = &ConfigError{fmt.Errorf("tenant sql dsn: %w", err)}
+			return
+		}
+		s.db = sql.OpenDB(c)
+		s.db.SetMaxOpenConns(1)
+	})
+	return s.db, s.err
+}
+
+// Close closes the connection.
+func (s *SQL) Close() error {
+	if s.db != nil {
+		return s.db.Close()
+	}
+	return nil
+}
+
+// query runs a statement and returns its rows as column -> text.
+func (s *SQL) query(ctx context.Context, what string, build func() (Statement, error), max int) ([]map[string]string, []string, error) {
+	st, err := build()
+	if err != nil {
+		return nil, nil, &ConfigError{err}
+	}
+	db, err := s.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	args := make([]any, len(st.Args))
+	for i, a := range st.Args {
+		args[i] = a
+	}
+	rows, err := db.QueryContext(ctx, st.Query, args...)
+	if err != nil {
+		return nil, nil, sqlError(what, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, sqlError(what, err)
+	}
+	var out []map[string]string
+	for rows.Next() && len(out) < max {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, sqlError(what, err)
+		}
+		row := map[string]string{}
+		for i, c := range cols {
+			if vals[i].Valid {
+				row[c] = vals[i].String
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, sqlError(what, err)
+	}
+	return out, cols, nil
+}
+
+// sqlError names the statement and the SQLSTATE; syntax and parameter
+// mistakes are the config's.
+func sqlError(what string, err error) error {
+	var pe *pq.Error
+	switch {
+	case strings.Contains(err.Error(), "parameters but the statement requires"),
+		errors.As(err, &pe) && (pe.Code == "42P02" || pe.Code == "42601"):
+		return &ConfigError{fmt.Errorf("tenant %s statement: %w", what, err)}
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Create runs the create statement.
+func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
+	rows, cols, err := s.query(ctx, "create", func() (Statement, error) { return s.CreateStmt(name) }, 1)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if !contains(cols, "id") {
+		return Tenant{}, &ConfigError{fmt.Errorf("tenant create statement returns no id column (columns: %s): add RETURNING id, …", strings.Join(cols, ", "))}
+	}
+	if len(rows) == 0 || rows[0]["id"] == "" {
+		return Tenant{}, errors.New("create: the statement returned no row with an id")
+	}
+	t := Tenant{ID: rows[0]["id"], Fields: rows[0]}
+	for k := range t.Fields {
+		if s.SecretField != nil && s.SecretField(k) {
+			t.Secret = append(t.Secret, k)
+		}
+	}
+	return t, nil
+}
+
+// Delete runs the delete statement.
+func (s *SQL) Delete(ctx context.Context, t Tenant) error {
+	_, _, err := s.query(ctx, "delete", func() (Statement, error) { return s.DeleteStmt(t) }, 0)
+	return err
+}
+
+// maxListed bounds a list.
+const maxListed = 100000
+
+// List runs the list statement.
+func (s *SQL) List(ctx context.Context) ([]Found, error) {
+	if s.ListStmt == nil {
+		return nil, ErrNoList
+	}
+	rows, cols, err := s.query(ctx, "list", s.ListStmt, maxListed)
+	if err != nil {
+		return nil, err
+	}
+	if !contains(cols, "name") || !contains(cols, "id") {
+		return nil, &ConfigError{fmt.Errorf("tenant list statement must return the columns name and id (and created); it returns %s", strings.Join(cols, ", "))}
+	}
+	out := make([]Found, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Found{Name: r["name"], ID: r["id"], Created: parseTime(r["created"])})
+	}
+	return out, nil
+}

@@ -1,0 +1,299 @@
+// Package tenant provisions suitecheck's throwaway tenants: the
+// provisioners that create, delete and list them in the app under test
+// (http, sql, command), the ledger that remembers every tenant until its
+// delete is confirmed, and the sweep that deletes the leftovers of runs
+// that were killed.
+package tenant
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Tenant is a created tenant.
+type Tenant struct {
+	Name   string
+	ID     string
+	Fields map[string]string // every field, name and id included
+	Secret []string          // the names of the secret fields (password…)
+}
+
+// Public returns the fields that are not secret: what the ledger keeps.
+func (t Tenant) Public() map[string]string {
+	out := map[string]string{}
+	for k, v := range t.Fields {
+		if !slices.Contains(t.Secret, k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Found is a tenant as the app lists it.
+type Found struct {
+	Name    string
+	ID      string
+	Created time.Time // zero when the app does not say
+}
+
+// Provisioner creates and deletes tenants in the app under test.
+type Provisioner interface {
+	// Create creates a tenant called name and returns its fields, which
+	// include "id". An error is the app's refusal, unless it is a
+	// *ConfigError.
+	Create(ctx context.Context, name string) (Tenant, error)
+	// Delete deletes a tenant. A tenant that no longer exists is deleted.
+	Delete(ctx context.Context, t Tenant) error
+	// List lists the app's tenants; ErrNoList when none is configured.
+	List(ctx context.Context) ([]Found, error)
+}
+
+// ErrNoList is returned by List when no list request is configured.
+var ErrNoList = errors.New("no list request is configured")
+
+// ConfigError is a mistake in the tenant config, found only at run time
+// (a template that fails, a step that is invalid once rendered): UNKNOWN,
+// not the app's failure.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// IsConfigError reports whether err is a config mistake.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
+
+// SecretField reports whether a field of this name is a secret by its
+// name: password, secret, token, API key, credential.
+func SecretField(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"passw", "secret", "token", "apikey", "api_key", "credential"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultPrefix starts every tenant name, so that strays are recognisable.
+const DefaultPrefix = "sc-"
+
+// RandomPart is the random part of a tenant name: 10 lowercase letters and
+// digits (50 bits), so overlapping runs never collide.
+func RandomPart() string {
+	return strings.ToLower(rand.Text()[:10])
+}
+
+// Manager runs the tenant lifecycle of one config and environment.
+type Manager struct {
+	Prov   Provisioner
+	Ledger *Ledger
+	Scope  string // identifies the config and environment in the ledger
+	Prefix string
+	// Name makes a tenant's name from a random part; default Prefix+random.
+	Name func(random string) (string, error)
+}
+
+// Session is a tenant created by this run, recorded in the ledger.
+type Session struct {
+	m      *Manager
+	held   *Held
+	Tenant Tenant
+}
+
+// Create records a new tenant in the ledger, then creates it. When create
+// fails the entry stays only if the tenant may exist (the request was cut
+// short); a refused create is forgotten at once.
+func (m *Manager) Create(ctx context.Context) (*Session, error) {
+	random := RandomPart()
+	name := m.Prefix + random
+	if m.Name != nil {
+		var err error
+		if name, err = m.Name(random); err != nil {
+			return nil, &ConfigError{fmt.Errorf("tenant name: %w", err)}
+		}
+		if !strings.HasPrefix(name, m.Prefix) {
+			return nil, &ConfigError{fmt.Errorf("tenant name %q does not start with the prefix %q: sweeps could not recognise it", name, m.Prefix)}
+		}
+	}
+	host, _ := os.Hostname()
+	held, err := m.Ledger.Record(Entry{Run: strings.ToLower(rand.Text()), Scope: m.Scope, PID: os.Getpid(), Host: host,
+		Started: time.Now().UTC(), Name: name})
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	t, err := m.Prov.Create(ctx, name)
+	if err != nil {
+		if ctx.Err() != nil {
+			// It may exist: the sweep finds it by name, if it can list.
+			held.Release()
+		} else {
+			held.Forget()
+		}
+		if IsConfigError(err) {
+			return nil, &ConfigError{fmt.Errorf("create tenant %s: %w", name, err)}
+		}
+		return nil, fmt.Errorf("create tenant %s: %w", name, err)
+	}
+	if t.Fields == nil {
+		t.Fields = map[string]string{}
+	}
+	t.Name = name
+	t.Fields["name"] = name
+	if t.ID == "" {
+		t.ID = t.Fields["id"]
+	}
+	if err := held.Update(t.ID, t.Public()); err != nil {
+		// The tenant exists but the ledger lost track: delete it now.
+		derr := m.Prov.Delete(context.WithoutCancel(ctx), t)
+		held.Release()
+		if derr != nil {
+			return nil, &ConfigError{fmt.Errorf("%w; and deleting tenant %s (id %s) failed: %v", err, name, t.ID, derr)}
+		}
+		held.Forget()
+		return nil, &ConfigError{err}
+	}
+	return &Session{m: m, held: held, Tenant: t}, nil
+}
+
+// Delete deletes the session's tenant and forgets it; when delete fails,
+// the entry stays in the ledger for the next sweep.
+func (s *Session) Delete(ctx context.Context) error {
+	if err := s.m.Prov.Delete(ctx, s.Tenant); err != nil {
+		s.held.Release()
+		return err
+	}
+	return s.held.Forget()
+}
+
+// Release lets the ledger entry go without deleting the tenant (for
+// `tenant create`, whose tenant is the caller's to delete).
+func (s *Session) Release() error { return s.held.Forget() }
+
+// SweepOptions configure a sweep.
+type SweepOptions struct {
+	// OlderThan, when > 0, also deletes tenants that the app lists (when a
+	// list request is configured), that carry the prefix, that the ledger
+	// does not know, and that were created longer ago than this.
+	OlderThan time.Duration
+	// Only runs of this host are judged by their lock; another host's
+	// entries are swept only when older than OlderThan (a manual sweep).
+	Host string
+}
+
+// SweepReport says what a sweep did.
+type SweepReport struct {
+	Deleted []string  // "NAME (id ID)"
+	Failed  []string  // "NAME (id ID): error"
+	Corrupt []Problem // ledger files that could not be read, moved aside
+	Skipped []string  // strays it could not judge, with why
+}
+
+// Sweep deletes the tenants of dead runs of this scope, then (with
+// OlderThan) old prefixed strays the app lists.
+func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
+	var rep SweepReport
+	now := time.Now()
+	held, probs, err := m.Ledger.Dead(func(e Entry) bool {
+		if e.Scope != m.Scope {
+			return false
+		}
+		if o.Host != "" && e.Host != o.Host {
+			return o.OlderThan > 0 && now.Sub(e.Started) > o.OlderThan
+		}
+		return true
+	})
+	rep.Corrupt = probs
+	if err != nil {
+		return rep, err
+	}
+	var listed []Found
+	var listErr error
+	listOnce := func() ([]Found, error) {
+		if listed == nil && listErr == nil {
+			listed, listErr = m.Prov.List(ctx)
+			if listed == nil && listErr == nil {
+				listed = []Found{}
+			}
+		}
+		return listed, listErr
+	}
+	for _, h := range held {
+		e := h.Entry
+		t := Tenant{Name: e.Name, ID: e.ID, Fields: map[string]string{}}
+		for k, v := range e.Fields {
+			t.Fields[k] = v
+		}
+		t.Fields["name"] = e.Name
+		if t.ID == "" {
+			// Killed during create: find it by name, if the app lists.
+			found, err := listOnce()
+			if err != nil {
+				h.Release()
+				rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id unknown: its run was killed during create): %v", e.Name, err))
+				continue
+			}
+			i := slices.IndexFunc(found, func(f Found) bool { return f.Name == e.Name })
+			if i < 0 {
+				h.Forget() // never created
+				continue
+			}
+			t.ID = found[i].ID
+		}
+		t.Fields["id"] = t.ID
+		if err := m.Prov.Delete(ctx, t); err != nil {
+			h.Release()
+			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): %v", e.Name, t.ID, err))
+			continue
+		}
+		if err := h.Forget(); err != nil {
+			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): deleted, but %v", e.Name, t.ID, err))
+			continue
+		}
+		rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s (id %s)", e.Name, t.ID))
+	}
+	if o.OlderThan <= 0 {
+		return rep, nil
+	}
+	found, err := listOnce()
+	if errors.Is(err, ErrNoList) {
+		return rep, nil
+	}
+	if err != nil {
+		return rep, fmt.Errorf("list tenants: %w", err)
+	}
+	known, _, err := m.Ledger.List()
+	if err != nil {
+		return rep, err
+	}
+	for _, f := range found {
+		if !strings.HasPrefix(f.Name, m.Prefix) || slices.ContainsFunc(known, func(l Listed) bool { return l.Name == f.Name }) ||
+			slices.ContainsFunc(rep.Deleted, func(d string) bool { return strings.HasPrefix(d, f.Name+" ") }) {
+			continue
+		}
+		if f.Created.IsZero() {
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s (id %s): the list gives no creation time", f.Name, f.ID))
+			continue
+		}
+		if now.Sub(f.Created) <= o.OlderThan {
+			continue
+		}
+		t := Tenant{Name: f.Name, ID: f.ID, Fields: map[string]string{"name": f.Name, "id": f.ID}}
+		if err := m.Prov.Delete(ctx, t); err != nil {
+			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): %v", f.Name, f.ID, err))
+			continue
+		}
+		rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s (id %s)", f.Name, f.ID))
+	}
+	sort.Strings(rep.Deleted)
+	return rep, nil
+}
