@@ -297,3 +297,55 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	sort.Strings(rep.Deleted)
 	return rep, nil
 }
+
+// DeleteByID deletes a tenant by id, for people. The ledger's entry of a
+// dead run with that id (or name) gives the other fields the delete may
+// use, and is forgotten once the tenant is deleted; a live run's tenant
+// is refused.
+func (m *Manager) DeleteByID(ctx context.Context, id string) error {
+	t := Tenant{ID: id, Fields: map[string]string{"id": id}}
+	held, _, err := m.Ledger.Dead(func(e Entry) bool { return e.Scope == m.Scope && (e.ID == id || e.Name == id) })
+	if err != nil {
+		return err
+	}
+	var h *Held
+	if len(held) > 0 {
+		h = held[0]
+		for _, other := range held[1:] {
+			other.Release()
+		}
+		for k, v := range h.Entry.Fields {
+			t.Fields[k] = v
+		}
+		t.Name, t.Fields["name"] = h.Entry.Name, h.Entry.Name
+		if h.Entry.ID != "" {
+			t.ID, t.Fields["id"] = h.Entry.ID, h.Entry.ID
+		}
+	} else if live, _, err := m.Ledger.List(); err == nil {
+		for _, e := range live {
+			if e.Alive && (e.ID == id || e.Name == id) {
+				return fmt.Errorf("tenant %s belongs to a running run (pid %d on %s): it deletes its tenant itself", id, e.PID, e.Host)
+			}
+		}
+	}
+	if t.Name == "" {
+		// The delete may want the name: ask the app, when it lists.
+		if found, err := m.Prov.List(ctx); err == nil {
+			for _, f := range found {
+				if f.ID == id {
+					t.Name, t.Fields["name"] = f.Name, f.Name
+				}
+			}
+		}
+	}
+	if err := m.Prov.Delete(ctx, t); err != nil {
+		if h != nil {
+			h.Release()
+		}
+		return fmt.Errorf("delete tenant %s: %w", id, err)
+	}
+	if h != nil {
+		return h.Forget()
+	}
+	return nil
+}

@@ -111,9 +111,8 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			switch cmd.Name() {
-			case "version", "validate", "list":
-				return nil // not checks: the plugin options do not apply
+			if cmd.Name() == "version" {
+				return nil // nothing to check: the plugin options do not apply
 			}
 			return g.parse()
 		},
@@ -127,7 +126,7 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes, trimming long output (never perfdata); 0 = no cap")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 
-	root.AddCommand(newVersion(build), newCheck(g), newRun(g), newValidate(), newList(), newDemo(g))
+	root.AddCommand(newVersion(build), newCheck(g), newRun(g), newValidate(), newList(), newDemo(g), newTenant(g))
 	return root
 }
 

@@ -64,6 +64,7 @@ func newRun(g *globals) *cobra.Command {
 	f.StringVar(&o.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
 	f.IntVar(&o.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
 	browserFlags(f, &o.Browser)
+	tenantFlags(f, &o.Tenants)
 	return cmd
 }
 

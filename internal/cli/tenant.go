@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites"
+	"github.com/suitecheck/suitecheck/tenant"
+)
+
+// tenantFlags are the ledger options of run and the tenant commands.
+func tenantFlags(f *pflag.FlagSet, o *suites.TenantOptions) {
+	f.StringVar(&o.StateDir, "state-dir", "", "where the tenant ledger (and, by default, artifacts) live (default /var/lib/suitecheck when writable, else $XDG_STATE_HOME/suitecheck)")
+	f.DurationVar(&o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
+}
+
+// tenantCmd holds what the tenant subcommands share.
+type tenantCmd struct {
+	g   *globals
+	cf  configFlag
+	env string
+	o   suites.TenantOptions
+}
+
+func (t *tenantCmd) register(cmd *cobra.Command) {
+	t.cf.register(cmd)
+	cmd.Flags().StringVar(&t.env, "env", "", "the environment (may be left out when the config has only one)")
+	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives (default /var/lib/suitecheck when writable, else $XDG_STATE_HOME/suitecheck)")
+}
+
+func (t *tenantCmd) manager() (*tenant.Manager, func(), error) {
+	cfg, err := t.cf.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return suites.Tenants(cfg, t.env, t.o)
+}
+
+func newTenant(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tenant",
+		Short: "Sweep, create, delete and list tenants by hand",
+		Long: `The tenant commands use the config's tenant provisioner and the ledger.
+"tenant sweep" is a check too: run it from cron or as a service check to
+catch leaked tenants.`,
+	}
+	cmd.AddCommand(newTenantSweep(g), newTenantCreate(g), newTenantDelete(g), newTenantList(g))
+	return cmd
+}
+
+func newTenantSweep(g *globals) *cobra.Command {
+	t := &tenantCmd{g: g}
+	var olderThan time.Duration
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Delete the tenants of killed runs (and, with a list request, old prefixed strays)",
+		Long: `Deletes the tenants that the ledger holds for runs that are no longer alive
+(their lock is free), as every run does when it starts. With --older-than
+and a list request in the config, also deletes the tenants the app lists
+that carry the prefix, that the ledger does not know, and that were
+created longer ago than that; and ledger entries of other hosts older than
+that. Prints a check result: WARNING when a tenant could not be deleted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if olderThan < 0 {
+				return &UsageError{Err: fmt.Errorf("--older-than %s: give a duration of 0 or more", olderThan)}
+			}
+			m, closeFn, err := t.manager()
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			host, _ := os.Hostname()
+			start := time.Now()
+			rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host})
+			res := sweepResult(rep, err, time.Since(start))
+			g.out.Result = &res
+			return nil
+		},
+	}
+	t.register(cmd)
+	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "also delete unknown prefixed tenants the app lists that are older than this (e.g. 1h); 0: only the ledger's dead runs")
+	return cmd
+}
+
+// sweepResult is the check result of a sweep.
+func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.Result {
+	res := checks.Result{State: checks.OK}
+	res.Summary = fmt.Sprintf("tenant sweep: %d tenant(s) deleted", len(rep.Deleted))
+	if len(rep.Deleted) > 0 {
+		res.Summary += ": " + strings.Join(rep.Deleted, ", ")
+	}
+	var problems []string
+	for _, f := range rep.Failed {
+		problems = append(problems, "not deleted: "+f)
+	}
+	for _, p := range rep.Corrupt {
+		problems = append(problems, fmt.Sprintf("ledger file %s is unreadable (%v): moved aside", p.File, p.Err))
+	}
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		res.State = checks.Warning
+		res.Summary += "; " + strings.Join(problems, "; ")
+	}
+	for _, d := range rep.Deleted {
+		res.Long = append(res.Long, "deleted "+d)
+	}
+	for _, s := range rep.Skipped {
+		res.Long = append(res.Long, "skipped "+s)
+	}
+	res.Perfdata = []checks.Perfdata{
+		checks.Duration("time", took, checks.Thresholds{}),
+		{Label: "swept", Value: float64(len(rep.Deleted)), Min: checks.Float(0)},
+		{Label: "failed", Value: float64(len(rep.Failed)), Min: checks.Float(0)},
+	}
+	return res
+}
+
+func newTenantCreate(g *globals) *cobra.Command {
+	t := &tenantCmd{g: g}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create a tenant and print its fields as JSON (password included); it is yours to delete",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, closeFn, err := t.manager()
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			sess, err := m.Create(ctx)
+			if err != nil {
+				return err
+			}
+			// Not a run's tenant: the ledger forgets it, so no sweep takes
+			// it from under the person who asked for it.
+			if err := sess.Release(); err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "suitecheck: tenant %s created; delete it with: suitecheck tenant delete %s\n", sess.Tenant.Name, sess.Tenant.ID)
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
+			return err
+		},
+	}
+	t.register(cmd)
+	return cmd
+}
+
+func newTenantDelete(g *globals) *cobra.Command {
+	t := &tenantCmd{g: g}
+	cmd := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a tenant by id (its ledger entry, if any, goes too)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, closeFn, err := t.manager()
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			if err := m.DeleteByID(ctx, args[0]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted tenant %s\n", args[0])
+			return err
+		},
+	}
+	t.register(cmd)
+	return cmd
+}
+
+func newTenantList(g *globals) *cobra.Command {
+	t := &tenantCmd{g: g}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the ledger's tenants and, with a list request, the app's prefixed tenants",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, closeFn, err := t.manager()
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			entries, probs, err := m.Ledger.List()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
+			fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
+			for _, e := range entries {
+				state := "dead: next sweep deletes it"
+				if e.Alive {
+					state = "running"
+				}
+				if e.Scope != m.Scope {
+					state += " (other config)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmpOr(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
+			}
+			for _, p := range probs {
+				fmt.Fprintf(w, "unreadable: %s\n", p)
+			}
+			found, err := m.Prov.List(ctx)
+			switch {
+			case err == tenant.ErrNoList:
+				fmt.Fprintln(w, "\nthe app: no list request configured")
+			case err != nil:
+				w.Flush()
+				return fmt.Errorf("list the app's tenants: %w", err)
+			default:
+				fmt.Fprintln(w, "\nthe app's tenants with the prefix "+m.Prefix)
+				fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
+				for _, f := range found {
+					if !strings.HasPrefix(f.Name, m.Prefix) {
+						continue
+					}
+					created := "-"
+					if !f.Created.IsZero() {
+						created = f.Created.UTC().Format(time.RFC3339)
+					}
+					in := "no"
+					if slices.ContainsFunc(entries, func(e tenant.Listed) bool { return e.Name == f.Name }) {
+						in = "yes"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, in)
+				}
+			}
+			return w.Flush()
+		},
+	}
+	t.register(cmd)
+	return cmd
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
