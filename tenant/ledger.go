@@ -61,6 +61,9 @@ type Held struct {
 	l     *Ledger
 	Entry Entry
 	lock  *os.File
+	// lockPath is the lock's name in the ledger (the file may have been
+	// opened under another).
+	lockPath string
 }
 
 // Record takes the run lock for e.Run and writes the entry. It is called
@@ -70,7 +73,9 @@ func (l *Ledger) Record(e Entry) (*Held, error) {
 	if e.Run == "" || strings.ContainsAny(e.Run, "/.") {
 		return nil, fmt.Errorf("ledger: bad run id %q", e.Run)
 	}
-	f, err := os.OpenFile(l.path(e.Run, ".lock"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	// The lock file is locked before it appears under its name, so no
+	// sweep ever sees a live run's lock file unlocked.
+	f, err := os.CreateTemp(l.dir, ".newlock-")
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -79,7 +84,14 @@ func (l *Ledger) Record(e Entry) (*Held, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("ledger: lock %s: %w", f.Name(), err)
 	}
-	h := &Held{l: l, Entry: e, lock: f}
+	lockPath := l.path(e.Run, ".lock")
+	err = os.Link(f.Name(), lockPath)
+	os.Remove(f.Name())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	h := &Held{l: l, Entry: e, lock: f, lockPath: lockPath}
 	if err := h.write(); err != nil {
 		h.drop()
 		return nil, err
@@ -165,7 +177,7 @@ func (h *Held) Release() {
 // drop removes the lock file and releases the lock.
 func (h *Held) drop() {
 	if h.lock != nil {
-		os.Remove(h.lock.Name())
+		os.Remove(h.lockPath)
 		h.lock.Close()
 		h.lock = nil
 	}
@@ -299,6 +311,7 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	l.removeStaleNewLocks()
 	var held []*Held
 	var probs []Problem
 	for _, run := range runs {
@@ -310,7 +323,7 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 		if lock == nil {
 			continue
 		}
-		h := &Held{l: l, Entry: Entry{Run: run}, lock: lock}
+		h := &Held{l: l, Entry: Entry{Run: run}, lock: lock, lockPath: l.path(run, ".lock")}
 		e, err := l.read(run)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -332,4 +345,24 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 		}
 	}
 	return held, probs, nil
+}
+
+// removeStaleNewLocks removes the lock files that a run killed inside
+// Record made but never linked: their lock is free, and they are older
+// than a minute (a new one may not be locked yet).
+func (l *Ledger) removeStaleNewLocks() {
+	matches, _ := filepath.Glob(filepath.Join(l.dir, ".newlock-*"))
+	for _, m := range matches {
+		if st, err := os.Stat(m); err != nil || time.Since(st.ModTime()) < time.Minute {
+			continue
+		}
+		f, err := os.Open(m)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.Remove(m)
+		}
+		f.Close()
+	}
 }

@@ -186,11 +186,31 @@ func TestLedgerDeadBeforeEntry(t *testing.T) {
 	}
 }
 
-// Many runs at once write their entries without corrupting any.
+// Many runs at once write their entries without corrupting any, while
+// sweeps run: no sweep ever takes a live run's entry.
 func TestLedgerConcurrentRuns(t *testing.T) {
 	l := newLedger(t)
 	var wg sync.WaitGroup
-	errs := make(chan error, 50)
+	errs := make(chan error, 100)
+	stop := make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			dead, probs, err := l.Dead(func(Entry) bool { return true })
+			if len(dead) > 0 || len(probs) > 0 || err != nil {
+				errs <- fmt.Errorf("a sweep took live runs: %v %v %v", dead, probs, err)
+				for _, h := range dead {
+					h.Release()
+				}
+			}
+		}
+	}()
 	for i := range 50 {
 		wg.Add(1)
 		go func() {
@@ -212,6 +232,8 @@ func TestLedgerConcurrentRuns(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stop)
+	<-swept
 	close(errs)
 	for err := range errs {
 		t.Error(err)

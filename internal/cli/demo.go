@@ -54,5 +54,6 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 	f.BoolVar(&keep, "keep", false, "after the run, keep the app running (printing its URL and admin token on stderr) until Ctrl-C")
 	f.StringVar(&o.Break, "break", "", "break the infrastructure under the app first, to see what the check catches: db-readonly, no-extension, bad-password, db-down, slow")
 	browserFlags(f, &o.Run.Browser)
+	f.DurationVar(&o.Run.Tenants.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
 	return cmd
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,6 +50,9 @@ func newRun(g *globals) *cobra.Command {
 			}
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
+			if o.Browser.Artifacts == "" && o.Tenants.StateDir != "" {
+				o.Browser.Artifacts = filepath.Join(o.Tenants.StateDir, "artifacts")
+			}
 			o.Suite = args[0]
 			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
 			if isTerminal(g.stderr) || g.verbose > 0 {
@@ -72,7 +76,7 @@ func newRun(g *globals) *cobra.Command {
 func browserFlags(f *pflag.FlagSet, b *suites.BrowserOptions) {
 	f.StringVar(&b.Bin, "browser", "", "the Chromium binary for browser steps (default: the system's chromium)")
 	f.StringVar(&b.RemoteURL, "browser-url", "", "use a running browser's DevTools endpoint (ws://… or http://host:port) instead of launching one")
-	f.StringVar(&b.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go (default /var/lib/suitecheck/artifacts, else $XDG_STATE_HOME/suitecheck/artifacts)")
+	f.StringVar(&b.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go (default STATE-DIR/artifacts: /var/lib/suitecheck/artifacts, else $XDG_STATE_HOME/suitecheck/artifacts)")
 	f.IntVar(&b.KeepRuns, "keep-artifacts", 10, "keep the artifacts of this many runs per suite")
 }
 

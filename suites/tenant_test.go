@@ -1,0 +1,195 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+)
+
+// TestTenantConfigErrors: each mistake in the tenant section is found at
+// load time, with what to fix.
+func TestTenantConfigErrors(t *testing.T) {
+	head := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"
+	httpOK := "    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}}}\n    delete: {method: DELETE, url: \"https://x/t/{{.Tenant.id}}\"}\n"
+	tests := []struct{ name, tenant, want string }{
+		{"none", "tenant: {}\n", "give a provisioner"},
+		{"two", "tenant:\n  fixed: {login: a}\n  command: {create: [a], delete: [b]}\n", "give one of http, sql, command or fixed"},
+		{"http no delete", "tenant:\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}}}\n", "no delete"},
+		{"http no id", "tenant:\n  http:\n    create: {method: POST, url: https://x/t}\n    delete: {method: DELETE, url: https://x/t}\n", "extract the tenant's id"},
+		{"http bad step", "tenant:\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}}, bogus: 1}\n    delete: {url: https://x}\n", `unknown key "bogus"`},
+		{"http bad url", "tenant:\n  http:\n    create: {method: POST, url: \"ftp://x\", extract: {id: {json: $.id}}}\n    delete: {url: https://x}\n", "tenant http create"},
+		{"delete uses the password", "tenant:\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}, pw: {json: $.pw, secret: true}}}\n    delete: {url: \"https://x/t/{{.Tenant.pw}}\"}\n", "a secret the ledger does not keep"},
+		{"list uses a tenant", "tenant:\n  http:\n" + httpOK + "    list: {request: {url: \"https://x/{{.Tenant.id}}\"}}\n", "a list is not about one tenant"},
+		{"bad template", "tenant:\n  http:\n    create: {method: POST, url: \"{{.Nope}}\", extract: {id: {json: $.id}}}\n    delete: {url: https://x}\n", "unknown field .Nope"},
+		{"name without random", "tenant:\n  name: \"{{.Tenant.prefix}}fixed\"\n  http:\n" + httpOK, "include {{.Tenant.random}}"},
+		{"bad prefix", "tenant:\n  prefix: \"a b\"\n  http:\n" + httpOK, "prefix"},
+		{"sql templated query", "tenant:\n  sql:\n    dsn: x\n    create: {query: \"INSERT {{.Tenant.name}}\"}\n    delete: {query: DELETE}\n", "not templated"},
+		{"sql no dsn", "tenant:\n  sql:\n    create: {query: INSERT}\n    delete: {query: DELETE}\n", "no dsn"},
+		{"sql delete password", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE, args: [\"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
+		{"command no delete", "tenant:\n  command: {create: [./t, create]}\n", "no delete command"},
+		{"browser diagnose", "tenant:\n  command: {create: [a], delete: [b]}\n  diagnose: [{goto: https://x}]\n", "not browser steps"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(head+tc.tenant))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "c.yaml:") {
+				t.Errorf("err = %v, want c.yaml:LINE: …%s…", err, tc.want)
+			}
+		})
+	}
+}
+
+var tenantScript, _ = filepath.Abs("../tenant/testdata/tenants.sh")
+
+// commandConfig is a config whose tenants come from the test store script,
+// with one case that shows the tenant's login and password to a server.
+func commandConfig(t *testing.T, srvURL, store string, extra string) *Config {
+	t.Helper()
+	y := fmt.Sprintf(`environments:
+  e: {base_url: %s}
+tenant:
+  command:
+    create: [%[2]s, create, "{{.Tenant.name}}"]
+    delete: [%[2]s, delete, "{{.Tenant.id}}"]
+    list: [%[2]s, list]
+    env: {STORE: %[3]s}
+%[4]s
+suites:
+  s:
+    cases:
+      - name: login
+        steps:
+          - http:
+              url: "{{.BaseURL}}/check?login={{.Tenant.login}}&pw={{.Tenant.password}}"
+              expect: {status: 200}
+`, srvURL, tenantScript, store, extra)
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func storeFiles(t *testing.T, store string) []string {
+	t.Helper()
+	des, _ := os.ReadDir(store)
+	var out []string
+	for _, de := range des {
+		if !strings.HasPrefix(de.Name(), "refuse") {
+			out = append(out, de.Name())
+		}
+	}
+	return out
+}
+
+func TestRunWithTenant(t *testing.T) {
+	var seenLogin string
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seenLogin = r.URL.Query().Get("login")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "you sent %s", r.URL.RawQuery) // a failure shows the body
+	}))
+	defer srv.Close()
+	store, state := t.TempDir(), t.TempDir()
+	cfg := commandConfig(t, srv.URL, store, "")
+	o := RunOptions{Suite: "s", Budget: 20 * time.Second, Retries: -1, Tenants: TenantOptions{StateDir: state}}
+	run := func() checks.Result {
+		ctx, cancel := context.WithTimeout(context.Background(), o.Budget)
+		defer cancel()
+		return Run(ctx, cfg, o)
+	}
+
+	res := run()
+	out := res.Render(0)
+	if res.State != checks.OK || !strings.HasPrefix(seenLogin, "sc-") {
+		t.Fatalf("state %v, login seen %q:\n%s", res.State, seenLogin, out)
+	}
+	var labels []string
+	for _, p := range res.Perfdata {
+		labels = append(labels, p.Label)
+	}
+	if got := strings.Join(labels, " "); got != "time tenant_create login tenant_delete failed swept" {
+		t.Errorf("perfdata labels %q", got)
+	}
+	if !strings.Contains(out, "tenant "+seenLogin[:13]+" created (id ") || len(storeFiles(t, store)) != 0 {
+		t.Errorf("tenant not reported or not deleted (store %v):\n%s", storeFiles(t, store), out)
+	}
+
+	// The app fails the step: the password in the failing URL is masked.
+	status = http.StatusInternalServerError
+	res = run()
+	out = res.Render(0)
+	if res.State != checks.Critical || strings.Contains(out, "-secret") || !strings.Contains(out, "pw=****") {
+		t.Errorf("state %v; want CRITICAL with the password masked:\n%s", res.State, out)
+	}
+	if len(storeFiles(t, store)) != 0 {
+		t.Errorf("a failed run left its tenant: %v", storeFiles(t, store))
+	}
+
+	// Delete fails: WARNING naming the tenant, kept in the ledger; the next
+	// healthy run sweeps it.
+	status = http.StatusOK
+	os.WriteFile(filepath.Join(store, "refuse-delete"), nil, 0o600)
+	res = run()
+	out = res.Render(0)
+	if res.State != checks.Warning || !strings.Contains(res.Summary, "NOT deleted: delete command") || !strings.Contains(res.Summary, "delete refused") {
+		t.Errorf("state %v, want WARNING with the failed delete:\n%s", res.State, out)
+	}
+	os.Remove(filepath.Join(store, "refuse-delete"))
+	res = run()
+	out = res.Render(0)
+	if res.State != checks.OK || !strings.Contains(out, " swept=1;") || len(storeFiles(t, store)) != 0 {
+		t.Errorf("the next run did not sweep the leftover (store %v):\n%s", storeFiles(t, store), out)
+	}
+
+	// Create refused: CRITICAL, cases not run, the diagnose step's verdict.
+	os.WriteFile(filepath.Join(store, "refuse"), nil, 0o600)
+	cfg = commandConfig(t, srv.URL, store, fmt.Sprintf("  diagnose:\n    - http: {url: \"%s/health\", expect: {status: 204}}", srv.URL))
+	res = run()
+	out = res.Render(0)
+	if res.State != checks.Critical || !strings.Contains(res.Summary, "the app refused to create tenant sc-") ||
+		!strings.Contains(res.Summary, "tenant quota exceeded") || !strings.Contains(res.Summary, "diagnose: step 1 http: GET /health: status 200, want 204") {
+		t.Errorf("refused create:\n%s", out)
+	}
+}
+
+// The budget runs out in a hanging step: the tenant is still deleted,
+// within the budget.
+func TestRunTenantTeardownWithinBudget(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	store := t.TempDir()
+	cfg := commandConfig(t, srv.URL, store, "")
+	o := RunOptions{Suite: "s", Budget: 4 * time.Second, Retries: -1, TimeoutState: checks.Critical,
+		Tenants: TenantOptions{StateDir: t.TempDir(), TeardownTimeout: 10 * time.Second}}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Budget)
+	defer cancel()
+	start := time.Now()
+	res := Run(ctx, cfg, o)
+	took := time.Since(start)
+	if res.State != checks.Critical || !strings.Contains(res.Summary, "timed out after 4s") {
+		t.Errorf("result: %s", res.Render(0))
+	}
+	if len(storeFiles(t, store)) != 0 || !strings.Contains(strings.Join(res.Long, "\n"), ", deleted in ") {
+		t.Errorf("tenant not deleted: %v\n%s", storeFiles(t, store), res.Render(0))
+	}
+	if took > o.Budget {
+		t.Errorf("took %s, over the budget of %s", took, o.Budget)
+	}
+}
