@@ -1,0 +1,237 @@
+package testreport
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// dump is a report as the golden files hold it: one test a line.
+func dump(tests []Test, err error) string {
+	var b strings.Builder
+	for _, t := range tests {
+		tm := "-"
+		if t.HasTime {
+			tm = t.Time.String()
+		}
+		fmt.Fprintf(&b, "%-7s | %s | %s | %s | %s | %s\n", t.Status, t.Suite, t.Class, t.Name, tm, t.Message)
+	}
+	c := Count(tests)
+	fmt.Fprintf(&b, "counts: passed %d, failed %d, skipped %d, flaky %d\n", c.Passed, c.Failed, c.Skipped, c.Flaky)
+	if err != nil {
+		fmt.Fprintf(&b, "error: %v\n", err)
+	}
+	return b.String()
+}
+
+func parseFile(t *testing.T, name string) ([]Test, error) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	switch filepath.Ext(name) {
+	case ".xml":
+		return ParseJUnit(f)
+	case ".json":
+		return Parse(f, NewGoTest())
+	case ".tap":
+		return Parse(f, NewTAP())
+	}
+	t.Fatalf("no parser for %s", name)
+	return nil, nil
+}
+
+// TestDialects: each runner's report, as it writes it, against a golden
+// file (go test ./suites/testreport -update rewrites them).
+func TestDialects(t *testing.T) {
+	for _, name := range []string{"surefire.xml", "pytest.xml", "jest.xml", "rspec.xml", "playwright.xml", "go-junit-report.xml",
+		"nested.xml", "go-test.json", "node.tap", "bail.tap"} {
+		t.Run(name, func(t *testing.T) {
+			got := dump(parseFile(t, name))
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s:\ngot:\n%s\nwant:\n%s", name, got, want)
+			}
+		})
+	}
+}
+
+func TestBadReports(t *testing.T) {
+	tests := []struct {
+		name, in string
+		parse    func(string) ([]Test, error)
+		want     string
+	}{
+		{"junit empty", "", junit, "junit: no <testsuite>"},
+		{"junit html", "<html><body>502 Bad Gateway</body></html>", junit, "junit: no <testsuite>"},
+		{"junit not xml", "Traceback (most recent call last):", junit, "junit: no <testsuite>"},
+		{"junit truncated", `<testsuite name="a"><testcase name="x"/><testcase name="y"><failure>bo`, junit, "malformed XML after 1 tests"},
+		{"go plain text", "ok  \texample.com/x\t0.1s\n", goTest, "no JSON events"},
+		{"go nothing", "", goTest, "no output"},
+		{"tap nothing", "hello\nworld\n", tap, "no test lines or plan"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.parse(tc.in)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func junit(s string) ([]Test, error)  { return ParseJUnit(strings.NewReader(s)) }
+func goTest(s string) ([]Test, error) { return Parse(strings.NewReader(s), NewGoTest()) }
+func tap(s string) ([]Test, error)    { return Parse(strings.NewReader(s), NewTAP()) }
+
+// A plan with fewer results fails the run: the rest never reported.
+func TestTAPPlanShortfall(t *testing.T) {
+	tests, err := tap("1..3\nok 1 - a\nok 2 - b\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Count(tests)
+	if c.Passed != 2 || c.Failed != 1 || tests[2].Message != "planned 3 tests, 2 reported" {
+		t.Errorf("got %+v", tests)
+	}
+}
+
+// The Writer hands over lines however the output is cut, and drops the
+// rest of an overlong line instead of holding it.
+func TestWriterLines(t *testing.T) {
+	in := "ok 1 - a\r\nnot ok 2 - b\nok 3 - " + strings.Repeat("x", 3*maxLine) + "\nok 4 - d"
+	for _, chunk := range []int{1, 7, 4096, len(in)} {
+		p := NewTAP()
+		w := &Writer{P: p}
+		for i := 0; i < len(in); i += chunk {
+			w.Write([]byte(in[i:min(i+chunk, len(in))]))
+		}
+		w.Flush()
+		tests, _ := p.Tests()
+		if len(tests) != 4 || tests[1].Status != Failed || tests[3].Name != "d" || len(tests[2].Name) > maxLine || len(w.buf) > maxLine {
+			t.Errorf("chunk %d: %d tests %+v", chunk, len(tests), tests[:min(2, len(tests))])
+		}
+	}
+}
+
+func TestSlowestAndFullName(t *testing.T) {
+	tests := []Test{{Name: "a", Time: 1, HasTime: true}, {Name: "b", Time: 3, HasTime: true}, {Name: "c", Time: 9, Status: Skipped, HasTime: true},
+		{Name: "d", Time: 2, HasTime: true}, {Name: "e"}}
+	var names []string
+	for _, s := range Slowest(tests, 2) {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "b,d" {
+		t.Errorf("slowest = %v", names)
+	}
+	for _, tc := range []struct {
+		t    Test
+		want string
+	}{
+		{Test{Class: "com.example.LoginIT", Name: "signsIn"}, "com.example.LoginIT signsIn"},
+		{Test{Class: "login page signs in", Name: "login page signs in"}, "login page signs in"},
+		{Test{Name: "TestX"}, "TestX"},
+	} {
+		if got := tc.t.FullName(); got != tc.want {
+			t.Errorf("FullName(%+v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
+
+// BigJUnit is a report of n test cases, one in ten failing, with output.
+func BigJUnit(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0"?><testsuites><testsuite name="big">`)
+	for i := range n {
+		fmt.Fprintf(&b, `<testcase classname="pkg.Class%d" name="test_%d" time="0.%03d">`, i%50, i, i%1000)
+		if i%10 == 0 {
+			fmt.Fprintf(&b, `<failure message="assertion %d failed">trace line 1&#10;trace line 2</failure>`, i)
+		}
+		b.WriteString(`<system-out>some output that is skipped</system-out></testcase>`)
+	}
+	b.WriteString(`</testsuite></testsuites>`)
+	return b.Bytes()
+}
+
+func TestBigJUnit(t *testing.T) {
+	tests, err := ParseJUnit(bytes.NewReader(BigJUnit(10000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Count(tests)
+	if len(tests) != 10000 || c.Failed != 1000 || tests[9990].Message != "assertion 9990 failed" {
+		t.Errorf("%d tests, %+v", len(tests), c)
+	}
+}
+
+func BenchmarkParseJUnit10k(b *testing.B) {
+	data := BigJUnit(10000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseJUnit(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func FuzzParseJUnit(f *testing.F) {
+	for _, name := range []string{"surefire.xml", "nested.xml", "playwright.xml"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", name))
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tests, _ := ParseJUnit(bytes.NewReader(data))
+		for _, tc := range tests {
+			if len(tc.Message) > maxMessage+len("…") || tc.Time < 0 {
+				t.Fatalf("bad test %+v", tc)
+			}
+		}
+	})
+}
+
+func FuzzParseGoTest(f *testing.F) {
+	b, _ := os.ReadFile("testdata/go-test.json")
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tests, _ := Parse(bytes.NewReader(data), NewGoTest())
+		for _, tc := range tests {
+			if len(tc.Message) > maxMessage+len("…") {
+				t.Fatalf("message too long: %q", tc.Message)
+			}
+		}
+	})
+}
+
+func FuzzParseTAP(f *testing.F) {
+	for _, name := range []string{"node.tap", "bail.tap"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", name))
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tests, _ := Parse(bytes.NewReader(data), NewTAP())
+		for _, tc := range tests {
+			if len(tc.Message) > maxMessage+len("…") || tc.Time < 0 || tc.Time > 1e6*time.Hour {
+				t.Fatalf("bad test %+v", tc)
+			}
+		}
+	})
+}
