@@ -56,7 +56,7 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 					tc.Suite = suites[len(suites)-1]
 				}
 				if v := attr(t, "time"); v != "" {
-					if secs, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err == nil && secs >= 0 {
+					if secs, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err == nil && secs >= 0 && secs < 1e9 {
 						tc.Time, tc.HasTime = time.Duration(math.Round(secs*1e6))*time.Microsecond, true
 					}
 				}

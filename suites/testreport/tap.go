@@ -49,7 +49,7 @@ func (p *TAP) Line(line []byte) {
 				v := strings.Trim(strings.TrimSpace(m[2]), `'"`)
 				switch m[1] {
 				case "duration_ms":
-					if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+					if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e12 {
 						t.Time, t.HasTime = time.Duration(ms*float64(time.Millisecond)), true
 					}
 				case "message", "error":
