@@ -64,6 +64,7 @@ type Case struct {
 	Critical Threshold     `yaml:"critical"`
 	Console  Policy        `yaml:"console"` // what console errors and failed requests do: ignore, warn, fail
 	Steps    []*StepConfig `yaml:"steps"`
+	Command  *CommandCase  `yaml:"command"` // the app's own test suite, instead of steps
 
 	line int
 }
@@ -366,8 +367,14 @@ func (c *Config) validate() error {
 			if cs.Console == "" {
 				cs.Console = PolicyWarn
 			}
+			if cs.Command != nil {
+				if err := cs.Command.validate(cs); err != nil {
+					return err
+				}
+				continue
+			}
 			if len(cs.Steps) == 0 {
-				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q has no steps", cs.Name)}
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q has no steps (or command)", cs.Name)}
 			}
 			for _, st := range cs.Steps {
 				if st == nil {

@@ -38,18 +38,19 @@ type RunOptions struct {
 
 // runState is what the steps of one run share.
 type runState struct {
-	env   *Environment
-	scope *Scope
-	http  *httpstep.Client
-	pg    *browser.Page // the run's one page, once a browser step ran
-	bopts BrowserOptions
-	suite string
-	stamp string // the run's start, naming its artifacts
-	start time.Time
-	outer context.Context // the whole run's; steps get one that ends a little earlier
-	mask  *Masker
-	dbs   map[string]*sql.DB
-	ext   []io.Closer // step kinds' per-run resources (the browser), closed at the end
+	env     *Environment
+	scope   *Scope
+	http    *httpstep.Client
+	pg      *browser.Page // the run's one page, once a browser step ran
+	bopts   BrowserOptions
+	suite   string
+	stamp   string // the run's start, naming its artifacts
+	start   time.Time
+	cfgPath string          // the config file, which command dirs are relative to
+	outer   context.Context // the whole run's; steps get one that ends a little earlier
+	mask    *Masker
+	dbs     map[string]*sql.DB
+	ext     []io.Closer // step kinds' per-run resources (the browser), closed at the end
 }
 
 func (r *runState) close() {
@@ -71,6 +72,9 @@ type caseResult struct {
 	attempts int
 	lastErr  error
 	cut      bool // the run ended (budget, signal) in the middle of this case
+
+	command    *commandRun // a command case's tests
+	flakyTests []string    // tests that passed on the runner's own retry
 }
 
 // Run runs a suite and returns its result. It never panics on bad input:
@@ -86,7 +90,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		return checks.FromError(err)
 	}
 	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
-		stamp: start.UTC().Format("20060102T150405Z"), start: start}
+		stamp: start.UTC().Format("20060102T150405Z"), start: start, cfgPath: cfg.path}
 	defer r.close()
 	if err := r.setup(envName, env, cfg.Tenant, o); err != nil {
 		return checks.FromError(err)
@@ -235,7 +239,12 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 			r.pg.StartCase()
 		}
 		t0 := time.Now()
-		err := r.runSteps(ctx, c)
+		var err error
+		if c.Command != nil {
+			err = r.runCommand(ctx, c, suite, cr)
+		} else {
+			err = r.runSteps(ctx, c)
+		}
 		cr.dur = time.Since(t0)
 		cr.lastErr = err
 		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err)
@@ -245,6 +254,10 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 			var details []string
 			if ts := th.Evaluate(cr.dur.Seconds()); ts != checks.OK {
 				details = append(details, crossed(cr.dur, ts, th))
+			}
+			if len(cr.flakyTests) > 0 {
+				cr.state = checks.Worst(cr.state, suite.Flaky.State)
+				details = append(details, "flaky: "+strings.Join(cr.flakyTests, ", "))
 			}
 			if attempt > 0 {
 				cr.state = checks.Worst(cr.state, suite.Flaky.State)
@@ -355,11 +368,16 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 		ran = append(ran, cr.c.Name)
 		res.Perfdata = append(res.Perfdata, checks.Duration(checks.Label(cr.c.Name), cr.dur,
 			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range}))
+		res.Perfdata = append(res.Perfdata, cr.command.perfdata(cr.c.Name)...)
 		if !cr.cut {
 			states = append(states, cr.state)
 		}
 		if cr.state == checks.Critical || cr.state == checks.Unknown {
-			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, 120)))
+			limit := 120
+			if cr.command != nil {
+				limit = 300 // the names of the failed tests
+			}
+			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, limit)))
 		} else if cr.attempts > 1 {
 			flaky = append(flaky, cr.c.Name)
 		} else if cr.state == checks.Warning {
@@ -379,7 +397,15 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 			good = append(good, l)
 		}
 	}
-	res.Long = append(bad, good...)
+	// A command case's tests: failures after the failed cases, the rest
+	// last, so that trimming drops passing tests first.
+	var passedTests []string
+	for _, cr := range results {
+		b, g := cr.command.lines(cr.c.Name)
+		bad = append(bad, b...)
+		passedTests = append(passedTests, g...)
+	}
+	res.Long = append(append(bad, good...), passedTests...)
 
 	head := fmt.Sprintf("%s on %s: ", suite.name, env)
 	totalState := th.Evaluate(total.Seconds())

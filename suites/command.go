@@ -1,0 +1,395 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/proc"
+	"github.com/suitecheck/suitecheck/suites/testreport"
+)
+
+// CommandCase runs the app's own test suite as a case: a program, its
+// results read from a JUnit XML report, from its stdout (`go test -json`,
+// TAP), or from its exit code alone. Each test it reports becomes a test
+// of the case in the result.
+//
+//   - name: e2e
+//     command:
+//     argv: [npx, playwright, test]
+//     dir: e2e
+//     junit: reports/*.xml
+//     timeout: 5m
+type CommandCase struct {
+	Argv    []string          `yaml:"argv"`  // the program and its arguments; no shell
+	Shell   bool              `yaml:"shell"` // argv is one string, run by /bin/sh -c
+	Dir     string            `yaml:"dir"`   // relative to the config file's directory
+	Env     map[string]string `yaml:"env"`
+	Timeout time.Duration     `yaml:"timeout"` // default: the rest of the run budget
+	JUnit   string            `yaml:"junit"`   // a report file or glob, relative to dir
+	Format  string            `yaml:"format"`  // junit, go-test-json, tap or exit-code
+	Slowest *int              `yaml:"slowest"` // tests in perfdata, slowest first (default 5)
+}
+
+// The formats a command's results come in.
+const (
+	FormatJUnit    = "junit"
+	FormatGoTest   = "go-test-json"
+	FormatTAP      = "tap"
+	FormatExitCode = "exit-code"
+)
+
+// defaultSlowest is how many tests' times go into perfdata by default.
+const defaultSlowest = 5
+
+// format is the case's format, defaulted: junit with a junit report,
+// else exit-code.
+func (c *CommandCase) format() string {
+	switch {
+	case c.Format != "":
+		return c.Format
+	case c.JUnit != "":
+		return FormatJUnit
+	}
+	return FormatExitCode
+}
+
+func (c *CommandCase) validate(cs *Case) error {
+	at := func(format string, args ...any) error {
+		return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q command: ", cs.Name) + fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case len(cs.Steps) > 0:
+		return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q has both steps and a command: give one", cs.Name)}
+	case len(c.Argv) == 0:
+		return at("no argv: give the program and its arguments, e.g. argv: [npx, playwright, test]")
+	case c.Shell && len(c.Argv) != 1:
+		return at("with shell: true, argv is one string, the script for /bin/sh -c")
+	case c.Timeout < 0:
+		return at("timeout must be positive")
+	case c.Slowest != nil && *c.Slowest < 0:
+		return at("slowest must be 0 or more")
+	case cs.Retries > 0:
+		return at("retries: use the test runner's own (its report marks a test that passed on retry)")
+	}
+	switch c.format() {
+	case FormatJUnit:
+		if c.JUnit == "" {
+			return at("format junit needs junit: the report's path or glob, e.g. junit: reports/*.xml")
+		}
+		if _, err := filepath.Match(c.JUnit, ""); err != nil && !strings.Contains(c.JUnit, "{{") {
+			return at("junit %q: %v", c.JUnit, err)
+		}
+	case FormatGoTest, FormatTAP, FormatExitCode:
+		if c.JUnit != "" {
+			return at("junit is for format junit, not %s", c.format())
+		}
+	default:
+		return at("format %q: use junit, go-test-json, tap or exit-code", c.Format)
+	}
+	for _, s := range append(append([]string{c.Dir, c.JUnit}, c.Argv...), sortedValues(c.Env)...) {
+		if err := checkTemplate(s); err != nil {
+			return at("%v", err)
+		}
+	}
+	return nil
+}
+
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+// commandRun is what a command case left for the result.
+type commandRun struct {
+	tests   []testreport.Test
+	slowest int
+}
+
+// runCommand runs a command case and judges it. The error is the case's
+// failure (or a configError, or the run's end).
+func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *caseResult) error {
+	cc := c.Command
+	render := func(what, s string) (string, error) {
+		v, err := r.scope.Render(s)
+		if err != nil {
+			return "", &configError{fmt.Errorf("command %s: %w", what, err)}
+		}
+		return v, nil
+	}
+	cmd := proc.Cmd{}
+	for _, a := range cc.Argv {
+		v, err := render("argv", a)
+		if err != nil {
+			return err
+		}
+		cmd.Argv = append(cmd.Argv, v)
+	}
+	if cc.Shell {
+		cmd.Argv = []string{"/bin/sh", "-c", cmd.Argv[0]}
+	}
+	dir, err := render("dir", cc.Dir)
+	if err != nil {
+		return err
+	}
+	cmd.Dir = r.relDir(dir)
+	cmd.Env = r.commandEnv()
+	for _, k := range sortedKeys(cc.Env) {
+		v, err := render("env "+k, cc.Env[k])
+		if err != nil {
+			return err
+		}
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	slowest := defaultSlowest
+	if cc.Slowest != nil {
+		slowest = *cc.Slowest
+	}
+	cr.command = &commandRun{slowest: slowest}
+
+	var lines *testreport.Writer
+	var parser testreport.LineParser
+	switch cc.format() {
+	case FormatGoTest:
+		parser = testreport.NewGoTest()
+	case FormatTAP:
+		parser = testreport.NewTAP()
+	}
+	if parser != nil {
+		lines = &testreport.Writer{P: parser}
+		cmd.Stdout = lines
+	}
+
+	runCtx := ctx
+	if cc.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, cc.Timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	res, runErr := proc.Run(runCtx, cmd)
+	if lines != nil {
+		lines.Flush()
+	}
+	var xe *proc.ExitError
+	switch {
+	case errors.Is(runErr, proc.ErrNotFound):
+		return &configError{fmt.Errorf("command: %w", runErr)}
+	case ctx.Err() != nil:
+		return stopReason(ctx)
+	case runErr != nil && !errors.As(runErr, &xe):
+		if runCtx.Err() != nil {
+			runErr = fmt.Errorf("timed out after %s", cc.Timeout)
+		}
+	}
+	exited := fmt.Sprintf("%s exited 0", filepath.Base(cmd.Argv[0]))
+	if runErr != nil {
+		exited = fmt.Sprintf("%s: %v", filepath.Base(cmd.Argv[0]), r.mask.Mask(runErr.Error()))
+	}
+
+	// The results.
+	var tests []testreport.Test
+	var reportErr error
+	switch cc.format() {
+	case FormatExitCode:
+		t := testreport.Test{Name: c.Name, Time: res.Duration, HasTime: true}
+		if runErr != nil {
+			t.Status, t.Message = testreport.Failed, r.mask.Mask(proc.LastLine(res.Stderr))
+		}
+		tests = []testreport.Test{t}
+	case FormatJUnit:
+		pattern, err := render("junit", cc.JUnit)
+		if err != nil {
+			return err
+		}
+		tests, reportErr = readJUnit(r.relPath(cmd.Dir, pattern), start)
+	default:
+		tests, reportErr = parser.Tests()
+	}
+	for i := range tests {
+		tests[i].Message = r.mask.Mask(tests[i].Message)
+	}
+	cr.command.tests = tests
+
+	counts := testreport.Count(tests)
+	var failed []testreport.Test
+	for _, t := range tests {
+		if t.Status >= testreport.Failed {
+			failed = append(failed, t)
+		}
+	}
+	switch {
+	case reportErr != nil && runErr == nil:
+		return &configError{fmt.Errorf("%s, but %v", exited, reportErr)}
+	case reportErr != nil:
+		return &stepError{"", fmt.Errorf("%s; and %v", exited, reportErr)}
+	case len(failed) > 0:
+		return &stepError{"", errors.New(failedTests(failed, len(tests)))}
+	case runErr != nil:
+		return &stepError{"", fmt.Errorf("%s, but no test failed in its report", exited)}
+	case len(tests) == 0 || counts.Skipped == len(tests):
+		return &configError{fmt.Errorf("%s with no test run (%d skipped): check the command and its report", exited, counts.Skipped)}
+	}
+	if counts.Flaky > 0 {
+		var names []string
+		for _, t := range tests {
+			if t.Status == testreport.Flaky {
+				names = append(names, t.FullName())
+			}
+		}
+		cr.flakyTests = names
+	}
+	return nil
+}
+
+// failedTests says which tests failed: their names, and the first one's
+// message.
+func failedTests(failed []testreport.Test, total int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d tests failed: %s", len(failed), total, failed[0].FullName())
+	if failed[0].Message != "" {
+		fmt.Fprintf(&b, " (%s)", checks.Shorten(failed[0].Message, 100))
+	}
+	for i, t := range failed[1:] {
+		if i == 9 {
+			fmt.Fprintf(&b, " and %d more", len(failed)-10)
+			break
+		}
+		b.WriteString(", " + t.FullName())
+	}
+	return b.String()
+}
+
+// readJUnit reads the reports that match a glob, written since start: a
+// report older than the command is a previous run's, not this one's.
+func readJUnit(pattern string, start time.Time) ([]testreport.Test, error) {
+	paths, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("junit %s: %w", pattern, err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no JUnit report at %s", pattern)
+	}
+	sort.Strings(paths)
+	// File systems keep times to the second or coarser.
+	since := start.Truncate(time.Second)
+	var tests []testreport.Test
+	var stale []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("junit: %w", err)
+		}
+		if st.IsDir() {
+			continue
+		}
+		if st.ModTime().Before(since) {
+			stale = append(stale, fmt.Sprintf("%s (written %s)", p, st.ModTime().Format(time.RFC3339)))
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("junit: %w", err)
+		}
+		ts, err := testreport.ParseJUnit(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		tests = append(tests, ts...)
+	}
+	if len(tests) == 0 && len(stale) > 0 {
+		return nil, fmt.Errorf("the JUnit report is stale, from before the command started: %s", strings.Join(stale, ", "))
+	}
+	return tests, nil
+}
+
+// relDir resolves a command's directory against the config file's.
+func (r *runState) relDir(dir string) string {
+	base := filepath.Dir(r.cfgPath)
+	if dir == "" {
+		return base
+	}
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(base, dir)
+}
+
+func (r *runState) relPath(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// commandEnv is what every command of a run gets: where the app is and
+// who the tenant is.
+func (r *runState) commandEnv() []string {
+	env := []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
+	for _, k := range sortedKeys(r.scope.Tenant) {
+		env = append(env, "SUITECHECK_TENANT_"+envName(k)+"="+r.scope.Tenant[k])
+	}
+	return env
+}
+
+// perfdata is a command case's: its tests passed, failed and skipped, and
+// the times of its slowest tests (all of them would not fit any client).
+func (cm *commandRun) perfdata(caseName string) []checks.Perfdata {
+	if cm == nil || len(cm.tests) == 0 {
+		return nil
+	}
+	label := checks.Label(caseName)
+	c := testreport.Count(cm.tests)
+	total := checks.Float(float64(len(cm.tests)))
+	pd := []checks.Perfdata{
+		{Label: label + "_passed", Value: float64(c.Passed + c.Flaky), Min: checks.Float(0), Max: total},
+		{Label: label + "_failed", Value: float64(c.Failed), Min: checks.Float(0), Max: total},
+		{Label: label + "_skipped", Value: float64(c.Skipped), Min: checks.Float(0), Max: total},
+	}
+	for _, t := range testreport.Slowest(cm.tests, cm.slowest) {
+		pd = append(pd, checks.Duration(checks.Label(caseName+" "+t.FullName()), t.Time, checks.Thresholds{}))
+	}
+	return pd
+}
+
+// lines are a command case's tests for the long output: the failed ones,
+// and the others.
+func (cm *commandRun) lines(caseName string) (bad, good []string) {
+	if cm == nil {
+		return nil, nil
+	}
+	for _, t := range cm.tests {
+		st := "OK"
+		switch t.Status {
+		case testreport.Failed, testreport.Errored:
+			st = "CRITICAL"
+		case testreport.Flaky:
+			st = "WARNING"
+		case testreport.Skipped:
+			st = "SKIPPED"
+		}
+		l := fmt.Sprintf("[%s] %s › %s", st, caseName, t.FullName())
+		if t.HasTime {
+			l += fmt.Sprintf(" %.2fs", t.Time.Seconds())
+		}
+		if t.Message != "" {
+			l += ": " + t.Message
+		}
+		if t.Status >= testreport.Flaky {
+			bad = append(bad, l)
+		} else {
+			good = append(good, l)
+		}
+	}
+	return bad, good
+}
