@@ -190,7 +190,8 @@ func TestBinaryTenantDeleteFails(t *testing.T) {
 		proxy := httputil.NewSingleHostReverseProxy(target)
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodDelete && failDeletes.Load() {
-				http.Error(w, "storage backend unavailable", http.StatusServiceUnavailable)
+				// A careless app echoes the credentials it was given.
+				http.Error(w, "storage backend unavailable for "+r.Header.Get("Authorization"), http.StatusServiceUnavailable)
 				return
 			}
 			proxy.ServeHTTP(w, r)
@@ -206,6 +207,14 @@ func TestBinaryTenantDeleteFails(t *testing.T) {
 	}
 	if l := strings.Join(s.ledger(t), " "); !strings.Contains(l, ".json") {
 		t.Errorf("ledger = %v, want the entry kept", l)
+	}
+	if strings.Contains(stdout, s.app.Admin) {
+		t.Errorf("the admin token is in the output:\n%s", stdout)
+	}
+	// By hand, too: masked.
+	out, _, code := runBinary(t, s.env, "tenant", "delete", ts[0].ID, "--config", s.cfg, "--state-dir", s.stateDir)
+	if code != 3 || !strings.Contains(out, "status 503") || strings.Contains(out, s.app.Admin) {
+		t.Errorf("tenant delete: exit %d\n%s", code, out)
 	}
 	failDeletes.Store(false)
 	stdout, _, code = runBinary(t, s.env, s.args("ok")...)

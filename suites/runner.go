@@ -46,11 +46,14 @@ type runState struct {
 	suite   string
 	stamp   string // the run's start, naming its artifacts
 	start   time.Time
-	cfgPath string          // the config file, which command dirs are relative to
-	outer   context.Context // the whole run's; steps get one that ends a little earlier
-	mask    *Masker
-	dbs     map[string]*sql.DB
-	ext     []io.Closer // step kinds' per-run resources (the browser), closed at the end
+	cfgPath string // the config file, which command dirs are relative to
+	// resultReserve is the end of the budget kept for artifacts and the
+	// result; the tenant's delete stops before it.
+	resultReserve time.Duration
+	outer         context.Context // the whole run's; steps get one that ends a little earlier
+	mask          *Masker
+	dbs           map[string]*sql.DB
+	ext           []io.Closer // step kinds' per-run resources (the browser), closed at the end
 }
 
 func (r *runState) close() {
@@ -111,6 +114,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		reserve := min(left/10, 2*time.Second)
+		r.resultReserve = reserve
 		if provision {
 			reserve += teardownReserve(left, o.Tenants.TeardownTimeout)
 		}

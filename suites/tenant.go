@@ -378,26 +378,33 @@ func DefaultStateDir() string {
 	return filepath.Join(state, "suitecheck")
 }
 
-// Tenants is the tenant manager of a config's environment, for the
-// `tenant` commands. close frees its connections.
-func Tenants(cfg *Config, envName string, o TenantOptions) (m *tenant.Manager, close func(), err error) {
+// TenantTool is a config environment's tenant manager, for the `tenant`
+// commands.
+type TenantTool struct {
+	*tenant.Manager
+	Mask  func(string) string // masks the environment's secrets
+	Close func()              // frees the provisioner's connections
+}
+
+// Tenants returns the tenant manager of a config's environment.
+func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) {
 	envName, env, err := cfg.Environment(envName)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !cfg.Tenant.provisioned() {
-		return nil, nil, fmt.Errorf("%s: no tenant provisioner: add a tenant section with http, sql or command", cfg.path)
+		return nil, fmt.Errorf("%s: no tenant provisioner: add a tenant section with http, sql or command", cfg.path)
 	}
-	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}}
+	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, cfgPath: cfg.path}
 	if err := r.setup(envName, env, nil, RunOptions{}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m, err = r.manager(cfg, envName, o)
+	m, err := r.manager(cfg, envName, o)
 	if err != nil {
 		r.close()
-		return nil, nil, err
+		return nil, err
 	}
-	return m, r.close, nil
+	return &TenantTool{Manager: m, Mask: r.mask.Mask, Close: r.close}, nil
 }
 
 // manager builds the run's tenant manager.
@@ -594,20 +601,23 @@ func teardownReserve(budget, timeout time.Duration) time.Duration {
 	return min(timeout, budget/4)
 }
 
-// teardownContext bounds the delete: its own timeout, never past the end
-// of the budget, but at least a second even when the budget is spent; and
-// not cancelled by a signal, which is why it runs.
-func teardownContext(outer context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+// teardownContext bounds the delete: its own timeout, and the end of the
+// budget less the reserve kept for the result, but at least half a second
+// when artifacts used that up; not cancelled by a signal, which is why it
+// runs.
+func teardownContext(outer context.Context, timeout, reserve time.Duration) (context.Context, context.CancelFunc) {
 	if timeout <= 0 {
 		timeout = DefaultTeardownTimeout
 	}
-	end := time.Now().Add(timeout)
+	now := time.Now()
+	end := now.Add(timeout)
 	if dl, ok := outer.Deadline(); ok {
-		if floor := time.Now().Add(time.Second); dl.Before(floor) {
-			dl = floor
+		limit := dl.Add(-reserve)
+		if floor := now.Add(500 * time.Millisecond); limit.Before(floor) {
+			limit = floor
 		}
-		if dl.Before(end) {
-			end = dl
+		if limit.Before(end) {
+			end = limit
 		}
 	}
 	return context.WithDeadline(context.WithoutCancel(outer), end)
@@ -678,7 +688,7 @@ func (r *runState) teardown(tr *tenantRun, o RunOptions) {
 		return
 	}
 	tr.tornDown = true
-	ctx, cancel := teardownContext(r.outer, o.Tenants.TeardownTimeout)
+	ctx, cancel := teardownContext(r.outer, o.Tenants.TeardownTimeout, r.resultReserve)
 	defer cancel()
 	t0 := time.Now()
 	tr.deleteErr = tr.sess.Delete(ctx)
@@ -702,7 +712,10 @@ func (tr *tenantRun) apply(r *runState, res *checks.Result) {
 		warnings = append(warnings, fmt.Sprintf("leftover tenant %s not deleted (kept in the ledger)", f))
 	}
 	for _, p := range rep.Corrupt {
-		warnings = append(warnings, fmt.Sprintf("ledger file %s is unreadable (%v): moved aside; check its tenant by hand", p.File, p.Err))
+		warnings = append(warnings, ledgerProblem(p))
+	}
+	if rep.Others > 0 {
+		notes = append(notes, fmt.Sprintf("%d dead ledger entr(ies) of other configs, environments or hosts left alone (suitecheck tenant sweep with their --config and --env sweeps them)", rep.Others))
 	}
 	if tr.sweepErr != nil {
 		warnings = append(warnings, "sweep: "+tr.sweepErr.Error())
@@ -738,4 +751,12 @@ func (tr *tenantRun) apply(r *runState, res *checks.Result) {
 	for _, n := range notes {
 		res.Long = append(res.Long, r.mask.Mask(n))
 	}
+}
+
+// ledgerProblem says what is wrong with a ledger file, and what was done.
+func ledgerProblem(p tenant.Problem) string {
+	if p.Moved {
+		return fmt.Sprintf("ledger file %s is unreadable (%v): moved aside; check its tenant by hand", p.File, p.Err)
+	}
+	return fmt.Sprintf("ledger file %s: %v", p.File, p.Err)
 }

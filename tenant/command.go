@@ -24,12 +24,16 @@ type Command struct {
 func (c *Command) run(ctx context.Context, what string, build func() (proc.Cmd, error)) ([]byte, error) {
 	cmd, err := build()
 	if err != nil {
-		return nil, &ConfigError{err}
+		return nil, NotCreated(&ConfigError{err})
 	}
 	res, err := proc.Run(ctx, cmd)
+	var xe *proc.ExitError
 	switch {
 	case errors.Is(err, proc.ErrNotFound):
-		return nil, &ConfigError{fmt.Errorf("tenant %s command: %w", what, err)}
+		return nil, NotCreated(&ConfigError{fmt.Errorf("tenant %s command: %w", what, err)})
+	case errors.As(err, &xe) && xe.Signal == "":
+		// It said it failed: trust it.
+		return nil, NotCreated(fmt.Errorf("%s command %s: %w", what, cmd.Argv[0], err))
 	case err != nil:
 		return nil, fmt.Errorf("%s command %s: %w", what, cmd.Argv[0], err)
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/theory/jsonpath"
@@ -44,8 +46,12 @@ func (h *HTTP) do(ctx context.Context, build func() (httpstep.Step, error)) (htt
 // Create sends the create request.
 func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
 	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.CreateReq(name) })
-	if err != nil {
-		return Tenant{}, err
+	switch {
+	case err == nil:
+	case IsConfigError(err), out.Status >= 400, out.Status == 0 && neverSent(err):
+		return Tenant{}, NotCreated(err)
+	default:
+		return Tenant{}, err // cut short, or a reply we could not use: it may exist
 	}
 	t := Tenant{ID: out.Vars["id"], Fields: out.Vars, Secret: out.SecretVars}
 	for k := range out.Vars {
@@ -57,6 +63,13 @@ func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
 		return t, errors.New("the create reply gave no id")
 	}
 	return t, nil
+}
+
+// neverSent reports a request that never reached the app: the connection
+// was refused or the name did not resolve.
+func neverSent(err error) bool {
+	var dns *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns)
 }
 
 // Delete sends the delete request; 404 and 410 mean already deleted.

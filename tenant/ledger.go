@@ -191,8 +191,9 @@ type Listed struct {
 
 // Problem is a ledger file that could not be read.
 type Problem struct {
-	File string
-	Err  error
+	File  string
+	Err   error
+	Moved bool // an unreadable entry, moved aside to File so it is reported once
 }
 
 func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.File, p.Err) }
@@ -331,11 +332,11 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 			os.Remove(l.path(run, ".json.tmp"))
 			h.drop()
 		case err != nil:
-			aside := l.path(run, ".json.corrupt")
-			if rerr := os.Rename(l.path(run, ".json"), aside); rerr != nil {
-				aside = l.path(run, ".json")
+			p := Problem{File: l.path(run, ".json.corrupt"), Err: err, Moved: true}
+			if rerr := os.Rename(l.path(run, ".json"), p.File); rerr != nil {
+				p.File, p.Moved = l.path(run, ".json"), false
 			}
-			probs = append(probs, Problem{File: aside, Err: err})
+			probs = append(probs, p)
 			h.drop()
 		case !keep(e):
 			h.Release()

@@ -62,21 +62,22 @@ func (s *SQL) Close() error {
 	return nil
 }
 
+// queryer is a connection pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // query runs a statement and returns its rows as column -> text.
-func (s *SQL) query(ctx context.Context, what string, build func() (Statement, error), max int) ([]map[string]string, []string, error) {
+func (s *SQL) query(ctx context.Context, q queryer, what string, build func() (Statement, error), max int) ([]map[string]string, []string, error) {
 	st, err := build()
 	if err != nil {
 		return nil, nil, &ConfigError{err}
-	}
-	db, err := s.open()
-	if err != nil {
-		return nil, nil, err
 	}
 	args := make([]any, len(st.Args))
 	for i, a := range st.Args {
 		args[i] = a
 	}
-	rows, err := db.QueryContext(ctx, st.Query, args...)
+	rows, err := q.QueryContext(ctx, st.Query, args...)
 	if err != nil {
 		return nil, nil, sqlError(what, err)
 	}
@@ -109,6 +110,15 @@ func (s *SQL) query(ctx context.Context, what string, build func() (Statement, e
 	return out, cols, nil
 }
 
+// pooled runs a statement on the pool.
+func (s *SQL) pooled(ctx context.Context, what string, build func() (Statement, error), max int) ([]map[string]string, []string, error) {
+	db, err := s.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.query(ctx, db, what, build, max)
+}
+
 // sqlError names the statement and the SQLSTATE; syntax and parameter
 // mistakes are the config's.
 func sqlError(what string, err error) error {
@@ -123,17 +133,32 @@ func sqlError(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Create runs the create statement.
+// Create runs the create statement in a transaction, committed only once
+// its row gave an id: a statement that cannot say which tenant it made
+// makes none.
 func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
-	rows, cols, err := s.query(ctx, "create", func() (Statement, error) { return s.CreateStmt(name) }, 1)
+	db, err := s.open()
 	if err != nil {
-		return Tenant{}, err
+		return Tenant{}, NotCreated(err)
 	}
-	if !contains(cols, "id") {
-		return Tenant{}, &ConfigError{fmt.Errorf("tenant create statement returns no id column (columns: %s): add RETURNING id, …", strings.Join(cols, ", "))}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return Tenant{}, NotCreated(sqlError("create", err))
 	}
-	if len(rows) == 0 || rows[0]["id"] == "" {
-		return Tenant{}, errors.New("create: the statement returned no row with an id")
+	rows, cols, err := s.query(ctx, tx, "create", func() (Statement, error) { return s.CreateStmt(name) }, 1)
+	switch {
+	case err != nil:
+	case !contains(cols, "id"):
+		err = &ConfigError{fmt.Errorf("tenant create statement returns no id column (columns: %s): add RETURNING id, …", strings.Join(cols, ", "))}
+	case len(rows) == 0 || rows[0]["id"] == "":
+		err = errors.New("create: the statement returned no row with an id")
+	}
+	if err != nil {
+		tx.Rollback()
+		return Tenant{}, NotCreated(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Tenant{}, sqlError("create: commit", err) // it may have committed
 	}
 	t := Tenant{ID: rows[0]["id"], Fields: rows[0]}
 	for k := range t.Fields {
@@ -146,7 +171,7 @@ func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
 
 // Delete runs the delete statement.
 func (s *SQL) Delete(ctx context.Context, t Tenant) error {
-	_, _, err := s.query(ctx, "delete", func() (Statement, error) { return s.DeleteStmt(t) }, 0)
+	_, _, err := s.pooled(ctx, "delete", func() (Statement, error) { return s.DeleteStmt(t) }, 0)
 	return err
 }
 
@@ -158,7 +183,7 @@ func (s *SQL) List(ctx context.Context) ([]Found, error) {
 	if s.ListStmt == nil {
 		return nil, ErrNoList
 	}
-	rows, cols, err := s.query(ctx, "list", s.ListStmt, maxListed)
+	rows, cols, err := s.pooled(ctx, "list", s.ListStmt, maxListed)
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,23 @@ type ConfigError struct{ Err error }
 func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// notCreated marks a create error after which the tenant certainly does
+// not exist: the app refused (an HTTP error status, a non-zero exit, a
+// rolled-back statement) or was never reached. Any other create error
+// leaves the tenant in doubt: its ledger entry stays for the sweep.
+type notCreated struct{ err error }
+
+func (e *notCreated) Error() string { return e.err.Error() }
+func (e *notCreated) Unwrap() error { return e.err }
+
+// NotCreated marks err as a create failure that created nothing.
+func NotCreated(err error) error { return &notCreated{err} }
+
+func isNotCreated(err error) bool {
+	var nc *notCreated
+	return errors.As(err, &nc)
+}
+
 // IsConfigError reports whether err is a config mistake.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
@@ -133,11 +150,13 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	}
 	t, err := m.Prov.Create(ctx, name)
 	if err != nil {
-		if ctx.Err() != nil {
-			// It may exist: the sweep finds it by name, if it can list.
-			held.Release()
-		} else {
+		if isNotCreated(err) {
 			held.Forget()
+		} else {
+			// It may exist (a cut request, a reply we could not read):
+			// the entry stays, and the sweep finds it by name.
+			held.Release()
+			err = fmt.Errorf("%w (it may exist: kept in the ledger for the sweep)", err)
 		}
 		if IsConfigError(err) {
 			return nil, &ConfigError{fmt.Errorf("create tenant %s: %w", name, err)}
@@ -154,7 +173,9 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	}
 	if err := held.Update(t.ID, t.Public()); err != nil {
 		// The tenant exists but the ledger lost track: delete it now.
-		derr := m.Prov.Delete(context.WithoutCancel(ctx), t)
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		derr := m.Prov.Delete(dctx, t)
+		cancel()
 		held.Release()
 		if derr != nil {
 			return nil, &ConfigError{fmt.Errorf("%w; and deleting tenant %s (id %s) failed: %v", err, name, t.ID, derr)}
@@ -179,6 +200,10 @@ func (s *Session) Delete(ctx context.Context) error {
 // `tenant create`, whose tenant is the caller's to delete).
 func (s *Session) Release() error { return s.held.Forget() }
 
+// CreateGrace is how long a ledger entry without an id (its run was killed
+// during create) is left alone: the app may still be finishing the create.
+const CreateGrace = 10 * time.Minute
+
 // SweepOptions configure a sweep.
 type SweepOptions struct {
 	// OlderThan, when > 0, also deletes tenants that the app lists (when a
@@ -196,6 +221,7 @@ type SweepReport struct {
 	Failed  []string  // "NAME (id ID): error"
 	Corrupt []Problem // ledger files that could not be read, moved aside
 	Skipped []string  // strays it could not judge, with why
+	Others  int       // dead entries of other configs, environments or hosts, left alone
 }
 
 // Sweep deletes the tenants of dead runs of this scope, then (with
@@ -204,13 +230,14 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	var rep SweepReport
 	now := time.Now()
 	held, probs, err := m.Ledger.Dead(func(e Entry) bool {
-		if e.Scope != m.Scope {
-			return false
+		keep := e.Scope == m.Scope
+		if keep && o.Host != "" && e.Host != o.Host {
+			keep = o.OlderThan > 0 && now.Sub(e.Started) > o.OlderThan
 		}
-		if o.Host != "" && e.Host != o.Host {
-			return o.OlderThan > 0 && now.Sub(e.Started) > o.OlderThan
+		if !keep {
+			rep.Others++
 		}
-		return true
+		return keep
 	})
 	rep.Corrupt = probs
 	if err != nil {
@@ -235,16 +262,30 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 		}
 		t.Fields["name"] = e.Name
 		if t.ID == "" {
-			// Killed during create: find it by name, if the app lists.
+			// Killed during create: find it by name, if the app lists. A
+			// young entry may be a create the app has not finished.
+			young := now.Sub(e.Started) < CreateGrace
 			found, err := listOnce()
-			if err != nil {
+			switch {
+			case errors.Is(err, ErrNoList) && young:
+				h.Release()
+				continue
+			case errors.Is(err, ErrNoList):
+				h.Forget()
+				rep.Failed = append(rep.Failed, fmt.Sprintf("%s: its run was killed during create and no list request is configured; check by hand whether it exists (the ledger forgot it)", e.Name))
+				continue
+			case err != nil:
 				h.Release()
 				rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id unknown: its run was killed during create): %v", e.Name, err))
 				continue
 			}
 			i := slices.IndexFunc(found, func(f Found) bool { return f.Name == e.Name })
 			if i < 0 {
-				h.Forget() // never created
+				if young {
+					h.Release()
+				} else {
+					h.Forget() // never created
+				}
 				continue
 			}
 			t.ID = found[i].ID
@@ -320,6 +361,15 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 		t.Name, t.Fields["name"] = h.Entry.Name, h.Entry.Name
 		if h.Entry.ID != "" {
 			t.ID, t.Fields["id"] = h.Entry.ID, h.Entry.ID
+		} else {
+			// Its run was killed during create: the app's list says its id.
+			found, err := m.Prov.List(ctx)
+			i := slices.IndexFunc(found, func(f Found) bool { return f.Name == h.Entry.Name })
+			if err != nil || i < 0 {
+				h.Release()
+				return fmt.Errorf("tenant %s has no id in the ledger (its run was killed during create) and the app does not list it (%v): delete it by its id", h.Entry.Name, cmpErr(err))
+			}
+			t.ID, t.Fields["id"] = found[i].ID, found[i].ID
 		}
 	} else if live, _, err := m.Ledger.List(); err == nil {
 		for _, e := range live {
@@ -348,4 +398,11 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 		return h.Forget()
 	}
 	return nil
+}
+
+func cmpErr(err error) string {
+	if err == nil {
+		return "not found"
+	}
+	return err.Error()
 }

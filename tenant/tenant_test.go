@@ -347,3 +347,108 @@ func ExampleRandomPart() {
 	fmt.Println(len(RandomPart()), RandomPart() != RandomPart())
 	// Output: 10 true
 }
+
+// A create that may have made the tenant (a reply without an id) keeps its
+// entry; the sweep finds the tenant by name and deletes it.
+func TestCreateInDoubtKeepsEntry(t *testing.T) {
+	cmd, _ := commandStore(t)
+	m := manager(t, cmd)
+	create := cmd.CreateCmd
+	cmd.CreateCmd = func(name string) (proc.Cmd, error) {
+		c, _ := create(name)
+		c.Argv = append([]string{"sh", "-c", `"$@" >/dev/null; echo '{"ok": true}'`, "sh"}, c.Argv...)
+		return c, nil
+	}
+	_, err := m.Create(context.Background())
+	if err == nil || IsConfigError(err) || !strings.Contains(err.Error(), "it may exist: kept in the ledger") {
+		t.Fatalf("err = %v", err)
+	}
+	if names := storeNames(t, cmd); len(names) != 1 {
+		t.Fatalf("the app has %v, want the tenant the create made", names)
+	}
+	rep, err := m.Sweep(context.Background(), SweepOptions{})
+	if err != nil || len(rep.Deleted) != 1 {
+		t.Fatalf("sweep = %+v, %v", rep, err)
+	}
+	if names := storeNames(t, cmd); len(names) != 0 {
+		t.Errorf("left: %v", names)
+	}
+}
+
+// An SQL create that cannot say which tenant it made is rolled back.
+func TestSQLCreateRolledBack(t *testing.T) {
+	s := sqlStore(t)
+	s.CreateStmt = func(name string) (Statement, error) {
+		return Statement{Query: "INSERT INTO tenants (name) VALUES ($1) RETURNING name", Args: []string{name}}, nil
+	}
+	m := manager(t, s)
+	if _, err := m.Create(context.Background()); !IsConfigError(err) {
+		t.Fatalf("err = %v", err)
+	}
+	if names := storeNames(t, s); len(names) != 0 {
+		t.Errorf("the rolled-back create left %v", names)
+	}
+	if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+		t.Errorf("ledger: %v", left)
+	}
+}
+
+// An entry without an id that the app does not list yet stays while young
+// (the create may be finishing), and goes once old; without a list request
+// an old one is reported once.
+func TestSweepIDlessEntries(t *testing.T) {
+	cmd, _ := commandStore(t)
+	m := manager(t, cmd)
+	record := func(age time.Duration) {
+		h, err := m.Ledger.Record(Entry{Run: strings.ToLower(RandomPart()), Scope: m.Scope, Started: time.Now().Add(-age), Name: DefaultPrefix + RandomPart()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Release()
+	}
+	record(time.Minute)
+	record(time.Hour)
+	rep, err := m.Sweep(context.Background(), SweepOptions{})
+	if err != nil || len(rep.Deleted)+len(rep.Failed) != 0 {
+		t.Fatalf("sweep = %+v, %v", rep, err)
+	}
+	if list, _, _ := m.Ledger.List(); len(list) != 1 || time.Since(list[0].Started) > CreateGrace {
+		t.Fatalf("ledger = %+v, want the young entry only", list)
+	}
+	cmd.ListCmd = nil
+	record(time.Hour)
+	rep, _ = m.Sweep(context.Background(), SweepOptions{})
+	if len(rep.Failed) != 1 || !strings.Contains(rep.Failed[0], "no list request is configured") {
+		t.Errorf("sweep without list = %+v", rep)
+	}
+	if rep, _ = m.Sweep(context.Background(), SweepOptions{}); len(rep.Failed) != 0 {
+		t.Errorf("reported twice: %+v", rep)
+	}
+}
+
+// tenant delete NAME of an entry without an id: by the app's list, or
+// refused; never a delete of the name as an id.
+func TestDeleteByNameOfIDlessEntry(t *testing.T) {
+	cmd, _ := commandStore(t)
+	m := manager(t, cmd)
+	ctx := context.Background()
+	name := DefaultPrefix + "byname"
+	h, _ := m.Ledger.Record(Entry{Run: "r1", Scope: m.Scope, Started: time.Now(), Name: name})
+	h.Release()
+	if err := m.DeleteByID(ctx, name); err == nil || !strings.Contains(err.Error(), "does not list it") {
+		t.Fatalf("err = %v", err)
+	}
+	if list, _, _ := m.Ledger.List(); len(list) != 1 {
+		t.Fatalf("the entry was forgotten: %v", list)
+	}
+	cmd.Create(ctx, name)
+	if err := m.DeleteByID(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if names := storeNames(t, cmd); len(names) != 0 {
+		t.Errorf("left: %v", names)
+	}
+	if list, _, _ := m.Ledger.List(); len(list) != 0 {
+		t.Errorf("ledger: %v", list)
+	}
+}

@@ -37,13 +37,29 @@ func (t *tenantCmd) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives (default /var/lib/suitecheck when writable, else $XDG_STATE_HOME/suitecheck)")
 }
 
-func (t *tenantCmd) manager() (*tenant.Manager, func(), error) {
+func (t *tenantCmd) manager() (*suites.TenantTool, error) {
 	cfg, err := t.cf.load()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	return suites.Tenants(cfg, t.env, t.o)
 }
+
+// masked is err with the environment's secrets masked.
+func masked(m *suites.TenantTool, err error) error {
+	if err == nil {
+		return nil
+	}
+	return maskedError{err, m.Mask(err.Error())}
+}
+
+type maskedError struct {
+	err error
+	msg string
+}
+
+func (e maskedError) Error() string { return e.msg }
+func (e maskedError) Unwrap() error { return e.err }
 
 func newTenant(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -74,17 +90,18 @@ that. Prints a check result: WARNING when a tenant could not be deleted.`,
 			if olderThan < 0 {
 				return &UsageError{Err: fmt.Errorf("--older-than %s: give a duration of 0 or more", olderThan)}
 			}
-			m, closeFn, err := t.manager()
+			m, err := t.manager()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer m.Close()
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
 			host, _ := os.Hostname()
 			start := time.Now()
 			rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host})
 			res := sweepResult(rep, err, time.Since(start))
+			res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
 			g.out.Result = &res
 			return nil
 		},
@@ -106,7 +123,10 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 		problems = append(problems, "not deleted: "+f)
 	}
 	for _, p := range rep.Corrupt {
-		problems = append(problems, fmt.Sprintf("ledger file %s is unreadable (%v): moved aside", p.File, p.Err))
+		problems = append(problems, p.Error())
+		if p.Moved {
+			problems[len(problems)-1] += ": moved aside"
+		}
 	}
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -136,16 +156,16 @@ func newTenantCreate(g *globals) *cobra.Command {
 		Short: "Create a tenant and print its fields as JSON (password included); it is yours to delete",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, closeFn, err := t.manager()
+			m, err := t.manager()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer m.Close()
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
 			sess, err := m.Create(ctx)
 			if err != nil {
-				return err
+				return masked(m, err)
 			}
 			// Not a run's tenant: the ledger forgets it, so no sweep takes
 			// it from under the person who asked for it.
@@ -172,15 +192,15 @@ func newTenantDelete(g *globals) *cobra.Command {
 		Short: "Delete a tenant by id (its ledger entry, if any, goes too)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, closeFn, err := t.manager()
+			m, err := t.manager()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer m.Close()
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
 			if err := m.DeleteByID(ctx, args[0]); err != nil {
-				return err
+				return masked(m, err)
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted tenant %s\n", args[0])
 			return err
@@ -197,11 +217,11 @@ func newTenantList(g *globals) *cobra.Command {
 		Short: "List the ledger's tenants and, with a list request, the app's prefixed tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, closeFn, err := t.manager()
+			m, err := t.manager()
 			if err != nil {
 				return err
 			}
-			defer closeFn()
+			defer m.Close()
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
 			entries, probs, err := m.Ledger.List()
@@ -230,7 +250,7 @@ func newTenantList(g *globals) *cobra.Command {
 				fmt.Fprintln(w, "\nthe app: no list request configured")
 			case err != nil:
 				w.Flush()
-				return fmt.Errorf("list the app's tenants: %w", err)
+				return masked(m, fmt.Errorf("list the app's tenants: %w", err))
 			default:
 				fmt.Fprintln(w, "\nthe app's tenants with the prefix "+m.Prefix)
 				fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
@@ -261,4 +281,11 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+func maskAll(m *suites.TenantTool, lines []string) []string {
+	for i := range lines {
+		lines[i] = m.Mask(lines[i])
+	}
+	return lines
 }

@@ -96,7 +96,17 @@ func (p *plan) bodyNote(r *response) string {
 	if len(r.body) == 0 {
 		return " (body is empty)"
 	}
-	return " (body " + p.mask.quote(r.body, r.truncated) + ")"
+	m := p.mask
+	// A JSON body's values under names such as password or token are
+	// secrets too: a failed create may return the new account's password.
+	if doc, err := r.json(); err == nil {
+		var found []string
+		jsonSecrets(doc, false, func(s string) { found = append(found, s) })
+		if len(found) > 0 {
+			m = newMasker(append(found, p.secrets...))
+		}
+	}
+	return " (body " + m.quote(r.body, r.truncated) + ")"
 }
 
 // capNote says that the body was searched only up to the cap, or shows it.

@@ -174,7 +174,8 @@ func (c *Client) Do(ctx context.Context, s Step) (Outcome, error) {
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		return out, &stepError{msg: m.mask(oneLine(where + ": invalid step: " + msg)), kind: ErrInvalidStep, cause: err}
 	}
-	p.mask = newMasker(append(s.Secrets(), c.runSecrets()...))
+	p.secrets = append(s.Secrets(), c.runSecrets()...)
+	p.mask = newMasker(p.secrets)
 
 	stepCtx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()

@@ -624,3 +624,20 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		})
 	}
 }
+
+// A failing reply's JSON credentials are not quoted in the error: a
+// create that answers 200 instead of 201 still made an account.
+func TestReplyCredentialsMaskedInErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"id": 7, "owner": {"login": "sc-a", "password": "Pw-9f3e1d-unseen", "api_token": "tok-77aa-unseen"}}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), Step{Method: "POST", URL: srv.URL + "/t", Expect: Expect{Status: StatusList{201}}})
+	if err == nil || strings.Contains(err.Error(), "unseen") || !strings.Contains(err.Error(), "status 200, want 201") || !strings.Contains(err.Error(), "sc-a") {
+		t.Errorf("err = %v", err)
+	}
+}

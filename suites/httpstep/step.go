@@ -273,6 +273,7 @@ type plan struct {
 	json     []jsonCheck
 	extract  []extractor
 	mask     *masker
+	secrets  []string // what mask masks
 }
 
 type headerCheck struct {
