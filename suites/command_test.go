@@ -1,0 +1,229 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites/testreport"
+)
+
+// runCommandSuite runs a one-case suite whose case is the given command
+// section, from a config in dir.
+func runCommandSuite(t *testing.T, dir, command string, budget time.Duration) checks.Result {
+	t.Helper()
+	y := "environments:\n  e: {base_url: https://app.example.com}\nsuites:\n  s:\n    cases:\n      - name: e2e\n        command:\n" + command
+	cfg, err := Parse(filepath.Join(dir, "suitecheck.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	return Run(ctx, cfg, RunOptions{Suite: "s", Budget: budget, Retries: -1, TimeoutState: checks.Critical,
+		Tenant: map[string]string{"login": "sc-abc@example.com", "password": "pw-secret-42"}})
+}
+
+func writeScript(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("testreport", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCommandCases(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "reports"), 0o755)
+	stale := filepath.Join(dir, "reports", "old.xml")
+	os.WriteFile(stale, []byte(`<testsuite><testcase name="x"/></testsuite>`), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	writeScript(t, dir, "junit.sh", `cp "$1" reports/run.xml; exit "${2:-0}"`)
+
+	tests := []struct {
+		name    string
+		command string
+		state   checks.State
+		parts   []string // in the rendered output
+		absent  []string
+	}{
+		{"junit failures", fmt.Sprintf("          argv: [./junit.sh, %s, '1']\n          junit: reports/run.xml\n", fixture(t, "playwright.xml")), checks.Critical,
+			[]string{"1 of 1 cases failed", "e2e (1 of 3 tests failed: login.spec.ts sign in › lists the upload (login.spec.ts:18:5 lists the upload))",
+				"e2e_passed=1;;;0;3 e2e_failed=1;;;0;3 e2e_skipped=1;;;0;3", "e2e_login.spec.ts_sign_in_lists_the_upload=2.29s",
+				"[CRITICAL] e2e › login.spec.ts sign in › lists the upload 2.29s: login.spec.ts:18:5 lists the upload",
+				"[SKIPPED] e2e › login.spec.ts sign in › exports"}, nil},
+		{"junit glob, passes", fmt.Sprintf("          argv: [./junit.sh, %s]\n          junit: \"reports/r*.xml\"\n", fixture(t, "nested.xml")), checks.Critical,
+			[]string{"2 of 4 tests failed"}, nil},
+		{"stale report, exit 0", "          argv: [\"true\"]\n          junit: reports/old.xml\n", checks.Unknown,
+			[]string{"true exited 0, but the JUnit report is stale, from before the command started: " + stale}, nil},
+		{"stale report, exit 1", "          argv: [\"false\"]\n          junit: reports/old.xml\n", checks.Critical,
+			[]string{"false: exit status 1, and the JUnit report is stale"}, nil},
+		{"missing report, exit 0", "          argv: [\"true\"]\n          junit: reports/none-*.xml\n", checks.Unknown,
+			[]string{"true exited 0, but no JUnit report at " + filepath.Join(dir, "reports/none-*.xml")}, nil},
+		{"missing report, exit 2", "          argv: [sh, -c, 'echo cannot reach the app >&2; exit 2']\n          junit: reports/none.xml\n", checks.Critical,
+			[]string{"sh: exit status 2: cannot reach the app, and no JUnit report"}, nil},
+		{"malformed report", "          argv: [sh, -c, 'printf \"<testsuite><testcase name=a>\" > reports/bad.xml']\n          junit: reports/bad.xml\n", checks.Unknown,
+			[]string{"malformed XML"}, nil},
+		{"go test -json", fmt.Sprintf("          argv: [cat, %s]\n          format: go-test-json\n", fixture(t, "go-test.json")), checks.Critical,
+			[]string{"3 of 5 tests failed: example.com/e2e TestUpload/hello.txt (upload_test.go:31: POST /files: status 500, want 201)"}, nil},
+		{"tap", fmt.Sprintf("          argv: [cat, %s]\n          format: tap\n", fixture(t, "node.tap")), checks.Critical,
+			[]string{"2 of 6 tests failed: upload (1 subtest failed), plan"}, nil},
+		{"exit code, env", "          shell: true\n          argv: ['[ \"$SUITECHECK_TENANT_LOGIN\" = sc-abc@example.com ] && [ \"$SUITECHECK_BASE_URL\" = https://app.example.com ] && [ \"$X\" = sc-abc@example.com ]']\n          env: {X: \"{{.Tenant.login}}\"}\n", checks.OK,
+			[]string{"1 of 1 cases passed", "e2e_passed=1;;;0;1"}, nil},
+		{"exit code, fails, password masked", "          argv: [sh, -c, 'echo \"login failed for $SUITECHECK_TENANT_PASSWORD\" >&2; exit 1']\n", checks.Critical,
+			[]string{"1 of 1 tests failed: e2e (login failed for ****)"}, []string{"pw-secret-42"}},
+		{"not found", "          argv: [./nonexistent]\n", checks.Unknown, []string{"command: program not found"}, nil},
+		{"all skipped", "          argv: [sh, -c, 'echo \"1..0 # SKIP no tests here\"']\n          format: tap\n", checks.Unknown, []string{"with no test run"}, nil},
+		{"exit 1 without a failing test", "          argv: [sh, -c, 'echo \"ok 1 - fine\"; exit 1']\n          format: tap\n", checks.Critical,
+			[]string{"sh: exit status 1, but no test failed in its report"}, nil},
+		{"flaky", fmt.Sprintf("          argv: [./junit.sh, %s]\n          junit: reports/run.xml\n", fixture(t, "surefire.xml")), checks.Critical,
+			[]string{"[WARNING] e2e › com.example.LoginIT retriesFlakyThing 0.40s: timeout waiting for job"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(filepath.Join(dir, "reports", "run.xml"))
+			res := runCommandSuite(t, dir, tc.command, 30*time.Second)
+			out := res.Render(0)
+			if res.State != tc.state {
+				t.Errorf("state %v, want %v:\n%s", res.State, tc.state, out)
+			}
+			for _, p := range tc.parts {
+				if !strings.Contains(out, p) {
+					t.Errorf("output lacks %q:\n%s", p, out)
+				}
+			}
+			for _, p := range tc.absent {
+				if strings.Contains(out, p) {
+					t.Errorf("output holds %q:\n%s", p, out)
+				}
+			}
+		})
+	}
+}
+
+func TestCommandConfigErrors(t *testing.T) {
+	head := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n"
+	tests := []struct{ name, yaml, want string }{
+		{"no argv", "        command: {junit: r.xml}\n", "no argv"},
+		{"steps and command", "        command: {argv: [x]}\n        steps: [{goto: https://x}]\n", "both steps and a command"},
+		{"shell with many", "        command: {argv: [a, b], shell: true}\n", "argv is one string"},
+		{"bad format", "        command: {argv: [x], format: xunit}\n", `format "xunit"`},
+		{"junit without path", "        command: {argv: [x], format: junit}\n", "needs junit"},
+		{"junit with tap", "        command: {argv: [x], format: tap, junit: r.xml}\n", "junit is for format junit"},
+		{"retries", "        retries: 2\n        command: {argv: [x]}\n", "use the test runner's own"},
+		{"bad glob", "        command: {argv: [x], junit: \"r[.xml\"}\n", "syntax error in pattern"},
+		{"bad template", "        command: {argv: [\"{{.Nope}}\"]}\n", "unknown field .Nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(head+tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A command that outlives its timeout is killed with its whole group, and
+// output that never ends does not stop that.
+func TestCommandTimeoutKillsGroup(t *testing.T) {
+	dir := t.TempDir()
+	pids := filepath.Join(dir, "pids")
+	res := runCommandSuite(t, dir, fmt.Sprintf("          shell: true\n          argv: ['sleep 300 & echo $! > %s; yes']\n          format: tap\n          timeout: 1s\n", pids), 30*time.Second)
+	if res.State != checks.Critical || !strings.Contains(res.Summary, "timed out after 1s") {
+		t.Errorf("result:\n%s", res.Render(0))
+	}
+	b, err := os.ReadFile(pids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	deadline := time.Now().Add(5 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the background child %d outlived the command", pid)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition
+	}
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+// A 10,000-test report: every failure listed first, perfdata bounded.
+func TestCommandBigReport(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "big.xml"), bigJUnit(10000), 0o644)
+	res := runCommandSuite(t, dir, "          argv: [touch, big.xml]\n          junit: big.xml\n", 60*time.Second)
+	if res.State != checks.Critical || !strings.Contains(res.Summary, "1000 of 10000 tests failed") {
+		t.Errorf("summary: %s", res.Summary)
+	}
+	if n := len(res.Perfdata); n > 15 {
+		t.Errorf("%d perfdata items, want totals and the 5 slowest", n)
+	}
+	out := res.Render(checks.DefaultMaxOutput)
+	if len(out) > checks.DefaultMaxOutput || !strings.Contains(out, "[CRITICAL] e2e › pkg.Class0 test_0") {
+		t.Errorf("output (%d bytes):\n%s", len(out), out)
+	}
+}
+
+func bigJUnit(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<testsuite name="big">`)
+	for i := range n {
+		fmt.Fprintf(&b, `<testcase classname="pkg.Class%d" name="test_%d" time="0.%03d">`, i%50, i, i%1000)
+		if i%10 == 0 {
+			fmt.Fprintf(&b, `<failure message="assertion %d failed"/>`, i)
+		}
+		b.WriteString(`</testcase>`)
+	}
+	b.WriteString(`</testsuite>`)
+	return b.Bytes()
+}
+
+func BenchmarkCommandBigReport(b *testing.B) {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "big.xml"), bigJUnit(10000), 0o644)
+	b.ReportAllocs()
+	for b.Loop() {
+		tests, err := readJUnit(filepath.Join(dir, "big.xml"), time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cm := &commandRun{tests: tests, slowest: defaultSlowest}
+		bad, good := cm.lines("e2e")
+		res := checks.Result{State: checks.Critical, Summary: failedTests(failedOf(tests), len(tests)), Long: append(bad, good...), Perfdata: cm.perfdata("e2e")}
+		_ = res.Render(checks.DefaultMaxOutput)
+	}
+}
+
+func failedOf(tests []testreport.Test) []testreport.Test {
+	var out []testreport.Test
+	for _, t := range tests {
+		if t.Status >= testreport.Failed {
+			out = append(out, t)
+		}
+	}
+	return out
+}
