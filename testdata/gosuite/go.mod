@@ -1,0 +1,3 @@
+module example.com/appsuite
+
+go 1.22
