@@ -84,9 +84,9 @@ func TestCommandCases(t *testing.T) {
 		{"tap", fmt.Sprintf("          argv: [cat, %s]\n          format: tap\n", fixture(t, "node.tap")), checks.Critical,
 			[]string{"2 of 6 tests failed: upload (1 subtest failed), plan"}, nil},
 		{"exit code, env", "          shell: true\n          argv: ['[ \"$SUITECHECK_TENANT_LOGIN\" = sc-abc@example.com ] && [ \"$SUITECHECK_BASE_URL\" = https://app.example.com ] && [ \"$X\" = sc-abc@example.com ]']\n          env: {X: \"{{.Tenant.login}}\"}\n", checks.OK,
-			[]string{"1 of 1 cases passed", "e2e_passed=1;;;0;1"}, nil},
+			[]string{"1 of 1 cases passed", "| time="}, []string{"e2e_passed"}},
 		{"exit code, fails, password masked", "          argv: [sh, -c, 'echo \"login failed for $SUITECHECK_TENANT_PASSWORD\" >&2; exit 1']\n", checks.Critical,
-			[]string{"1 of 1 tests failed: e2e (login failed for ****)"}, []string{"pw-secret-42"}},
+			[]string{"e2e (sh: exit status 1: login failed for ****)"}, []string{"pw-secret-42"}},
 		{"not found", "          argv: [./nonexistent]\n", checks.Unknown, []string{"command: program not found"}, nil},
 		{"all skipped", "          argv: [sh, -c, 'echo \"1..0 # SKIP no tests here\"']\n          format: tap\n", checks.Unknown, []string{"with no test run"}, nil},
 		{"exit 1 without a failing test", "          argv: [sh, -c, 'echo \"ok 1 - fine\"; exit 1']\n          format: tap\n", checks.Critical,
@@ -226,4 +226,64 @@ func failedOf(tests []testreport.Test) []testreport.Test {
 		}
 	}
 	return out
+}
+
+// --junit: the run as JUnit XML, read back with the parser CI servers'
+// dialects are tested against.
+func TestRunJUnitReport(t *testing.T) {
+	dir := t.TempDir()
+	y := fmt.Sprintf(`environments:
+  e: {base_url: https://app.example.com, skip_tags: [slow]}
+suites:
+  s:
+    cases:
+      - name: passes
+        command: {argv: ["true"]}
+      - name: skipped one
+        tags: [slow]
+        command: {argv: ["true"]}
+      - name: own tests
+        command: {argv: [cat, %s], format: tap}
+      - name: fails
+        command: {argv: [sh, -c, 'echo "the secret pw-secret-42 leaked" >&2; exit 1']}
+`, fixture(t, "node.tap"))
+	cfg, err := Parse(filepath.Join(dir, "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	res := Run(context.Background(), cfg, RunOptions{Suite: "s", Budget: time.Minute, Retries: -1, Report: &rep,
+		Secrets: map[string]string{"pw": "pw-secret-42"}})
+	path := filepath.Join(dir, "out", "junit.xml")
+	if err := rep.WriteJUnit(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if bytes.Contains(b, []byte("pw-secret-42")) {
+		t.Errorf("a secret in the report:\n%s", b)
+	}
+	tests, err := testreport.ParseJUnit(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]testreport.Status{}
+	for _, tc := range tests {
+		got[tc.Class+"/"+tc.Name] = tc.Status
+	}
+	want := map[string]testreport.Status{
+		"s/passes": testreport.Passed, "s/skipped one": testreport.Skipped, "s/own tests": testreport.Failed, "s/fails": testreport.Failed,
+		"s.own tests/sign in": testreport.Passed, "s.own tests/upload": testreport.Failed, "s.own tests/export": testreport.Skipped,
+	}
+	for k, st := range want {
+		if got[k] != st {
+			t.Errorf("%s: %v, want %v (all: %v)", k, got[k], st, got)
+		}
+	}
+	if res.State != checks.Critical || !bytes.Contains(b, []byte(`<property name="state" value="CRITICAL">`)) ||
+		!bytes.Contains(b, []byte(`<testsuite name="s on e" tests="10" failures="4" errors="0" skipped="3"`)) {
+		t.Errorf("report:\n%s", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "out", ".suitecheck-junit-*")); len(left) > 0 {
+		t.Errorf("temp files left: %v", left)
+	}
 }

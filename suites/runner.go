@@ -29,6 +29,8 @@ type RunOptions struct {
 	Progress     io.Writer // a live line per case for people; nil for none
 	Browser      BrowserOptions
 	Tenants      TenantOptions // the ledger's state dir, the teardown's timeout
+	// Report, when set, receives the run as CI servers read it (--junit).
+	Report *Report
 
 	// Set by the caller, over the config: variables, secret variables
 	// (masked), and the tenant's fields (a provisioned tenant; its password
@@ -126,6 +128,9 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	if provision {
 		tr = &tenantRun{}
 		if res, failed := r.provision(ctx, cfg, suite, envName, tr, o); failed {
+			if o.Report != nil {
+				*o.Report = r.report(suite, envName, nil, res, time.Since(start), tr)
+			}
 			return res
 		}
 		defer r.teardown(tr, o)
@@ -165,6 +170,9 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	total := time.Since(start)
 	res := r.result(ctx, suite, envName, results, total, th, o, fatal)
 	tr.apply(r, &res)
+	if o.Report != nil {
+		*o.Report = r.report(suite, envName, results, res, total, tr)
+	}
 	return res
 }
 

@@ -591,6 +591,9 @@ type tenantRun struct {
 	deleteDur time.Duration
 	tornDown  bool
 	deleteErr error
+	// createErr is why create failed, and createState the state it gave.
+	createErr   error
+	createState checks.State
 }
 
 // teardownReserve is the slice of the budget kept for deleting the tenant.
@@ -676,6 +679,7 @@ func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, env
 			}
 		}
 	}
+	tr.createErr, tr.createState = errors.New(msg), res.State
 	res.Perfdata = append(res.Perfdata, checks.Duration("time", time.Since(r.start), checks.Thresholds{}),
 		checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
 	tr.apply(r, &res)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/suites"
 )
 
@@ -32,6 +33,7 @@ func (c *configFlag) load() (*suites.Config, error) {
 
 func newRun(g *globals) *cobra.Command {
 	var cf configFlag
+	var junit string
 	o := suites.RunOptions{Retries: -1}
 	cmd := &cobra.Command{
 		Use:   "run SUITE",
@@ -58,7 +60,14 @@ func newRun(g *globals) *cobra.Command {
 			if isTerminal(g.stderr) || g.verbose > 0 {
 				o.Progress = g.stderr
 			}
+			var rep suites.Report
+			if junit != "" {
+				o.Report = &rep
+			}
 			res := suites.Run(ctx, cfg, o)
+			if junit != "" {
+				writeJUnit(&res, rep, junit)
+			}
 			g.out.Result = &res
 			return nil
 		},
@@ -69,7 +78,23 @@ func newRun(g *globals) *cobra.Command {
 	f.IntVar(&o.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
 	browserFlags(f, &o.Browser)
 	tenantFlags(f, &o.Tenants)
+	f.StringVar(&junit, "junit", "", "also write the result as JUnit XML to FILE, for CI servers (Jenkins, GitLab…)")
 	return cmd
+}
+
+// writeJUnit writes the run's JUnit report; when it cannot, the result
+// says so and is at least UNKNOWN: the CI server would read nothing.
+func writeJUnit(res *checks.Result, rep suites.Report, path string) {
+	if rep.Suite == "" {
+		// The run never started (no such suite or environment): the
+		// report is the result alone.
+		rep = suites.Report{Suite: "suitecheck", Env: "-", State: res.State, Summary: res.Summary,
+			Cases: []suites.ReportCase{{Class: "suitecheck", Name: "run", State: res.State, Detail: res.Summary}}}
+	}
+	if err := rep.WriteJUnit(path); err != nil {
+		res.State = checks.Worst(res.State, checks.Unknown)
+		res.Summary += "; " + err.Error()
+	}
 }
 
 // browserFlags are the browser options of run and demo.
