@@ -1,0 +1,258 @@
+//go:build conformance
+
+package conformance
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// nagios is a private Nagios 4 instance.
+type nagios struct {
+	dir  string
+	proc *exec.Cmd
+}
+
+// startNagios writes a Nagios 4 configuration with one service per check
+// (never scheduled on their own: checks are forced) and starts the daemon.
+// Nagios runs checks as the nagios user, with a service_check_timeout of
+// timeout seconds.
+func startNagios(t *testing.T, s *site, name string, timeout int, checks map[string][]string) *nagios {
+	t.Helper()
+	need(t, "/usr/sbin/nagios4")
+	dir := filepath.Join(s.dir, name)
+	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
+	cfg := fmt.Sprintf(`log_file=%[1]s/nagios.log
+cfg_file=%[1]s/objects.cfg
+object_cache_file=%[1]s/objects.cache
+precached_object_file=%[1]s/objects.precache
+status_file=%[1]s/status.dat
+status_update_interval=1
+nagios_user=nagios
+nagios_group=nagios
+check_external_commands=1
+command_file=%[1]s/nagios.cmd
+lock_file=%[1]s/nagios.lock
+temp_file=%[1]s/nagios.tmp
+temp_path=%[1]s
+check_result_path=%[1]s/checkresults
+retain_state_information=0
+state_retention_file=%[1]s/retention.dat
+service_check_timeout=%[2]d
+service_check_timeout_state=c
+interval_length=1
+enable_notifications=0
+execute_host_checks=0
+check_result_reaper_frequency=1
+max_service_check_spread=1
+use_syslog=0
+log_rotation_method=n
+enable_flap_detection=0
+enable_environment_macros=0
+`, dir, timeout)
+	var obj strings.Builder
+	obj.WriteString(`define timeperiod {
+  timeperiod_name always
+  alias always
+  sunday 00:00-24:00
+  monday 00:00-24:00
+  tuesday 00:00-24:00
+  wednesday 00:00-24:00
+  thursday 00:00-24:00
+  friday 00:00-24:00
+  saturday 00:00-24:00
+}
+define command {
+  command_name notify_none
+  command_line /bin/true
+}
+define contact {
+  contact_name nobody
+  host_notifications_enabled 0
+  service_notifications_enabled 0
+  host_notification_period always
+  service_notification_period always
+  host_notification_options n
+  service_notification_options n
+  host_notification_commands notify_none
+  service_notification_commands notify_none
+}
+define host {
+  host_name local
+  address 127.0.0.1
+  max_check_attempts 1
+  check_period always
+  active_checks_enabled 0
+  contacts nobody
+  notification_period always
+}
+`)
+	for name, argv := range checks {
+		fmt.Fprintf(&obj, `define command {
+  command_name check_%[1]s
+  command_line %[2]s
+}
+define service {
+  host_name local
+  service_description %[1]s
+  check_command check_%[1]s
+  max_check_attempts 1
+  check_interval 86400
+  retry_interval 86400
+  check_period always
+  active_checks_enabled 1
+  contacts nobody
+  notification_period always
+}
+`, name, strings.Join(argv, " "))
+	}
+	os.WriteFile(filepath.Join(dir, "nagios.cfg"), []byte(cfg), 0o644)
+	os.WriteFile(filepath.Join(dir, "objects.cfg"), []byte(obj.String()), 0o644)
+	chown(t, s.dir, "nagios")
+	if out, err := exec.Command("/usr/sbin/nagios4", "-v", filepath.Join(dir, "nagios.cfg")).CombinedOutput(); err != nil {
+		t.Fatalf("nagios4 -v: %v\n%s", err, out)
+	}
+	n := &nagios{dir: dir, proc: exec.Command("/usr/sbin/nagios4", filepath.Join(dir, "nagios.cfg"))}
+	n.proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := n.proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-n.proc.Process.Pid, syscall.SIGTERM)
+		n.proc.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "nagios.log"))
+			t.Logf("nagios.log:\n%s", b)
+		}
+	})
+	eventually(t, 20*time.Second, "nagios's command pipe", func() bool {
+		st, err := os.Stat(filepath.Join(dir, "nagios.cmd"))
+		return err == nil && st.Mode()&os.ModeNamedPipe != 0
+	})
+	return n
+}
+
+// force runs a service's check now.
+func (n *nagios) force(t *testing.T, service string) time.Time {
+	t.Helper()
+	now := time.Now()
+	f, err := os.OpenFile(filepath.Join(n.dir, "nagios.cmd"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "[%d] SCHEDULE_FORCED_SVC_CHECK;local;%s;%d\n", now.Unix(), service, now.Unix())
+	return now
+}
+
+// result waits for a check of service that ran at or after since, and
+// returns its servicestatus block as Nagios stored it in status.dat.
+func (n *nagios) result(t *testing.T, service string, since time.Time, bound time.Duration) map[string]string {
+	t.Helper()
+	var got map[string]string
+	eventually(t, bound, "nagios result of "+service, func() bool {
+		st := n.status(service)
+		var last int64
+		fmt.Sscan(st["last_check"], &last)
+		if st["has_been_checked"] == "1" && last >= since.Unix() {
+			got = st
+			return true
+		}
+		return false
+	})
+	return got
+}
+
+func (n *nagios) status(service string) map[string]string {
+	f, err := os.Open(filepath.Join(n.dir, "status.dat"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var block map[string]string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "servicestatus {":
+			block = map[string]string{}
+		case line == "}":
+			if block != nil && block["service_description"] == service {
+				return block
+			}
+			block = nil
+		case block != nil:
+			if k, v, ok := strings.Cut(line, "="); ok {
+				block[k] = v
+			}
+		}
+	}
+	return nil
+}
+
+// TestNagios: the demo's result as Nagios 4 stores it, healthy and broken;
+// and Nagios's timeout (SIGKILL to the plugin's process group, CRITICAL):
+// no browser is left, and the next run sweeps the tenant.
+func TestNagios(t *testing.T) {
+	s := newSite(t, "nagios")
+	// -t below the client's timeout, as the README says.
+	n := startNagios(t, s, "nagios", 40, map[string][]string{
+		"demo":   s.demo("-t", "30"),
+		"broken": s.demo("-t", "30", "--break", "db-readonly"),
+		"ok":     s.run("ok", "-t", "30"),
+	})
+	// A check whose -t is above the client's timeout: Nagios kills it.
+	short := startNagios(t, s, "nagios-short", 8, map[string][]string{"hang": s.run("hang", "-t", "50")})
+
+	t.Run("healthy", func(t *testing.T) {
+		st := n.result(t, "demo", n.force(t, "demo"), 30*time.Second)
+		if st["current_state"] != "0" || !strings.HasPrefix(st["plugin_output"], "SUITECHECK OK - demo on demo: 6 of 6 cases passed") {
+			t.Errorf("state %s, output %q", st["current_state"], st["plugin_output"])
+		}
+		want := "time tenant_create sign_in post_message upload api database_layers file_row tenant_delete failed swept"
+		if got := strings.Join(perfLabels(st["performance_data"]), " "); got != want {
+			t.Errorf("perfdata labels %q, want %q (perfdata %q)", got, want, st["performance_data"])
+		}
+		if !strings.Contains(st["long_plugin_output"], `[OK] sign in`) || !strings.Contains(st["long_plugin_output"], "deleted in") {
+			t.Errorf("long output %q", st["long_plugin_output"])
+		}
+	})
+	t.Run("broken", func(t *testing.T) {
+		st := n.result(t, "broken", n.force(t, "broken"), 30*time.Second)
+		if st["current_state"] != "2" || !strings.Contains(st["plugin_output"], "database layers (step 1 check_postgres: layer 8/8 writable") {
+			t.Errorf("state %s, output %q", st["current_state"], st["plugin_output"])
+		}
+		if !strings.Contains(st["performance_data"], "failed=3;;;0;6") {
+			t.Errorf("perfdata %q", st["performance_data"])
+		}
+	})
+	t.Run("client timeout", func(t *testing.T) {
+		since := short.force(t, "hang")
+		eventually(t, 20*time.Second, "the hanging check's tenant and browser", func() bool {
+			return len(s.app.Tenants(t)) == 1 && len(s.leftovers()) >= 2
+		})
+		st := short.result(t, "hang", since, 30*time.Second)
+		if st["current_state"] != "2" || !strings.Contains(st["plugin_output"], "timed out") {
+			t.Errorf("state %s, output %q: want Nagios's own CRITICAL timeout", st["current_state"], st["plugin_output"])
+		}
+		s.waitNoLeftovers(t)
+		if ts := s.app.Tenants(t); len(ts) != 1 {
+			t.Fatalf("tenants %v: SIGKILL leaves the tenant for the next run", ts)
+		}
+		st = n.result(t, "ok", n.force(t, "ok"), 30*time.Second)
+		if st["current_state"] != "0" || !strings.Contains(st["performance_data"], "swept=1;") {
+			t.Errorf("next run: state %s, output %q, perfdata %q", st["current_state"], st["plugin_output"], st["performance_data"])
+		}
+		if ts := s.app.Tenants(t); len(ts) != 0 {
+			t.Errorf("tenants left after the sweep: %v", ts)
+		}
+	})
+}
