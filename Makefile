@@ -28,8 +28,15 @@ test: deps vet
 demo: deps build
 	@$(BIN) demo
 
-# Go benchmarks; results are compared as ratios within one run.
-bench: deps
+# Side by side with what users would run instead (check_pgsql, check_postgres.pl,
+# @playwright/test, bare Chromium, check_dummy), interleaved, plus the Go
+# benchmarks; writes BENCHMARKS.md. See bench/run.sh (BENCH_ONLY, BENCH_SCALE).
+bench: deps build
+	@GO='$(GO)' BIN='$(BIN)' bench/run.sh
+
+# The Go benchmarks alone; results are compared as ratios within one run.
+.PHONY: bench-go
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # A short fuzzing pass over the parsers (go test -fuzz takes one target at a time).

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var pageKiB = int64(os.Getpagesize() / 1024)
+
+// sampleSelf returns the largest VmHWM of the (first) child of parent seen
+// until ctx ends (sampled every 10 ms; VmHWM only grows, so the last read is
+// the closest).
+func sampleSelf(ctx context.Context, parent int) int64 {
+	children := fmt.Sprintf("/proc/%d/task/%d/children", parent, parent)
+	path := ""
+	var peak int64
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if path == "" {
+			if b, err := os.ReadFile(children); err == nil {
+				if f := strings.Fields(string(b)); len(f) > 0 {
+					path = "/proc/" + f[0] + "/status"
+				}
+			}
+		}
+		if b, err := os.ReadFile(path); path != "" && err == nil {
+			if i := bytes.Index(b, []byte("VmHWM:")); i >= 0 {
+				f := strings.Fields(string(b[i+6 : i+6+bytes.IndexByte(b[i+6:], '\n')]))
+				if len(f) > 0 {
+					if v, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+						peak = max(peak, v)
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+// sampleTree returns the largest sum of RSS over our descendants seen until
+// ctx ends (sampled every 100 ms). Shared pages count once per process.
+func sampleTree(ctx context.Context) int64 {
+	var peak int64
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var sum int64
+		for _, p := range descendants() {
+			if b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/statm"); err == nil {
+				f := strings.Fields(string(b))
+				if len(f) > 1 {
+					v, _ := strconv.ParseInt(f[1], 10, 64)
+					sum += v * pageKiB
+				}
+			}
+		}
+		peak = max(peak, sum)
+		select {
+		case <-ctx.Done():
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+// descendants lists the pids of every live descendant of this process.
+func descendants() []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	parent := map[int]int{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 || f[0] == "Z" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		parent[pid] = ppid
+	}
+	self := os.Getpid()
+	var out []int
+	for pid := range parent {
+		for p, n := parent[pid], 0; p > 1 && n < 64; p, n = parent[p], n+1 {
+			if p == self {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}
