@@ -1,6 +1,7 @@
 # suitecheck — see README.md. The two commands for a new user:
 #   make demo    the main job on the embedded sample app
-#   make test    every test (installs chromium and postgresql when missing)
+#   make test    every test (installs chromium, postgresql, node and the
+#                monitoring clients when missing)
 
 GO      ?= go
 BIN     ?= bin/suitecheck
@@ -8,7 +9,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build deps test vet demo bench fuzz clean
+.PHONY: all build deps deps-conformance test unit conformance vet demo bench fuzz clean
 
 all: build
 
@@ -18,12 +19,23 @@ build:
 deps:
 	@.ci/deps
 
+deps-conformance:
+	@.ci/deps conformance
+
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags conformance ./internal/conformance
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
-test: deps vet
+# Every test: the unit and end-to-end tests, then the monitoring clients.
+test: unit conformance
+
+unit: deps vet
 	$(GO) test -count=1 ./...
+
+# suitecheck under Nagios 4, Icinga 2 and Monit (installed when missing).
+conformance: deps-conformance
+	$(GO) test -tags conformance -count=1 -timeout 15m ./internal/conformance
 
 demo: deps build
 	@$(BIN) demo

@@ -33,7 +33,10 @@ type icinga struct {
 
 const icingaUser, icingaPass = "conformance", "conformance-pw"
 
-func startIcinga(t *testing.T, s *site, name string, timeout int, checks map[string][]string) *icinga {
+// startIcinga starts Icinga 2 with contrib's CheckCommand and one service
+// per entry of services, whose value is the service's own attributes (its
+// vars), and the host's vars pointing the command at the site.
+func startIcinga(t *testing.T, s *site, name string, services map[string]string) *icinga {
 	t.Helper()
 	need(t, "/usr/sbin/icinga2")
 	ic := &icinga{dir: filepath.Join(s.dir, name)}
@@ -79,14 +82,21 @@ object ApiListener "api" { bind_host = "127.0.0.1"; bind_port = %s }
 object Endpoint NodeName {}
 object Zone ZoneName { endpoints = [ NodeName ] }
 object GraphiteWriter "graphite" { host = "127.0.0.1"; port = %s }
-object Host "local" { check_command = "dummy"; enable_active_checks = false }
 `, icingaUser, icingaPass, ic.port, graphitePort)
-	for name, argv := range checks {
-		b, _ := json.Marshal(argv)
-		fmt.Fprintf(&conf, `object CheckCommand "suitecheck-%[1]s" { command = %[2]s; timeout = %[3]d }
-object Service %[1]q { host_name = "local"; check_command = "suitecheck-%[1]s"; check_interval = 1d; retry_interval = 1d; max_check_attempts = 1; enable_active_checks = true }
-`, name, b, timeout)
+	fmt.Fprintf(&conf, "include %q\n", filepath.Join(ic.dir, "suitecheck.conf"))
+	fmt.Fprintf(&conf, `object Host "site" {
+  check_command = "dummy"
+  enable_active_checks = false
+  vars.suitecheck_binary = %q
+  vars.suitecheck_config = %q
+  vars.suitecheck_env = "staging"
+  vars.suitecheck_state_dir = %q
+}
+`, s.wrapper(), s.cfg, s.state)
+	for name, attrs := range services {
+		fmt.Fprintf(&conf, "object Service %q {\n  host_name = \"site\"\n  check_command = \"suitecheck\"\n  check_interval = 1d\n  retry_interval = 1d\n  max_check_attempts = 1\n%s\n}\n", name, attrs)
 	}
+	os.WriteFile(filepath.Join(ic.dir, "suitecheck.conf"), []byte(contrib(t, "icinga2/suitecheck.conf")), 0o644)
 	os.WriteFile(filepath.Join(ic.dir, "icinga2.conf"), []byte(conf.String()), 0o644)
 	defs := []string{"-DDataDir=" + ic.dir + "/data", "-DLogDir=" + ic.dir + "/log", "-DCacheDir=" + ic.dir + "/cache",
 		"-DSpoolDir=" + ic.dir + "/spool", "-DInitRunDir=" + ic.dir + "/run", "-DNodeName=conformance", "-DZoneName=conformance"}
@@ -192,7 +202,7 @@ func (ic *icinga) result(t *testing.T, service string, since time.Time, bound ti
 	t.Helper()
 	var got checkResult
 	eventually(t, bound, "icinga2 result of "+service, func() bool {
-		b, err := ic.api("GET", "/v1/objects/services?service=local!"+service+"&attrs=last_check_result", "")
+		b, err := ic.api("GET", "/v1/objects/services?service=site!"+service+"&attrs=last_check_result", "")
 		if err != nil {
 			return false
 		}
@@ -222,7 +232,7 @@ func (ic *icinga) metricsOf(service string) map[string]string {
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
 	out := map[string]string{}
-	prefix := "icinga2.local.services." + service + "."
+	prefix := "icinga2.site.services." + service + "."
 	for _, m := range ic.metrics {
 		path, value, _ := strings.Cut(m, " ")
 		if !strings.HasPrefix(path, prefix) || !strings.HasSuffix(path, ".value") {
@@ -245,11 +255,12 @@ func (ic *icinga) metricsOf(service string) map[string]string {
 // prints): the tenant is deleted in the run, no browser is left.
 func TestIcinga2(t *testing.T) {
 	s := newSite(t, "root")
-	ic := startIcinga(t, s, "icinga2", 40, map[string][]string{
-		"demo":   s.demo("-t", "30"),
-		"broken": s.demo("-t", "30", "--break", "db-readonly"),
+	ic := startIcinga(t, s, "icinga2", map[string]string{
+		"demo":   `vars.suitecheck_command = "demo"; vars.suitecheck_timeout = 30`,
+		"broken": `vars.suitecheck_command = "demo"; vars.suitecheck_timeout = 30; vars.suitecheck_break = "db-readonly"`,
 	})
-	short := startIcinga(t, s, "icinga2-short", 8, map[string][]string{"hang": s.run("hang", "-t", "50")})
+	// -t above the service's check_timeout: Icinga stops the check.
+	short := startIcinga(t, s, "icinga2-short", map[string]string{"hang": `vars.suitecheck_suite = "hang"; check_timeout = 8s`})
 
 	t.Run("healthy", func(t *testing.T) {
 		cr := ic.result(t, "demo", ic.force(t, "demo"), 40*time.Second)

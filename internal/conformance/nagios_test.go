@@ -20,17 +20,22 @@ type nagios struct {
 	proc *exec.Cmd
 }
 
-// startNagios writes a Nagios 4 configuration with one service per check
-// (never scheduled on their own: checks are forced) and starts the daemon.
-// Nagios runs checks as the nagios user, with a service_check_timeout of
-// timeout seconds.
-func startNagios(t *testing.T, s *site, name string, timeout int, checks map[string][]string) *nagios {
+// startNagios writes a Nagios 4 configuration with contrib's command
+// definitions and one service per check (its check_command; never
+// scheduled on their own: checks are forced) and starts the daemon. Nagios
+// runs checks as the nagios user, with a service_check_timeout of timeout
+// seconds.
+func startNagios(t *testing.T, s *site, name string, timeout int, checks map[string]string) *nagios {
 	t.Helper()
 	need(t, "/usr/sbin/nagios4")
 	dir := filepath.Join(s.dir, name)
 	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
+	os.WriteFile(filepath.Join(dir, "suitecheck.cfg"), []byte(contrib(t, "nagios4/suitecheck.cfg")), 0o644)
+	os.WriteFile(filepath.Join(dir, "resource.cfg"), []byte("$USER1$="+s.plugins+"\n"), 0o644)
 	cfg := fmt.Sprintf(`log_file=%[1]s/nagios.log
 cfg_file=%[1]s/objects.cfg
+cfg_file=%[1]s/suitecheck.cfg
+resource_file=%[1]s/resource.cfg
 object_cache_file=%[1]s/objects.cache
 precached_object_file=%[1]s/objects.precache
 status_file=%[1]s/status.dat
@@ -94,15 +99,11 @@ define host {
   notification_period always
 }
 `)
-	for name, argv := range checks {
-		fmt.Fprintf(&obj, `define command {
-  command_name check_%[1]s
-  command_line %[2]s
-}
-define service {
+	for name, command := range checks {
+		fmt.Fprintf(&obj, `define service {
   host_name local
   service_description %[1]s
-  check_command check_%[1]s
+  check_command %[2]s
   max_check_attempts 1
   check_interval 86400
   retry_interval 86400
@@ -111,7 +112,7 @@ define service {
   contacts nobody
   notification_period always
 }
-`, name, strings.Join(argv, " "))
+`, name, command)
 	}
 	os.WriteFile(filepath.Join(dir, "nagios.cfg"), []byte(cfg), 0o644)
 	os.WriteFile(filepath.Join(dir, "objects.cfg"), []byte(obj.String()), 0o644)
@@ -204,13 +205,14 @@ func (n *nagios) status(service string) map[string]string {
 func TestNagios(t *testing.T) {
 	s := newSite(t, "nagios")
 	// -t below the client's timeout, as the README says.
-	n := startNagios(t, s, "nagios", 40, map[string][]string{
-		"demo":   s.demo("-t", "30"),
-		"broken": s.demo("-t", "30", "--break", "db-readonly"),
-		"ok":     s.run("ok", "-t", "30"),
+	site := "--config " + s.cfg + " --state-dir " + s.state
+	n := startNagios(t, s, "nagios", 40, map[string]string{
+		"demo":   "check_suitecheck_demo!30",
+		"broken": "check_suitecheck_demo!30!--break db-readonly",
+		"ok":     "check_suitecheck!ok!30!" + site,
 	})
 	// A check whose -t is above the client's timeout: Nagios kills it.
-	short := startNagios(t, s, "nagios-short", 8, map[string][]string{"hang": s.run("hang", "-t", "50")})
+	short := startNagios(t, s, "nagios-short", 8, map[string]string{"hang": "check_suitecheck!hang!50!" + site})
 
 	t.Run("healthy", func(t *testing.T) {
 		st := n.result(t, "demo", n.force(t, "demo"), 30*time.Second)

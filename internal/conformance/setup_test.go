@@ -54,7 +54,8 @@ func TestMain(m *testing.M) {
 // with a hanging suite and a quick one, a state dir, and a TMPDIR that
 // marks every process a check starts.
 type site struct {
-	dir   string // short: Chromium's socket paths live under its tmp/
+	dir     string // short: Chromium's socket paths live under its tmp/
+	plugins string // holds "suitecheck": a wrapper that marks the check's processes
 	app   apptest.App
 	cfg   string
 	state string
@@ -73,7 +74,8 @@ func newSite(t *testing.T, owner string) *site {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &site{dir: dir, app: apptest.Start(t), owner: owner}
 	s.cfg, s.state, s.tmp, s.art = filepath.Join(dir, "suitecheck.yaml"), filepath.Join(dir, "state"), filepath.Join(dir, "tmp"), filepath.Join(dir, "art")
-	for _, d := range []string{s.state, s.tmp, s.art} {
+	s.plugins = filepath.Join(dir, "plugins")
+	for _, d := range []string{s.state, s.tmp, s.art, s.plugins} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -104,9 +106,28 @@ func newSite(t *testing.T, owner string) *site {
 	if err := os.WriteFile(s.cfg, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The clients run the contrib definitions' "suitecheck": this wrapper
+	// gives the check's processes the site's TMPDIR, their mark.
+	wrapper := fmt.Sprintf("#!/bin/sh\nexport TMPDIR=%s HOME=%s\nexec %s \"$@\"\n", s.tmp, dir, binary)
+	if err := os.WriteFile(s.wrapper(), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	os.Chmod(dir, 0o755)
 	chown(t, dir, owner)
 	return s
+}
+
+// wrapper is the site's suitecheck.
+func (s *site) wrapper() string { return filepath.Join(s.plugins, "suitecheck") }
+
+// contrib reads a file of the repository's contrib/ directory.
+func contrib(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "contrib", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // chown gives a tree to a user (the clients drop root for their checks).
