@@ -56,12 +56,12 @@ func TestMain(m *testing.M) {
 type site struct {
 	dir     string // short: Chromium's socket paths live under its tmp/
 	plugins string // holds "suitecheck": a wrapper that marks the check's processes
-	app   apptest.App
-	cfg   string
-	state string
-	tmp   string
-	art   string
-	owner string // the user the client runs checks as
+	app     apptest.App
+	cfg     string
+	state   string
+	tmp     string
+	art     string
+	owner   string // the user the client runs checks as
 }
 
 // newSite prepares a site whose files the user owner can use.
