@@ -1,10 +1,11 @@
 // Command bench is the harness behind `make bench` (see bench/run.sh and
 // BENCHMARKS.md). It runs the commands of each group of a spec interleaved,
 // A B C A B C …, after warm-up rounds, and records per run the wall time to
-// the command's exit, user+system CPU and peak RSS from wait4's rusage (also
-// of the processes reparented to it: it is a child subreaper, so Chromium's
-// processes are counted and reaped too), optionally the command's own peak
-// RSS (VmHWM, sampled) and the summed RSS of its process tree (sampled).
+// the command's exit, user+system CPU, peak RSS (GNU time's %M for the
+// command and what it waited for; wait4's rusage for the processes
+// reparented to the harness, a child subreaper, so Chromium's are counted and
+// reaped too), optionally the command's own peak RSS (VmHWM, sampled) and the
+// summed PSS of all the run's processes (sampled).
 //
 //	bench run -spec bench/spec.json -out results.json   # measure
 //	bench report -results results.json -gobench go.txt -notes bench/NOTES.md -out BENCHMARKS.md

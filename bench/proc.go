@@ -10,8 +10,6 @@ import (
 	"time"
 )
 
-var pageKiB = int64(os.Getpagesize() / 1024)
-
 // sampleSelf returns the largest VmHWM of the (first) child of parent seen
 // until ctx ends (sampled every 10 ms; VmHWM only grows, so the last read is
 // the closest).
@@ -47,22 +45,18 @@ func sampleSelf(ctx context.Context, parent int) int64 {
 	}
 }
 
-// sampleTree returns the largest sum of RSS over our descendants seen until
-// ctx ends (sampled every 100 ms). Shared pages count once per process.
+// sampleTree returns the largest sum of PSS (proportional set size: a page
+// shared by n processes counts 1/n in each) over our descendants seen until
+// ctx ends, sampled every 200 ms: the memory the run's processes take
+// together, Chromium's shared binary counted once.
 func sampleTree(ctx context.Context) int64 {
 	var peak int64
-	t := time.NewTicker(100 * time.Millisecond)
+	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
 		var sum int64
 		for _, p := range descendants() {
-			if b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/statm"); err == nil {
-				f := strings.Fields(string(b))
-				if len(f) > 1 {
-					v, _ := strconv.ParseInt(f[1], 10, 64)
-					sum += v * pageKiB
-				}
-			}
+			sum += pssKiB(p)
 		}
 		peak = max(peak, sum)
 		select {
@@ -71,6 +65,23 @@ func sampleTree(ctx context.Context) int64 {
 		case <-t.C:
 		}
 	}
+}
+
+func pssKiB(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	if err != nil {
+		return 0
+	}
+	i := bytes.Index(b, []byte("\nPss:"))
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+5 : i+5+bytes.IndexByte(b[i+5:], '\n')]))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseInt(f[0], 10, 64)
+	return v
 }
 
 // descendants lists the pids of every live descendant of this process.

@@ -105,7 +105,7 @@ func cmdReport(args []string) error {
 	fmt.Fprintf(&w, "# Benchmarks\n\n")
 	fmt.Fprintf(&w, "Written by `make bench` (`bench/run.sh`); do not edit by hand, edit `bench/NOTES.md`.\n\n")
 	fmt.Fprintf(&w, "- **When:** %s\n- **Machine:** %s; %s\n- **suitecheck:** %s\n", res.Date, res.Machine, res.Kernel, res.Version)
-	fmt.Fprintf(&w, "- **Method:** each group's commands run interleaved (A B C A B C …) after warm-up rounds that are not counted; *wall* is start to the command's exit, *CPU* is user+system of the command and every process it started (Chromium's reparented processes included: the harness is a child subreaper and reaps them), *peak RSS* is the largest single process of the run (wait4 rusage), *own RSS* the command's own VmHWM (sampled every 10 ms; for suitecheck: without Chromium), *tree RSS* the largest sampled sum of RSS over all the run's processes (every 100 ms; shared pages count once per process). Ratios compare medians of the same run. The machine is shared, so absolute figures are noisy; the ratios are the point.\n\n")
+	fmt.Fprintf(&w, "- **Method:** each group's commands run interleaved (A B C A B C …) after warm-up rounds that are not counted (details below the tables). *Wall* is start to the command's exit. *CPU* is user+system of the command and every process it started (Chromium's reparented processes included: the harness is a child subreaper and reaps them). *Peak RSS* is the largest single process of the run (GNU time's %%M, and the reaped orphans' rusage). *Own RSS* is the command's own peak (VmHWM, sampled every 10 ms): for suitecheck, without Chromium; for Playwright, the node process. *Tree PSS* is the largest sampled sum of PSS over all the run's processes (every 200 ms; a page shared by n processes counts 1/n each), i.e. the memory the whole run takes. Ratios compare medians of the same run. The machine is shared with another engineer's tests, so absolute figures are noisy; the ratios are the point.\n\n")
 
 	// Targets.
 	fmt.Fprintf(&w, "## Targets\n\n| target | measured | verdict |\n|---|---|---|\n")
@@ -132,7 +132,7 @@ func cmdReport(args []string) error {
 			sep += "---:|"
 		}
 		if hasTree {
-			fmt.Fprintf(&w, " tree RSS median |")
+			fmt.Fprintf(&w, " tree PSS median |")
 			sep += "---:|"
 		}
 		fmt.Fprintf(&w, " %s ÷ this |\n%s---:|\n", g.Cmds[0].Label, sep)

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -58,7 +59,7 @@ type Cmd struct {
 	// SelfRSS samples the command's own VmHWM every 10 ms (its own peak,
 	// without its children, e.g. suitecheck without Chromium).
 	SelfRSS bool `json:"self_rss,omitempty"`
-	// TreeRSS samples the summed RSS of every process of the run every 100 ms.
+	// TreeRSS samples the summed PSS of every process of the run every 200 ms.
 	TreeRSS bool `json:"tree_rss,omitempty"`
 	// Timeout per run, default 120 s.
 	Timeout float64 `json:"timeout_s,omitempty"`
@@ -69,9 +70,9 @@ type Run struct {
 	WallNs    int64  `json:"wall_ns"`    // start to the command's exit
 	TreeNs    int64  `json:"tree_ns"`    // start until every process of the run was gone
 	CPUNs     int64  `json:"cpu_ns"`     // user+sys of the command, its children and the orphans reaped
-	MaxRSSKiB int64  `json:"maxrss_kib"` // the largest single process (rusage)
+	MaxRSSKiB int64  `json:"maxrss_kib"` // the largest single process (GNU time's %M, and reaped orphans' rusage)
 	SelfKiB   int64  `json:"self_kib"`   // the command's own VmHWM, sampled (0: not sampled)
-	TreeKiB   int64  `json:"tree_kib"`   // the largest sampled sum of RSS over the run's processes
+	TreeKiB   int64  `json:"tree_kib"`   // the largest sampled sum of PSS over the run's processes
 	Orphans   int    `json:"orphans"`    // processes reparented to the harness and reaped
 	Leftover  int    `json:"leftover"`   // processes still alive 10 s after the exit, killed
 	Error     string `json:"error,omitempty"`
@@ -99,7 +100,27 @@ type Results struct {
 	Targets []Target      `json:"targets"`
 }
 
-var interrupted = make(chan os.Signal, 1)
+// stopped is set by SIGINT, SIGTERM or SIGHUP, which also kill the running
+// command's process group and every other process of the run at once.
+var (
+	stopped    atomic.Value // the signal
+	currentPID atomic.Int64 // the running command's process group, 0 between runs
+)
+
+func handleSignals() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-c
+		stopped.Store(s)
+		if pid := currentPID.Load(); pid > 0 {
+			_ = syscall.Kill(-int(pid), syscall.SIGKILL)
+		}
+		for _, p := range descendants() {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+	}()
+}
 
 func cmdRun(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
@@ -128,7 +149,7 @@ func cmdRun(args []string) error {
 	if _, err := os.Stat(timeBin); err != nil {
 		return fmt.Errorf("GNU time: %w (apt-get install time)", err)
 	}
-	signal.Notify(interrupted, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	handleSignals()
 
 	res := Results{
 		Date:    time.Now().Format("2006-01-02 15:04 MST"),
@@ -205,12 +226,13 @@ func runGroup(g Group) (GroupResult, error) {
 	for round := range g.Warmup + g.Runs {
 		warm := round < g.Warmup
 		for i, c := range g.Cmds {
-			select {
-			case s := <-interrupted:
+			if s := stopped.Load(); s != nil {
 				return gr, fmt.Errorf("interrupted by %v", s)
-			default:
 			}
 			r := runOnce(c)
+			if s := stopped.Load(); s != nil {
+				return gr, fmt.Errorf("interrupted by %v", s)
+			}
 			tag := fmt.Sprintf("run %d", round-g.Warmup+1)
 			if warm {
 				tag = "warm-up"
@@ -342,6 +364,11 @@ func runOnce(c Cmd) (r Run) {
 		return Run{Error: err.Error()}
 	}
 	pid := cmd.Process.Pid
+	currentPID.Store(int64(pid))
+	defer currentPID.Store(0)
+	if stopped.Load() != nil { // a signal between Start and Store
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
 	if c.SelfRSS {
 		go func() { selfPeak <- sampleSelf(ctx, pid) }() // the child of time
 	}
