@@ -156,11 +156,7 @@ func (s *site) argv(args ...string) []string {
 	return append([]string{"/usr/bin/env", "TMPDIR=" + s.tmp, "HOME=" + s.dir, binary}, args...)
 }
 
-// run and demo are the checks the clients run.
-func (s *site) run(suite string, more ...string) []string {
-	return s.argv(append([]string{"run", suite, "--config", s.cfg, "--state-dir", s.state, "--artifacts", s.art}, more...)...)
-}
-
+// demo is the demo as a check command of the site.
 func (s *site) demo(more ...string) []string {
 	return s.argv(append([]string{"demo", "--artifacts", s.art}, more...)...)
 }
