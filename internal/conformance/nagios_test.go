@@ -99,6 +99,9 @@ define host {
   notification_period always
 }
 `)
+	if example := s.nagiosServiceExample(t); name == "nagios" {
+		obj.WriteString(example)
+	}
 	for name, command := range checks {
 		fmt.Fprintf(&obj, `define service {
   host_name local
@@ -138,6 +141,52 @@ define host {
 		return err == nil && st.Mode()&os.ModeNamedPipe != 0
 	})
 	return n
+}
+
+// nagiosServiceExample is contrib's commented service definition, made
+// real for the site: its suite "ok", its paths the site's, its host ours,
+// on a template like Debian's generic-service.
+func (s *site) nagiosServiceExample(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`define service {
+  name generic-service
+  register 0
+  max_check_attempts 1
+  check_interval 86400
+  retry_interval 86400
+  check_period always
+  contacts nobody
+  notification_period always
+}
+`)
+	in := false
+	for _, line := range strings.Split(contrib(t, "nagios4/suitecheck.cfg"), "\n") {
+		if strings.HasPrefix(line, "# define service {") {
+			in = true
+		}
+		if in {
+			b.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ") + "\n")
+		}
+		if in && strings.HasPrefix(line, "# }") {
+			break
+		}
+	}
+	ex := b.String()
+	for _, r := range [][2]string{
+		{"app-staging", "local"},
+		{"check_suitecheck!smoke!50!", "check_suitecheck!ok!30!"},
+		{"/etc/suitecheck/suitecheck.yaml", s.cfg},
+		{"/var/lib/suitecheck", s.state},
+		{"check_interval          5", "check_interval          86400"},
+		{"retry_interval          5", "retry_interval          86400"},
+	} {
+		if !strings.Contains(ex, r[0]) {
+			t.Fatalf("contrib's service example lacks %q:\n%s", r[0], ex)
+		}
+		ex = strings.ReplaceAll(ex, r[0], r[1])
+	}
+	return ex
 }
 
 // force runs a service's check now.
@@ -234,6 +283,12 @@ func TestNagios(t *testing.T) {
 		}
 		if !strings.Contains(st["performance_data"], "failed=3;;;0;6") {
 			t.Errorf("perfdata %q", st["performance_data"])
+		}
+	})
+	t.Run("contrib service example", func(t *testing.T) {
+		st := n.result(t, "suitecheck smoke", n.force(t, "suitecheck smoke"), 30*time.Second)
+		if st["current_state"] != "0" || !strings.HasPrefix(st["plugin_output"], "SUITECHECK OK - ok on staging") {
+			t.Errorf("state %s, output %q", st["current_state"], st["plugin_output"])
 		}
 	})
 	t.Run("client timeout", func(t *testing.T) {
