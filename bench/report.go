@@ -135,7 +135,12 @@ func cmdReport(args []string) error {
 			fmt.Fprintf(&w, " tree PSS median |")
 			sep += "---:|"
 		}
-		fmt.Fprintf(&w, " %s ÷ this |\n%s---:|\n", g.Cmds[0].Label, sep)
+		single := len(g.Cmds) == 1
+		if single {
+			fmt.Fprintf(&w, "\n%s\n", sep)
+		} else {
+			fmt.Fprintf(&w, " %s ÷ this |\n%s---:|\n", g.Cmds[0].Label, sep)
+		}
 		for j, c := range g.Cmds {
 			s := sums[j]
 			fmt.Fprintf(&w, "| %s", c.Label)
@@ -149,7 +154,9 @@ func cmdReport(args []string) error {
 			if hasTree {
 				fmt.Fprintf(&w, " %s |", mib(s.Tree.Median))
 			}
-			if j == 0 {
+			if single {
+				fmt.Fprintln(&w)
+			} else if j == 0 {
 				fmt.Fprintf(&w, " — |\n")
 			} else {
 				fmt.Fprintf(&w, " %s |\n", ratio(sums[0].Wall.Median/s.Wall.Median))
