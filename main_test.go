@@ -18,30 +18,14 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/apptest"
 	"github.com/suitecheck/suitecheck/internal/cli"
 	"github.com/suitecheck/suitecheck/internal/pgtest"
 )
 
 var binary string // the suitecheck binary, built once by TestMain
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "suitecheck-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "suitecheck")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build suitecheck:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := pgtest.Main(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(apptest.Main(m, ".", &binary)) }
 
 // runBinary runs the real binary and returns stdout, stderr and exit code.
 func runBinary(t *testing.T, env []string, args ...string) (string, string, int) {

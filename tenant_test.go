@@ -43,24 +43,7 @@ func newTenantSetup(t *testing.T, base func(app apptest.App) string) tenantSetup
 	if base != nil {
 		admin = base(app)
 	}
-	y := fmt.Sprintf("environments:\n  staging: {base_url: %s}\n%s", app.URL, apptest.ProvisionerYAML(admin, "SC_TEST_ADMIN")) + `suites:
-  ok:
-    cases:
-      - name: sign in
-        steps:
-          - http:
-              method: POST
-              url: "{{.BaseURL}}/api/login"
-              json: {login: "{{.Tenant.login}}", password: "{{.Tenant.password}}"}
-              expect: {status: 200}
-  hang:
-    cases:
-      - name: hang
-        steps:
-          - goto: "{{.BaseURL}}/login"
-          - fill: {selector: "#login", value: "{{.Tenant.login}}"}
-          - wait_text: {value: never shown, timeout: 120s}
-`
+	y := fmt.Sprintf("environments:\n  staging: {base_url: %s}\n%s", app.URL, apptest.ProvisionerYAML(admin, "SC_TEST_ADMIN")) + apptest.SuitesYAML
 	cfg := filepath.Join(t.TempDir(), "suitecheck.yaml")
 	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -112,4 +115,48 @@ func ProvisionerYAML(baseURL, tokenEnv string) string {
       request: {url: %[1]s/api/tenants, bearer: '{{env "%[2]s"}}'}
       created: $.created_at
 `, baseURL, tokenEnv)
+}
+
+// SuitesYAML are the suites the tests run against the app with a
+// provisioned tenant: "ok" signs the tenant in over the API; "hang" opens
+// the login page in the browser and waits for what never comes.
+const SuitesYAML = `suites:
+  ok:
+    cases:
+      - name: sign in
+        steps:
+          - http:
+              method: POST
+              url: "{{.BaseURL}}/api/login"
+              json: {login: "{{.Tenant.login}}", password: "{{.Tenant.password}}"}
+              expect: {status: 200}
+  hang:
+    cases:
+      - name: hang
+        steps:
+          - goto: "{{.BaseURL}}/login"
+          - fill: {selector: "#login", value: "{{.Tenant.login}}"}
+          - wait_text: {value: never shown, timeout: 120s}
+`
+
+// Main builds suitecheck from the module root at root into a directory
+// every user can read, sets *binary to it, runs the tests (with the shared
+// PostgreSQL cluster of pgtest.Main) and returns the exit code.
+func Main(m *testing.M, root string, binary *string) int {
+	dir, err := os.MkdirTemp("", "suitecheck-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // the monitoring clients' users run it too
+	*binary = filepath.Join(dir, "suitecheck")
+	build := exec.Command("go", "build", "-o", *binary, ".")
+	build.Dir = root
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build suitecheck:", err)
+		return 1
+	}
+	return pgtest.Main(m)
 }

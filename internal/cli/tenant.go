@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,6 +44,18 @@ func (t *tenantCmd) manager() (*suites.TenantTool, error) {
 		return nil, err
 	}
 	return suites.Tenants(cfg, t.env, t.o)
+}
+
+// with runs fn with the environment's tenant manager, within the budget.
+func (t *tenantCmd) with(cmd *cobra.Command, fn func(ctx context.Context, m *suites.TenantTool) error) error {
+	m, err := t.manager()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	ctx, cancel := t.g.withBudget(cmd.Context())
+	defer cancel()
+	return fn(ctx, m)
 }
 
 // masked is err with the environment's secrets masked.
@@ -90,20 +103,15 @@ that. Prints a check result: WARNING when a tenant could not be deleted.`,
 			if olderThan < 0 {
 				return &UsageError{Err: fmt.Errorf("--older-than %s: give a duration of 0 or more", olderThan)}
 			}
-			m, err := t.manager()
-			if err != nil {
-				return err
-			}
-			defer m.Close()
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			host, _ := os.Hostname()
-			start := time.Now()
-			rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host})
-			res := sweepResult(rep, err, time.Since(start))
-			res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
-			g.out.Result = &res
-			return nil
+			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+				host, _ := os.Hostname()
+				start := time.Now()
+				rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host})
+				res := sweepResult(rep, err, time.Since(start))
+				res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
+				g.out.Result = &res
+				return nil
+			})
 		},
 	}
 	t.register(cmd)
@@ -156,29 +164,24 @@ func newTenantCreate(g *globals) *cobra.Command {
 		Short: "Create a tenant and print its fields as JSON (password included); it is yours to delete",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := t.manager()
-			if err != nil {
+			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+				sess, err := m.Create(ctx)
+				if err != nil {
+					return masked(m, err)
+				}
+				// Not a run's tenant: the ledger forgets it, so no sweep takes
+				// it from under the person who asked for it.
+				if err := sess.Release(); err != nil {
+					return err
+				}
+				b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "suitecheck: tenant %s created; delete it with: suitecheck tenant delete %s\n", sess.Tenant.Name, sess.Tenant.ID)
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
 				return err
-			}
-			defer m.Close()
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			sess, err := m.Create(ctx)
-			if err != nil {
-				return masked(m, err)
-			}
-			// Not a run's tenant: the ledger forgets it, so no sweep takes
-			// it from under the person who asked for it.
-			if err := sess.Release(); err != nil {
-				return err
-			}
-			b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stderr, "suitecheck: tenant %s created; delete it with: suitecheck tenant delete %s\n", sess.Tenant.Name, sess.Tenant.ID)
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
-			return err
+			})
 		},
 	}
 	t.register(cmd)
@@ -192,18 +195,13 @@ func newTenantDelete(g *globals) *cobra.Command {
 		Short: "Delete a tenant by id (its ledger entry, if any, goes too)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := t.manager()
-			if err != nil {
+			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+				if err := m.DeleteByID(ctx, args[0]); err != nil {
+					return masked(m, err)
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "deleted tenant %s\n", args[0])
 				return err
-			}
-			defer m.Close()
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			if err := m.DeleteByID(ctx, args[0]); err != nil {
-				return masked(m, err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "deleted tenant %s\n", args[0])
-			return err
+			})
 		},
 	}
 	t.register(cmd)
@@ -217,59 +215,54 @@ func newTenantList(g *globals) *cobra.Command {
 		Short: "List the ledger's tenants and, with a list request, the app's prefixed tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := t.manager()
-			if err != nil {
-				return err
-			}
-			defer m.Close()
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			entries, probs, err := m.Ledger.List()
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
-			fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
-			for _, e := range entries {
-				state := "dead: next sweep deletes it"
-				if e.Alive {
-					state = "running"
+			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+				entries, probs, err := m.Ledger.List()
+				if err != nil {
+					return err
 				}
-				if e.Scope != m.Scope {
-					state += " (other config)"
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
+				fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
+				for _, e := range entries {
+					state := "dead: next sweep deletes it"
+					if e.Alive {
+						state = "running"
+					}
+					if e.Scope != m.Scope {
+						state += " (other config)"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmpOr(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmpOr(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
-			}
-			for _, p := range probs {
-				fmt.Fprintf(w, "unreadable: %s\n", p)
-			}
-			found, err := m.Prov.List(ctx)
-			switch {
-			case err == tenant.ErrNoList:
-				fmt.Fprintln(w, "\nthe app: no list request configured")
-			case err != nil:
-				w.Flush()
-				return masked(m, fmt.Errorf("list the app's tenants: %w", err))
-			default:
-				fmt.Fprintln(w, "\nthe app's tenants with the prefix "+m.Prefix)
-				fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
-				for _, f := range found {
-					if !strings.HasPrefix(f.Name, m.Prefix) {
-						continue
-					}
-					created := "-"
-					if !f.Created.IsZero() {
-						created = f.Created.UTC().Format(time.RFC3339)
-					}
-					in := "no"
-					if slices.ContainsFunc(entries, func(e tenant.Listed) bool { return e.Name == f.Name }) {
-						in = "yes"
-					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, in)
+				for _, p := range probs {
+					fmt.Fprintf(w, "unreadable: %s\n", p)
 				}
-			}
-			return w.Flush()
+				found, err := m.Prov.List(ctx)
+				switch {
+				case err == tenant.ErrNoList:
+					fmt.Fprintln(w, "\nthe app: no list request configured")
+				case err != nil:
+					w.Flush()
+					return masked(m, fmt.Errorf("list the app's tenants: %w", err))
+				default:
+					fmt.Fprintln(w, "\nthe app's tenants with the prefix "+m.Prefix)
+					fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
+					for _, f := range found {
+						if !strings.HasPrefix(f.Name, m.Prefix) {
+							continue
+						}
+						created := "-"
+						if !f.Created.IsZero() {
+							created = f.Created.UTC().Format(time.RFC3339)
+						}
+						in := "no"
+						if slices.ContainsFunc(entries, func(e tenant.Listed) bool { return e.Name == f.Name }) {
+							in = "yes"
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, in)
+					}
+				}
+				return w.Flush()
+			})
 		},
 	}
 	t.register(cmd)

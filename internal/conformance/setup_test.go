@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -23,32 +22,12 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/internal/apptest"
-	"github.com/suitecheck/suitecheck/internal/pgtest"
 )
 
 // binary is suitecheck, built once into a directory every user can read.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "scconf-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Chmod(dir, 0o755)
-	binary = filepath.Join(dir, "suitecheck")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Dir = "../.."
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build suitecheck:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := pgtest.Main(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(apptest.Main(m, "../..", &binary)) }
 
 // site is one client's world: a sample app that stores tenants, a config
 // with a hanging suite and a quick one, a state dir, and a TMPDIR that
@@ -85,24 +64,7 @@ func newSite(t *testing.T, owner string) *site {
 		t.Fatal(err)
 	}
 	prov := strings.ReplaceAll(apptest.ProvisionerYAML(s.app.URL, "X"), `{{env "X"}}`, `{{file "`+token+`"}}`)
-	y := fmt.Sprintf("environments:\n  staging: {base_url: %s}\n%s", s.app.URL, prov) + `suites:
-  ok:
-    cases:
-      - name: sign in
-        steps:
-          - http:
-              method: POST
-              url: "{{.BaseURL}}/api/login"
-              json: {login: "{{.Tenant.login}}", password: "{{.Tenant.password}}"}
-              expect: {status: 200}
-  hang:
-    cases:
-      - name: hang
-        steps:
-          - goto: "{{.BaseURL}}/login"
-          - fill: {selector: "#login", value: "{{.Tenant.login}}"}
-          - wait_text: {value: never shown, timeout: 120s}
-`
+	y := fmt.Sprintf("environments:\n  staging: {base_url: %s}\n%s", s.app.URL, prov) + apptest.SuitesYAML
 	if err := os.WriteFile(s.cfg, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
