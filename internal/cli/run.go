@@ -161,6 +161,9 @@ func newList() *cobra.Command {
 						extra = append(extra, fmt.Sprintf("retries: %d", c.Retries))
 					}
 					line := fmt.Sprintf("  %s (%d steps)", c.Name, len(c.Steps))
+					if c.Command != nil && len(c.Command.Argv) > 0 {
+						line = fmt.Sprintf("  %s (command %s)", c.Name, c.Command.Argv[0])
+					}
 					if len(extra) > 0 {
 						line += " [" + strings.Join(extra, "; ") + "]"
 					}
