@@ -105,7 +105,7 @@ func cmdReport(args []string) error {
 	fmt.Fprintf(&w, "# Benchmarks\n\n")
 	fmt.Fprintf(&w, "Written by `make bench` (`bench/run.sh`); do not edit by hand, edit `bench/NOTES.md`.\n\n")
 	fmt.Fprintf(&w, "- **When:** %s\n- **Machine:** %s; %s\n- **suitecheck:** %s\n", res.Date, res.Machine, res.Kernel, res.Version)
-	fmt.Fprintf(&w, "- **Method:** each group's commands run interleaved (A B C A B C …) after warm-up rounds that are not counted (details below the tables). *Wall* is start to the command's exit. *CPU* is user+system of the command and every process it started (Chromium's reparented processes included: the harness is a child subreaper and reaps them). *Peak RSS* is the largest single process of the run (GNU time's %%M, and the reaped orphans' rusage). *Own RSS* is the command's own peak (VmHWM, sampled every 10 ms): for suitecheck, without Chromium; for Playwright, the node process. *Tree PSS* is the largest sampled sum of PSS over all the run's processes (every 200 ms; a page shared by n processes counts 1/n each), i.e. the memory the whole run takes. Ratios compare medians of the same run. The machine is shared with another engineer's tests, so absolute figures are noisy; the ratios are the point.\n\n")
+	fmt.Fprintf(&w, "- **Method:** each group's commands run interleaved (A B C A B C …) after warm-up rounds that are not counted (details below the tables). *Wall* is start to the command's exit. *CPU* is user+system of the command and every process it started (Chromium's reparented processes included: the harness is a child subreaper and reaps them). *Peak RSS* is the largest single process of the run (GNU time's %%M, and the reaped orphans' rusage). *Own RSS* is the command's own peak (VmHWM, sampled every 10 ms): for suitecheck, without Chromium; for Playwright, the node process. *Tree PSS* is the largest sampled sum of PSS over all the run's processes (every 200 ms; a page shared by n processes counts 1/n each), i.e. the memory the whole run takes. A target's ratio is the median over the rounds of the paired ratio (A ÷ B in the same round, neighbours in time sharing the load); the tables' last column is the ratio of the medians. The machine is shared with another engineer's tests, so absolute figures are noisy; the ratios are the point.\n\n")
 
 	// Targets.
 	fmt.Fprintf(&w, "## Targets\n\n| target | measured | verdict |\n|---|---|---|\n")
@@ -117,7 +117,7 @@ func cmdReport(args []string) error {
 
 	for i, g := range res.Groups {
 		fmt.Fprintf(&w, "## %d. %s\n\n", i+1, g.Title)
-		fmt.Fprintf(&w, "%d warm-up round(s), %d measured round(s).\n\n", g.Warmup, g.Runs)
+		fmt.Fprintf(&w, "%d warm-up round(s), %d measured round(s); load average %.2f before, %.2f after.\n\n", g.Warmup, g.Runs, g.LoadBefore, g.LoadAfter)
 		var hasSelf, hasTree bool
 		sums := make([]summary, len(g.Cmds))
 		for j, c := range g.Cmds {
@@ -207,6 +207,39 @@ func cmdReport(args []string) error {
 	return os.WriteFile(*out, []byte(w.String()), 0o644)
 }
 
+// pairedRatio is the median over the measured rounds of A's wall ÷ B's wall
+// in the same round: neighbours in time share the machine's load, so this
+// is steadier than a ratio of medians when the load changes during a group.
+func pairedRatio(res Results, a, b string) (float64, bool) {
+	ra, okA := runsOf(res, a)
+	rb, okB := runsOf(res, b)
+	if !okA || !okB {
+		return 0, false
+	}
+	var v []float64
+	for i := 0; i < len(ra) && i < len(rb); i++ {
+		if ra[i].Error == "" && rb[i].Error == "" && rb[i].WallNs > 0 {
+			v = append(v, float64(ra[i].WallNs)/float64(rb[i].WallNs))
+		}
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	return statOf(v).Median, true
+}
+
+func runsOf(res Results, ref string) ([]Run, bool) {
+	gid, cid, _ := strings.Cut(ref, "/")
+	for _, g := range res.Groups {
+		for _, c := range g.Cmds {
+			if g.ID == gid && c.ID == cid {
+				return c.Runs, true
+			}
+		}
+	}
+	return nil, false
+}
+
 func find(res Results, ref string) (summary, string, bool) {
 	gid, cid, _ := strings.Cut(ref, "/")
 	for _, g := range res.Groups {
@@ -234,8 +267,11 @@ func evalTarget(t Target, res Results, benches []goBench) (string, string) {
 			return "not measured", "**not measured**"
 		}
 		v = a.Wall.Median / b.Wall.Median
+		if p, ok := pairedRatio(res, t.A, t.B); ok {
+			v = p
+		}
 		unit = ratio
-		measured = fmt.Sprintf("%s (%s ÷ %s)", ratio(v), ms(a.Wall.Median), ms(b.Wall.Median))
+		measured = fmt.Sprintf("%s paired (medians %s ÷ %s = %s)", ratio(v), ms(a.Wall.Median), ms(b.Wall.Median), ratio(a.Wall.Median/b.Wall.Median))
 	case "wall_ms":
 		a, _, ok := find(res, t.A)
 		if !ok || a.N == 0 {

@@ -88,6 +88,17 @@ type CmdResult struct {
 type GroupResult struct {
 	Group
 	Cmds []CmdResult `json:"results"`
+	// Load is /proc/loadavg's 1-minute figure before and after the group:
+	// how busy the shared machine was.
+	LoadBefore float64 `json:"load_before"`
+	LoadAfter  float64 `json:"load_after"`
+}
+
+func loadAvg() float64 {
+	b, _ := os.ReadFile("/proc/loadavg")
+	var l float64
+	fmt.Sscan(string(b), &l)
+	return l
 }
 
 // Results is what `bench run` writes.
@@ -218,7 +229,7 @@ func writeJSON(path string, v any) error {
 }
 
 func runGroup(g Group) (GroupResult, error) {
-	gr := GroupResult{Group: g}
+	gr := GroupResult{Group: g, LoadBefore: loadAvg()}
 	for _, c := range g.Cmds {
 		gr.Cmds = append(gr.Cmds, CmdResult{Cmd: c})
 	}
@@ -251,6 +262,7 @@ func runGroup(g Group) (GroupResult, error) {
 		s := summarize(c.Runs)
 		fmt.Fprintf(os.Stderr, "   %-40s median %8.1f ms  min–max %.1f–%.1f ms  peak RSS %.1f MiB\n", c.Label, s.Wall.Median, s.Wall.Min, s.Wall.Max, s.RSS.Max)
 	}
+	gr.LoadAfter = loadAvg()
 	return gr, nil
 }
 
