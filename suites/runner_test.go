@@ -81,7 +81,7 @@ func TestRunStates(t *testing.T) {
 		{"case threshold critical", "    cases:\n      - name: slow\n        critical: 1ms\n        steps:\n" + sqlStep("SELECT pg_sleep(0.05)", ""),
 			RunOptions{Retries: -1}, checks.Critical, "s on staging: 1 of 1 cases failed: slow (took ", nil},
 		{"suite threshold", "    critical: 1ms\n    cases:\n      - name: a\n        steps:\n" + sqlStep("SELECT pg_sleep(0.05)", ""),
-			RunOptions{Retries: -1}, checks.Critical, "(total took 0.0", nil},
+			RunOptions{Retries: -1}, checks.Critical, "s, outside the critical range 0.001)", nil},
 		{"flaky is warning", "    cases:\n      - name: f\n        retries: 2\n        steps:\n" + sqlStep("SELECT nextval('flaky') AS n", `{values: {n: "2"}}`),
 			RunOptions{Retries: -1}, checks.Warning, "s on staging: 1 of 1 cases passed in", []string{`[WARNING] f `, `flaky: passed on attempt 2 after: step 1 sql: n = "1", want "2"`}},
 		{"flaky can be ok", "    flaky: OK\n    cases:\n      - name: f\n        retries: 2\n        steps:\n" + sqlStep("SELECT nextval('flaky') AS n", `{values: {n: "4"}}`),
