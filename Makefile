@@ -13,8 +13,9 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 all: build
 
+# A static binary: no libc to map, 1.6 MiB less resident (see BENCHMARKS.md).
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 deps:
 	@.ci/deps

@@ -77,10 +77,11 @@ func (b *Browser) Page(ctx context.Context) (*Page, error) {
 }
 
 func (b *Browser) newPage(ctx context.Context) (*Page, error) {
-	target, err := proto.TargetCreateTarget{URL: "about:blank", BrowserContextID: b.rod.BrowserContextID}.Call(b.rod.Context(ctx))
+	targetID, err := b.blankTarget(ctx)
 	if err != nil {
-		return nil, cdpError(err)
+		return nil, err
 	}
+	target := struct{ TargetID proto.TargetTargetID }{targetID}
 	rp, err := b.rod.PageFromTarget(target.TargetID)
 	if err != nil {
 		return nil, cdpError(err)
@@ -119,6 +120,26 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 		}
 	}
 	return p, nil
+}
+
+// blankTarget is the page the run uses: the blank tab a browser we
+// launched opened at start (a second tab would cost another renderer), or
+// a new one in our own browser context of a remote browser.
+func (b *Browser) blankTarget(ctx context.Context) (proto.TargetTargetID, error) {
+	if !b.remote && b.rod.BrowserContextID == "" {
+		if res, err := (proto.TargetGetTargets{}).Call(b.rod.Context(ctx)); err == nil {
+			for _, t := range res.TargetInfos {
+				if t.Type == proto.TargetTargetInfoTypePage && t.URL == "about:blank" && !t.Attached {
+					return t.TargetID, nil
+				}
+			}
+		}
+	}
+	target, err := proto.TargetCreateTarget{URL: "about:blank", BrowserContextID: b.rod.BrowserContextID}.Call(b.rod.Context(ctx))
+	if err != nil {
+		return "", cdpError(err)
+	}
+	return target.TargetID, nil
 }
 
 // Secrets returns the values typed by fill steps marked secret, for the

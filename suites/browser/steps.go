@@ -26,7 +26,7 @@ const DefaultTimeout = 10 * time.Second
 // pollInterval is how often a waiting step looks again. go-rod's default
 // sleeper backs off to a second, which would add up to a second to every
 // step that has to wait.
-const pollInterval = 50 * time.Millisecond
+const pollInterval = 20 * time.Millisecond
 
 // The step actions.
 const (
