@@ -124,10 +124,12 @@ func (s *site) demo(more ...string) []string {
 }
 
 // leftovers are the live processes a check of this site started: their
-// environment holds the site's TMPDIR.
+// environment holds the site's TMPDIR, or one below it.
 func (s *site) leftovers() []string {
 	var out []string
-	mark := []byte("TMPDIR=" + s.tmp + "\x00")
+	// Chromium gets a TMPDIR inside the run's own temporary directory,
+	// itself under the site's: a prefix match finds both.
+	mark := []byte("TMPDIR=" + s.tmp)
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
