@@ -134,8 +134,7 @@ object GraphiteWriter "graphite" { host = "127.0.0.1"; port = %s }
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-ic.proc.Process.Pid, syscall.SIGTERM)
-		ic.proc.Wait()
+		stopGroup(ic.proc, 10*time.Second)
 		logf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(ic.log)

@@ -129,8 +129,7 @@ define host {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-n.proc.Process.Pid, syscall.SIGTERM)
-		n.proc.Wait()
+		stopGroup(n.proc, 10*time.Second)
 		if t.Failed() {
 			b, _ := os.ReadFile(filepath.Join(dir, "nagios.log"))
 			t.Logf("nagios.log:\n%s", b)

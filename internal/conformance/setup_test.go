@@ -13,11 +13,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,5 +206,20 @@ func need(t *testing.T, bins ...string) {
 		if _, err := os.Stat(b); err != nil {
 			t.Fatalf("%s missing: run make deps-conformance (it installs nagios4, icinga2 and monit)", b)
 		}
+	}
+}
+
+// stopGroup stops a client daemon started in a process group of its own:
+// SIGTERM, and SIGKILL when it has not exited within grace (Icinga 2 was
+// seen to miss a SIGTERM during its start-up).
+func stopGroup(cmd *exec.Cmd, grace time.Duration) {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
 	}
 }
