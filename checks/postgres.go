@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -549,19 +550,26 @@ func (p *pgProbe) primary(ctx context.Context, c *sql.Conn) error {
 }
 
 func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
+	if len(p.o.Extensions) == 0 {
+		return nil
+	}
+	// One query for all; the available list (which reads every control
+	// file on the server) only when one is missing.
+	var installed []string
+	if err := c.QueryRowContext(ctx, `SELECT coalesce(array_agg(extname::text), '{}') FROM pg_extension WHERE extname = ANY($1)`,
+		pq.Array(p.o.Extensions)).Scan(pq.Array(&installed)); err != nil {
+		return queryFail(ctx, 5, "list extensions", err)
+	}
 	var missing, available []string
 	for _, ext := range p.o.Extensions {
-		var installed, avail bool
-		err := c.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = $1),
-			EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1)`, ext).Scan(&installed, &avail)
-		if err != nil {
-			return queryFail(ctx, 5, "list extensions", err)
-		}
-		if !installed {
+		if !slices.Contains(installed, ext) {
 			missing = append(missing, ext)
-			if avail {
-				available = append(available, ext)
-			}
+		}
+	}
+	if len(missing) > 0 {
+		if err := c.QueryRowContext(ctx, `SELECT coalesce(array_agg(name::text), '{}') FROM pg_available_extensions WHERE name = ANY($1)`,
+			pq.Array(missing)).Scan(pq.Array(&available)); err != nil {
+			return queryFail(ctx, 5, "list available extensions", err)
 		}
 	}
 	if len(missing) == 0 {
