@@ -427,3 +427,25 @@ func TestBinaryDemoLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// A browser started while the tenant is made is stopped when create is
+// refused and no browser step runs.
+func TestBinaryPrelaunchedBrowserStopped(t *testing.T) {
+	tmp, err := os.MkdirTemp("", "prelaunch-tmp-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	os.Chmod(tmp, 0o755)
+	mark := fmt.Sprintf("SUITECHECK_TEST_MARK=prelaunch-%d", os.Getpid())
+	stdout, _, code := runBinary(t, []string{mark, "TMPDIR=" + tmp}, "demo", "--break", "no-extension", "--artifacts", filepath.Join(tmp, "artifacts"))
+	if code != 2 || !strings.Contains(stdout, "the app refused to create tenant") {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+	waitNoMarked(t, mark)
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		for _, e := range left {
+			t.Errorf("left in TMPDIR: %s", e.Name())
+		}
+	}
+}

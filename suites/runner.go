@@ -55,7 +55,8 @@ type runState struct {
 	outer         context.Context // the whole run's; steps get one that ends a little earlier
 	mask          *Masker
 	dbs           map[string]*sql.DB
-	ext           []io.Closer // step kinds' per-run resources (the browser), closed at the end
+	ext           []io.Closer   // step kinds' per-run resources (the browser), closed at the end
+	launching     chan launched // a browser started ahead of its first step, until a step takes it
 }
 
 func (r *runState) close() {
@@ -126,6 +127,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	}
 	var tr *tenantRun
 	if provision {
+		r.prelaunch(ctx, suite, env)
 		tr = &tenantRun{}
 		if res, failed := r.provision(ctx, cfg, suite, envName, tr, o); failed {
 			if o.Report != nil {
