@@ -138,12 +138,14 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 		// Started while the tenant was made: wait for it.
 		select {
 		case l := <-r.launching:
-			b, err = l.b, l.err
+			// Taken: this run owns it now (and closes it below on error).
+			b, err, r.launching = l.b, l.err, nil
+			if err == nil && ctx.Err() != nil {
+				b.Close()
+				b, err = nil, ctx.Err()
+			}
 		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err == nil || ctx.Err() == nil {
-			r.launching = nil
+			err = ctx.Err() // still launching: the run's closer waits for it
 		}
 	} else {
 		b, err = browser.Launch(ctx, browser.Options{Bin: r.bopts.Bin, RemoteURL: r.bopts.RemoteURL})

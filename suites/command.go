@@ -211,12 +211,16 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 		if err != nil {
 			return err
 		}
-		tests, reportErr = readJUnit(r.relPath(cmd.Dir, pattern), start)
+		tests, reportErr = readJUnit(cmd.Dir, pattern, start)
 	default:
 		tests, reportErr = parser.Tests()
 	}
+	// Masked before shortened, so that no secret is cut with its start
+	// left; names too (a parametrized test can carry a value in its name).
 	for i := range tests {
-		tests[i].Message = r.mask.Mask(tests[i].Message)
+		t := &tests[i]
+		t.Message = checks.Shorten(r.mask.Mask(t.Message), 200)
+		t.Name, t.Class, t.Suite = r.mask.Mask(t.Name), r.mask.Mask(t.Class), r.mask.Mask(t.Suite)
 	}
 	cr.command.tests = tests
 
@@ -271,7 +275,11 @@ func failedTests(failed []testreport.Test, total int) string {
 
 // readJUnit reads the reports that match a glob, written since start: a
 // report older than the command is a previous run's, not this one's.
-func readJUnit(pattern string, start time.Time) ([]testreport.Test, error) {
+func readJUnit(dir, pattern string, start time.Time) ([]testreport.Test, error) {
+	if !filepath.IsAbs(pattern) {
+		// The directory is a path, not a pattern: its [ * ? stay literal.
+		pattern = filepath.Join(escapeGlob(dir), pattern)
+	}
 	paths, err := filepath.Glob(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("junit %s: %w", pattern, err)
@@ -280,8 +288,12 @@ func readJUnit(pattern string, start time.Time) ([]testreport.Test, error) {
 		return nil, fmt.Errorf("no JUnit report at %s", pattern)
 	}
 	sort.Strings(paths)
-	// File systems keep times to the second or coarser.
+	// Some file systems keep times to the second: a time without
+	// nanoseconds is compared to the second. Others stamp files with the
+	// kernel's coarse clock, a few milliseconds behind time.Now: 100 ms
+	// of slack.
 	since := start.Truncate(time.Second)
+	fine := start.Add(-100 * time.Millisecond)
 	var tests []testreport.Test
 	var stale []string
 	for _, p := range paths {
@@ -292,7 +304,7 @@ func readJUnit(pattern string, start time.Time) ([]testreport.Test, error) {
 		if st.IsDir() {
 			continue
 		}
-		if st.ModTime().Before(since) {
+		if mt := st.ModTime(); (mt.Nanosecond() != 0 && mt.Before(fine)) || mt.Before(since) {
 			stale = append(stale, fmt.Sprintf("%s (written %s)", p, st.ModTime().Format(time.RFC3339)))
 			continue
 		}
@@ -325,11 +337,16 @@ func (r *runState) relDir(dir string) string {
 	return filepath.Join(base, dir)
 }
 
-func (r *runState) relPath(dir, p string) string {
-	if filepath.IsAbs(p) {
-		return p
+// escapeGlob makes a path match itself as a filepath.Glob pattern.
+func escapeGlob(p string) string {
+	var b strings.Builder
+	for _, c := range p {
+		if strings.ContainsRune(`*?[\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
 	}
-	return filepath.Join(dir, p)
+	return b.String()
 }
 
 // commandEnv is what every command of a run gets: where the app is and

@@ -207,7 +207,7 @@ func BenchmarkCommandBigReport(b *testing.B) {
 	os.WriteFile(filepath.Join(dir, "big.xml"), bigJUnit(10000), 0o644)
 	b.ReportAllocs()
 	for b.Loop() {
-		tests, err := readJUnit(filepath.Join(dir, "big.xml"), time.Time{})
+		tests, err := readJUnit(dir, "big.xml", time.Time{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -285,5 +285,32 @@ suites:
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "out", ".suitecheck-junit-*")); len(left) > 0 {
 		t.Errorf("temp files left: %v", left)
+	}
+}
+
+// The config's directory is a path, not a pattern; test names and
+// messages are masked; a WARNING only the total time explains is a
+// testcase of its own in --junit.
+func TestCommandReviewFixes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "proj[1]")
+	os.MkdirAll(filepath.Join(dir, "reports"), 0o755)
+	report := `<testsuite><testcase name="login[pw-secret-42]" time="0.1"><failure message="bad pw-secret-42 given"/></testcase></testsuite>`
+	res := runCommandSuite(t, dir, fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > reports/r.xml', %q]\n          junit: \"reports/*.xml\"\n", report), 30*time.Second)
+	out := res.Render(0)
+	if res.State != checks.Critical || !strings.Contains(out, "1 of 1 tests failed: login[****] (bad **** given)") || strings.Contains(out, "pw-secret-42") {
+		t.Errorf("result:\n%s", out)
+	}
+
+	y := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        command: {argv: [\"true\"]}\n"
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	crit, _ := checks.ParseDurationRange("0.000001")
+	res = Run(context.Background(), cfg, RunOptions{Suite: "s", Budget: time.Minute, Retries: -1, Report: &rep, Thresholds: checks.Thresholds{Warning: &crit}})
+	b, _ := rep.JUnit()
+	if res.State != checks.Warning || !bytes.Contains(b, []byte(`<testcase name="run" classname="s"`)) || !bytes.Contains(b, []byte(`type="WARNING"`)) {
+		t.Errorf("state %v, report:\n%s", res.State, b)
 	}
 }

@@ -150,15 +150,16 @@ func (e *ExitError) Error() string {
 	return what
 }
 
-// LastLine is the last non-empty line of b, trimmed to 200 bytes: what a
-// failing program said last is usually why.
+// LastLine is the last non-empty line of b, trimmed to 1000 bytes (callers
+// mask secrets, then shorten): what a failing program said last is usually
+// why.
 func LastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(lines[i])
 		if l != "" {
-			if len(l) > 200 {
-				l = l[:200] + "…"
+			if len(l) > 1000 {
+				l = l[:1000] + "…"
 			}
 			return l
 		}

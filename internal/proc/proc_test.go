@@ -142,7 +142,7 @@ func TestEndlessOutputCapped(t *testing.T) {
 }
 
 func TestLastLine(t *testing.T) {
-	for in, want := range map[string]string{"": "", "a\nb\n\n": "b", "  only  ": "only", strings.Repeat("x", 300): strings.Repeat("x", 200) + "…"} {
+	for in, want := range map[string]string{"": "", "a\nb\n\n": "b", "  only  ": "only", strings.Repeat("x", 1100): strings.Repeat("x", 1000) + "…"} {
 		if got := LastLine([]byte(in)); got != want {
 			t.Errorf("LastLine(%q) = %q, want %q", in, got, want)
 		}

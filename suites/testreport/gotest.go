@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,13 +21,15 @@ type GoTest struct {
 	build    map[string]string // first build-output line per import path
 	pkgFail  map[string]bool
 	pkgTests map[string]int
+	running  map[string]goEvent // tests that started and have no result yet
 	events   int
 	other    int
 }
 
 // NewGoTest returns a parser of `go test -json` output.
 func NewGoTest() *GoTest {
-	return &GoTest{first: map[string]string{}, build: map[string]string{}, pkgFail: map[string]bool{}, pkgTests: map[string]int{}}
+	return &GoTest{first: map[string]string{}, build: map[string]string{}, pkgFail: map[string]bool{}, pkgTests: map[string]int{},
+		running: map[string]goEvent{}}
 }
 
 type goEvent struct {
@@ -58,6 +61,10 @@ func (g *GoTest) Line(line []byte) {
 				g.build[e.ImportPath] = clip(l)
 			}
 		}
+	case "run":
+		if e.Test != "" {
+			g.running[key] = e
+		}
 	case "output":
 		if _, ok := g.first[key]; ok {
 			return
@@ -82,6 +89,7 @@ func (g *GoTest) Line(line []byte) {
 		g.pkgTests[e.Package]++
 		g.tests = append(g.tests, t)
 		delete(g.first, key)
+		delete(g.running, key)
 	}
 }
 
@@ -102,6 +110,22 @@ func logLine(out string, inTest bool) string {
 
 // Tests implements LineParser.
 func (g *GoTest) Tests() ([]Test, error) {
+	// Tests that started and never ended: the package timed out (-timeout)
+	// or panicked under them.
+	var unfinished []string
+	for k := range g.running {
+		unfinished = append(unfinished, k)
+	}
+	slices.Sort(unfinished)
+	for _, k := range unfinished {
+		e := g.running[k]
+		msg := g.first[k]
+		if msg == "" {
+			msg = "did not finish (the package timed out or panicked)"
+		}
+		g.tests = append(g.tests, Test{Suite: e.Package, Class: e.Package, Name: e.Test, Status: Failed, Message: msg})
+	}
+	g.running = map[string]goEvent{}
 	tests := g.tests
 	// A test that failed because a subtest did says which.
 	for i, t := range tests {

@@ -19,7 +19,7 @@ import (
 // <system-out> and <system-err> are skipped, not kept. A report with no
 // testsuite or testcase element is an error.
 func ParseJUnit(r io.Reader) ([]Test, error) {
-	dec := xml.NewDecoder(r)
+	dec := xml.NewDecoder(newCleanXML(r))
 	dec.Strict = false // real reports carry odd entities and stray '&'
 	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	var tests []Test
@@ -56,7 +56,7 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 					tc.Suite = suites[len(suites)-1]
 				}
 				if v := attr(t, "time"); v != "" {
-					if secs, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err == nil && secs >= 0 && secs < 1e9 {
+					if secs, err := strconv.ParseFloat(decimal(v), 64); err == nil && secs >= 0 && secs < 1e9 {
 						tc.Time, tc.HasTime = time.Duration(math.Round(secs*1e6))*time.Microsecond, true
 					}
 				}
@@ -156,4 +156,16 @@ func generic(m string) bool {
 		return true
 	}
 	return false
+}
+
+// decimal reads a time as reports write it: "1.5", "1,234.5" (a thousands
+// separator), or "0,5" (a decimal comma).
+func decimal(v string) string {
+	if strings.Contains(v, ".") {
+		return strings.ReplaceAll(v, ",", "")
+	}
+	if strings.Count(v, ",") == 1 {
+		return strings.Replace(v, ",", ".", 1)
+	}
+	return v
 }

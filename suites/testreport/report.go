@@ -92,8 +92,10 @@ func Slowest(tests []Test, n int) []Test {
 	return ran[:min(n, len(ran))]
 }
 
-// maxMessage bounds a kept message line.
-const maxMessage = 200
+// maxMessage bounds a kept message line. It is longer than what is shown:
+// the caller masks secrets first, then shortens, so that no secret is cut
+// in two with its start left visible.
+const maxMessage = 1000
 
 // firstLine is the first non-empty line of s, trimmed and bounded.
 func firstLine(s string) string {

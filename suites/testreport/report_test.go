@@ -235,3 +235,27 @@ func FuzzParseTAP(f *testing.F) {
 		}
 	})
 }
+
+// Review findings: each would have mis-read a real report.
+func TestParserEdgeCases(t *testing.T) {
+	// Colour codes, raw and as references, in a message and in output.
+	tests, err := junit("<testsuite><testcase name=\"a\" time=\"0,5\"><failure>\x1b[31mred&#27;[0m text</failure><system-out>&#x1B;[1mbold\x01</system-out></testcase><testcase name=\"b\"/></testsuite>")
+	if err != nil || len(tests) != 2 || tests[0].Message != "[31mred [0m text" || tests[0].Time != 500*time.Millisecond {
+		t.Errorf("control characters: %+v, %v", tests, err)
+	}
+	// A test that started and never ended: -timeout.
+	gt, err := goTest(`{"Action":"run","Package":"p","Test":"TestSlow"}
+{"Action":"output","Package":"p","Test":"TestSlow","Output":"panic: test timed out after 1s\n"}
+{"Action":"run","Package":"p","Test":"TestBad"}
+{"Action":"fail","Package":"p","Test":"TestBad","Elapsed":0.1}
+{"Action":"fail","Package":"p","Elapsed":1}
+`)
+	if err != nil || len(gt) != 2 || gt[1].Name != "TestSlow" || gt[1].Status != Failed || gt[1].Message != "panic: test timed out after 1s" {
+		t.Errorf("unfinished test: %+v, %v", gt, err)
+	}
+	// A YAML block never closed, and "# skipped: reason".
+	tt, err := tap("1..3\nnot ok 1 - a\n  ---\n  message: boom\nnot ok 2 - b\nok 3 - c # skipped: not here\n")
+	if err != nil || len(tt) != 3 || tt[0].Message != "boom" || tt[1].Status != Failed || tt[2].Message != "not here" {
+		t.Errorf("tap: %+v, %v", tt, err)
+	}
+}

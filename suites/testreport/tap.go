@@ -37,6 +37,9 @@ var (
 // Line implements LineParser.
 func (p *TAP) Line(line []byte) {
 	s := string(line)
+	if p.inYAML && len(line) > 0 && line[0] != ' ' && line[0] != '\t' {
+		p.inYAML = false // a block never closed with "...": the next test ends it
+	}
 	if p.inYAML {
 		trimmed := strings.TrimSpace(s)
 		if trimmed == "..." {
@@ -94,7 +97,8 @@ func (p *TAP) Line(line []byte) {
 		upper := strings.ToUpper(directive)
 		switch {
 		case strings.HasPrefix(upper, "SKIP"):
-			t.Status, t.Message = Skipped, clip(strings.TrimSpace(directive[4:]))
+			// "SKIP reason", "skipped: reason"
+			t.Status, t.Message = Skipped, clip(strings.TrimLeft(strings.TrimLeft(directive[4:], "PEDped"), ": "))
 		case strings.HasPrefix(upper, "TODO"):
 			t.Status, t.Message = Skipped, clip("TODO "+strings.TrimSpace(directive[4:]))
 		case m[1] != "":
