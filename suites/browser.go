@@ -310,22 +310,4 @@ func pruneArtifacts(dir string, keep int) {
 
 // DefaultArtifactsDir is /var/lib/suitecheck/artifacts when that can be
 // written, else $XDG_STATE_HOME/suitecheck/artifacts (~/.local/state/…).
-func DefaultArtifactsDir() string {
-	const system = "/var/lib/suitecheck"
-	if err := os.MkdirAll(system, 0o755); err == nil {
-		if f, err := os.CreateTemp(system, ".probe-"); err == nil {
-			f.Close()
-			os.Remove(f.Name())
-			return filepath.Join(system, "artifacts")
-		}
-	}
-	state := os.Getenv("XDG_STATE_HOME")
-	if state == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return filepath.Join(os.TempDir(), "suitecheck-artifacts")
-		}
-		state = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(state, "suitecheck", "artifacts")
-}
+func DefaultArtifactsDir() string { return filepath.Join(DefaultStateDir(), "artifacts") }

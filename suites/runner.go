@@ -13,6 +13,7 @@ import (
 	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/suites/browser"
 	"github.com/suitecheck/suitecheck/suites/httpstep"
+	"github.com/suitecheck/suitecheck/tenant"
 )
 
 // defaultStepTimeout bounds a step that sets no timeout of its own.
@@ -187,7 +188,7 @@ func skippedTag(c *Case, env *Environment) string {
 	return ""
 }
 
-func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig, o RunOptions) error {
+func (r *runState) setup(envName string, env *Environment, tc *TenantConfig, o RunOptions) error {
 	sc := &Scope{Env: envName, Vars: map[string]string{}, Tenant: map[string]string{}}
 	r.scope, r.env = sc, env
 	for _, k := range sortedKeys(env.Vars) {
@@ -217,9 +218,9 @@ func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig,
 		return fmt.Errorf("environment %s base_url: %w", envName, err)
 	}
 	sc.BaseURL = strings.TrimRight(base, "/")
-	if tenant != nil {
-		for _, k := range sortedKeys(tenant.Fixed) {
-			v, err := sc.Render(tenant.Fixed[k])
+	if tc != nil {
+		for _, k := range sortedKeys(tc.Fixed) {
+			v, err := sc.Render(tc.Fixed[k])
 			if err != nil {
 				return fmt.Errorf("tenant field %s: %w", k, err)
 			}
@@ -230,7 +231,7 @@ func (r *runState) setup(envName string, env *Environment, tenant *TenantConfig,
 		sc.Tenant[k] = v
 	}
 	for k, v := range sc.Tenant {
-		if k == "password" || strings.Contains(k, "secret") || strings.Contains(k, "token") {
+		if tenant.SecretField(k) {
 			r.mask.Add(v)
 		}
 	}

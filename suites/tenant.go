@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -570,16 +571,9 @@ func (r *runState) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
 			}
 			return s, err
 		}
-		p.Items, p.NameAt, p.IDAt, p.CreatedAt = cmpOr(l.Items, "$[*]"), cmpOr(l.Name, "$.name"), cmpOr(l.ID, "$.id"), cmpOr(l.Created, "$.created_at")
+		p.Items, p.NameAt, p.IDAt, p.CreatedAt = cmp.Or(l.Items, "$[*]"), cmp.Or(l.Name, "$.name"), cmp.Or(l.ID, "$.id"), cmp.Or(l.Created, "$.created_at")
 	}
 	return p, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // tenantRun is the tenant side of one run, for the result.

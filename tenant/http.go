@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"syscall"
 	"time"
 
@@ -55,7 +56,7 @@ func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
 	}
 	t := Tenant{ID: out.Vars["id"], Fields: out.Vars, Secret: out.SecretVars}
 	for k := range out.Vars {
-		if h.SecretField != nil && h.SecretField(k) && !contains(t.Secret, k) {
+		if h.SecretField != nil && h.SecretField(k) && !slices.Contains(t.Secret, k) {
 			t.Secret = append(t.Secret, k)
 		}
 	}
@@ -155,13 +156,4 @@ func parseTime(s string) time.Time {
 		return time.Unix(secs, 0)
 	}
 	return time.Time{}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -148,7 +149,7 @@ func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
 	rows, cols, err := s.query(ctx, tx, "create", func() (Statement, error) { return s.CreateStmt(name) }, 1)
 	switch {
 	case err != nil:
-	case !contains(cols, "id"):
+	case !slices.Contains(cols, "id"):
 		err = &ConfigError{fmt.Errorf("tenant create statement returns no id column (columns: %s): add RETURNING id, …", strings.Join(cols, ", "))}
 	case len(rows) == 0 || rows[0]["id"] == "":
 		err = errors.New("create: the statement returned no row with an id")
@@ -187,7 +188,7 @@ func (s *SQL) List(ctx context.Context) ([]Found, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !contains(cols, "name") || !contains(cols, "id") {
+	if !slices.Contains(cols, "name") || !slices.Contains(cols, "id") {
 		return nil, &ConfigError{fmt.Errorf("tenant list statement must return the columns name and id (and created); it returns %s", strings.Join(cols, ", "))}
 	}
 	out := make([]Found, 0, len(rows))

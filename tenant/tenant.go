@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/suitecheck/suitecheck/suites/httpstep"
 )
 
 // Tenant is a created tenant.
@@ -90,16 +92,9 @@ func IsConfigError(err error) bool {
 }
 
 // SecretField reports whether a field of this name is a secret by its
-// name: password, secret, token, API key, credential.
-func SecretField(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"passw", "secret", "token", "apikey", "api_key", "credential"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
+// name (password, secret, token, API key, credential…): the rule HTTP
+// steps use for headers and JSON keys.
+func SecretField(name string) bool { return httpstep.SensitiveName(name) }
 
 // DefaultPrefix starts every tenant name, so that strays are recognisable.
 const DefaultPrefix = "sc-"
@@ -196,9 +191,9 @@ func (s *Session) Delete(ctx context.Context) error {
 	return s.held.Forget()
 }
 
-// Release lets the ledger entry go without deleting the tenant (for
+// Disown forgets the tenant in the ledger without deleting it (for
 // `tenant create`, whose tenant is the caller's to delete).
-func (s *Session) Release() error { return s.held.Forget() }
+func (s *Session) Disown() error { return s.held.Forget() }
 
 // CreateGrace is how long a ledger entry without an id (its run was killed
 // during create) is left alone: the app may still be finishing the create.

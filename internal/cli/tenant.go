@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -171,7 +172,7 @@ func newTenantCreate(g *globals) *cobra.Command {
 				}
 				// Not a run's tenant: the ledger forgets it, so no sweep takes
 				// it from under the person who asked for it.
-				if err := sess.Release(); err != nil {
+				if err := sess.Disown(); err != nil {
 					return err
 				}
 				b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
@@ -231,7 +232,7 @@ func newTenantList(g *globals) *cobra.Command {
 					if e.Scope != m.Scope {
 						state += " (other config)"
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmpOr(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmp.Or(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
 				}
 				for _, p := range probs {
 					fmt.Fprintf(w, "unreadable: %s\n", p)
@@ -267,13 +268,6 @@ func newTenantList(g *globals) *cobra.Command {
 	}
 	t.register(cmd)
 	return cmd
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func maskAll(m *suites.TenantTool, lines []string) []string {

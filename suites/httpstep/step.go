@@ -181,7 +181,7 @@ func (s Step) Secrets() []string {
 	}
 	add(s.Bearer)
 	for name, v := range s.Headers {
-		if !sensitiveName(name) {
+		if !SensitiveName(name) {
 			continue
 		}
 		add(v)
@@ -204,7 +204,7 @@ func (s Step) Secrets() []string {
 			}
 		}
 		for k, vs := range u.Query() {
-			if sensitiveName(k) {
+			if SensitiveName(k) {
 				for _, v := range vs {
 					add(v)
 				}
@@ -212,7 +212,7 @@ func (s Step) Secrets() []string {
 		}
 	}
 	for k, v := range s.Form {
-		if sensitiveName(k) {
+		if SensitiveName(k) {
 			add(v)
 		}
 	}
@@ -221,9 +221,9 @@ func (s Step) Secrets() []string {
 	return slices.Compact(out)
 }
 
-// sensitiveName reports whether a header, form field, query parameter or
-// JSON key of this name carries a credential.
-func sensitiveName(name string) bool {
+// SensitiveName reports whether a header, form field, query parameter,
+// JSON key or tenant field of this name carries a credential.
+func SensitiveName(name string) bool {
 	n := strings.ToLower(name)
 	for _, w := range []string{"authorization", "cookie", "passw", "secret", "token", "apikey", "api-key", "api_key", "credential"} {
 		if strings.Contains(n, w) {
@@ -242,11 +242,11 @@ func jsonSecrets(v any, sensitive bool, add func(string)) {
 		}
 	case map[string]any:
 		for k, e := range v {
-			jsonSecrets(e, sensitive || sensitiveName(k), add)
+			jsonSecrets(e, sensitive || SensitiveName(k), add)
 		}
 	case map[any]any:
 		for k, e := range v {
-			jsonSecrets(e, sensitive || sensitiveName(fmt.Sprint(k)), add)
+			jsonSecrets(e, sensitive || SensitiveName(fmt.Sprint(k)), add)
 		}
 	case []any:
 		for _, e := range v {

@@ -2,6 +2,7 @@ package testreport
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -91,7 +92,7 @@ func (p *TAP) Line(line []byte) {
 		m := tapLine.FindStringSubmatch(s)
 		t := Test{Name: strings.TrimSpace(m[3])}
 		if t.Name == "" {
-			t.Name = "test " + cmpOrStr(m[2], strconv.Itoa(len(p.tests)+1))
+			t.Name = "test " + cmp.Or(m[2], strconv.Itoa(len(p.tests)+1))
 		}
 		directive := strings.TrimSpace(m[4])
 		upper := strings.ToUpper(directive)
@@ -106,13 +107,6 @@ func (p *TAP) Line(line []byte) {
 		}
 		p.tests = append(p.tests, t)
 	}
-}
-
-func cmpOrStr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Tests implements LineParser.
