@@ -123,7 +123,7 @@ func (tc *TenantConfig) validate() error {
 		return nil
 	}
 	p := tc.prefix()
-	if p == "" || !nameRe.MatchString(p) && !strings.HasSuffix(p, "-") && !strings.HasSuffix(p, "_") {
+	if !nameRe.MatchString(p) {
 		return errAt("prefix %q: use letters, digits and - or _, e.g. sc-: it is how sweeps recognise strays", p)
 	}
 	if tc.Name != "" {

@@ -31,6 +31,8 @@ func TestTenantConfigErrors(t *testing.T) {
 		{"bad template", "tenant:\n  http:\n    create: {method: POST, url: \"{{.Nope}}\", extract: {id: {json: $.id}}}\n    delete: {url: https://x}\n", "unknown field .Nope"},
 		{"name without random", "tenant:\n  name: \"{{.Tenant.prefix}}fixed\"\n  http:\n" + httpOK, "include {{.Tenant.random}}"},
 		{"bad prefix", "tenant:\n  prefix: \"a b\"\n  http:\n" + httpOK, "prefix"},
+		{"bad prefix ending in a dash", "tenant:\n  prefix: \"a b-\"\n  http:\n" + httpOK, "prefix"},
+		{"empty prefix", "tenant:\n  prefix: \"\"\n  http:\n" + httpOK, "prefix"},
 		{"sql templated query", "tenant:\n  sql:\n    dsn: x\n    create: {query: \"INSERT {{.Tenant.name}}\"}\n    delete: {query: DELETE}\n", "not templated"},
 		{"sql no dsn", "tenant:\n  sql:\n    create: {query: INSERT}\n    delete: {query: DELETE}\n", "no dsn"},
 		{"sql delete password", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE, args: [\"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
