@@ -439,7 +439,7 @@ func TestBinaryPrelaunchedBrowserStopped(t *testing.T) {
 	os.Chmod(tmp, 0o755)
 	mark := fmt.Sprintf("SUITECHECK_TEST_MARK=prelaunch-%d", os.Getpid())
 	stdout, _, code := runBinary(t, []string{mark, "TMPDIR=" + tmp}, "demo", "--break", "no-extension", "--artifacts", filepath.Join(tmp, "artifacts"))
-	if code != 2 || !strings.Contains(stdout, "the app refused to create tenant") {
+	if code != 2 || !strings.Contains(stdout, "the app failed to create tenant") {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
 	waitNoMarked(t, mark)

@@ -36,6 +36,10 @@ type TenantConfig struct {
 	Command      *TenantCommand    `yaml:"command"`
 	Diagnose     []*StepConfig     `yaml:"diagnose"` // steps that say why, when create fails
 	Fixed        map[string]string `yaml:"fixed"`    // no provisioning: these fields, templated
+	// DeleteChecksName says the delete request carries {{.Tenant.name}}
+	// and the app refuses it when the id's name is another: how a sweep
+	// confirms a tenant is ours when there is no get or list request.
+	DeleteChecksName bool `yaml:"delete_checks_name"`
 
 	line int
 }
@@ -45,6 +49,14 @@ type TenantHTTP struct {
 	Create yaml.Node       `yaml:"create"` // an http step; its extract gives the fields (id required)
 	Delete yaml.Node       `yaml:"delete"` // an http step; 404 and 410 count as deleted
 	List   *TenantHTTPList `yaml:"list"`
+	Get    *TenantHTTPGet  `yaml:"get"`
+}
+
+// TenantHTTPGet is the optional get request: the app's name for a
+// tenant's id, so that a sweep deletes only what is provably ours.
+type TenantHTTPGet struct {
+	Request yaml.Node `yaml:"request"` // an http step; 404 and 410 say there is no such tenant
+	Name    string    `yaml:"name"`    // JSONPath of the name in the reply; default $.name
 }
 
 // TenantHTTPList is the optional list request, for sweeps.
@@ -62,6 +74,7 @@ type TenantSQL struct {
 	Create *SQLStatement `yaml:"create"`
 	Delete *SQLStatement `yaml:"delete"`
 	List   *SQLStatement `yaml:"list"`
+	Get    *SQLStatement `yaml:"get"` // returns the column name for the tenant; no row: no such tenant
 }
 
 // SQLStatement is a query (not templated: values go in args) and its args
@@ -76,6 +89,7 @@ type TenantCommand struct {
 	Create []string          `yaml:"create"` // prints the tenant as a JSON object
 	Delete []string          `yaml:"delete"` // exits 0 once it is deleted
 	List   []string          `yaml:"list"`   // prints a JSON array of {name, id, created}
+	Get    []string          `yaml:"get"`    // prints {"name": …} for the tenant, or null when there is none
 	Dir    string            `yaml:"dir"`
 	Env    map[string]string `yaml:"env"`
 }
@@ -145,6 +159,9 @@ func (tc *TenantConfig) validate() error {
 			return &LineError{Line: st.Line, Msg: "tenant diagnose: use http, sql or check_postgres steps, not browser steps"}
 		}
 	}
+	if tc.DeleteChecksName && !slices.Contains(tc.deleteRefs(), "name") {
+		return errAt("delete_checks_name: the delete request does not use {{.Tenant.name}}: the app can only check a name it is sent")
+	}
 	switch {
 	case tc.HTTP != nil:
 		return tc.validateHTTP()
@@ -152,6 +169,27 @@ func (tc *TenantConfig) validate() error {
 		return tc.validateSQL()
 	}
 	return tc.validateCommand()
+}
+
+// deleteRefs lists the tenant fields the delete request uses.
+func (tc *TenantConfig) deleteRefs() []string {
+	var refs []string
+	switch {
+	case tc.HTTP != nil:
+		walkStrings(&tc.HTTP.Delete, func(n *yaml.Node) { refs = append(refs, tenantRefs(n.Value)...) })
+	case tc.SQL != nil && tc.SQL.Delete != nil:
+		for _, a := range tc.SQL.Delete.Args {
+			refs = append(refs, tenantRefs(a)...)
+		}
+	case tc.Command != nil:
+		for _, a := range tc.Command.Delete {
+			refs = append(refs, tenantRefs(a)...)
+		}
+		for _, v := range tc.Command.Env {
+			refs = append(refs, tenantRefs(v)...)
+		}
+	}
+	return refs
 }
 
 func (tc *TenantConfig) validateHTTP() error {
@@ -165,6 +203,12 @@ func (tc *TenantConfig) validateHTTP() error {
 			what string
 			node *yaml.Node
 		}{"list request", &h.List.Request})
+	}
+	if h.Get != nil {
+		steps = append(steps, struct {
+			what string
+			node *yaml.Node
+		}{"get request", &h.Get.Request})
 	}
 	for _, s := range steps {
 		if s.node.Kind == 0 {
@@ -202,9 +246,11 @@ func (tc *TenantConfig) validateSQL() error {
 	if err := checkTemplate(s.DSN); err != nil {
 		return &LineError{Line: tc.line, Msg: "tenant sql dsn: " + err.Error()}
 	}
-	for what, st := range map[string]*SQLStatement{"create": s.Create, "delete": s.Delete, "list": s.List} {
+	stmts := map[string]*SQLStatement{"create": s.Create, "delete": s.Delete, "list": s.List, "get": s.Get}
+	for _, what := range []string{"create", "delete", "list", "get"} {
+		st := stmts[what]
 		if st == nil {
-			if what == "list" {
+			if what == "list" || what == "get" {
 				continue
 			}
 			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql: no %s statement: give {query: …, args: […]}", what)}
@@ -231,9 +277,11 @@ func (tc *TenantConfig) validateSQL() error {
 
 func (tc *TenantConfig) validateCommand() error {
 	c := tc.Command
-	for what, argv := range map[string][]string{"create": c.Create, "delete": c.Delete, "list": c.List} {
+	argvs := map[string][]string{"create": c.Create, "delete": c.Delete, "list": c.List, "get": c.Get}
+	for _, what := range []string{"create", "delete", "list", "get"} {
+		argv := argvs[what]
 		if len(argv) == 0 {
-			if what == "list" {
+			if what == "list" || what == "get" {
 				continue
 			}
 			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command: no %s command: give the program and its arguments as a list, e.g. [./tenants, %s, \"{{.Tenant.name}}\"]", what, what)}
@@ -383,8 +431,9 @@ func DefaultStateDir() string {
 // commands.
 type TenantTool struct {
 	*tenant.Manager
-	Mask  func(string) string // masks the environment's secrets
-	Close func()              // frees the provisioner's connections
+	Mask            func(string) string // masks the environment's secrets
+	Close           func()              // frees the provisioner's connections
+	TeardownTimeout time.Duration       // bounds each delete
 }
 
 // Tenants returns the tenant manager of a config's environment.
@@ -405,7 +454,7 @@ func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) 
 		r.close()
 		return nil, err
 	}
-	return &TenantTool{Manager: m, Mask: r.mask.Mask, Close: r.close}, nil
+	return &TenantTool{Manager: m, Mask: r.mask.Mask, Close: r.close, TeardownTimeout: cmp.Or(o.TeardownTimeout, DefaultTeardownTimeout)}, nil
 }
 
 // manager builds the run's tenant manager.
@@ -427,7 +476,7 @@ func (r *runState) manager(cfg *Config, envName string, o TenantOptions) (*tenan
 	if err != nil {
 		path = cfg.path
 	}
-	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: path + "#" + envName, Prefix: tc.prefix()}
+	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: path + "#" + envName, Prefix: tc.prefix(), DeleteChecksName: tc.DeleteChecksName}
 	if tc.Name != "" {
 		m.Name = func(random string) (string, error) {
 			return r.withTenant(map[string]string{"prefix": tc.prefix(), "random": random}).Render(tc.Name)
@@ -482,6 +531,9 @@ func (r *runState) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 		if tc.SQL.List != nil {
 			p.ListStmt = func() (tenant.Statement, error) { return stmt("list", tc.SQL.List, nil) }
 		}
+		if tc.SQL.Get != nil {
+			p.GetStmt = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("get", tc.SQL.Get, t.Fields) }
+		}
 		r.ext = append(r.ext, p)
 		return p, nil
 	}
@@ -519,6 +571,9 @@ func (r *runState) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 	p.DeleteCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("delete", c.Delete, t.Fields) }
 	if len(c.List) > 0 {
 		p.ListCmd = func() (proc.Cmd, error) { return build("list", c.List, nil) }
+	}
+	if len(c.Get) > 0 {
+		p.GetCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("get", c.Get, t.Fields) }
 	}
 	return p, nil
 }
@@ -573,6 +628,17 @@ func (r *runState) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
 		}
 		p.Items, p.NameAt, p.IDAt, p.CreatedAt = cmp.Or(l.Items, "$[*]"), cmp.Or(l.Name, "$.name"), cmp.Or(l.ID, "$.id"), cmp.Or(l.Created, "$.created_at")
 	}
+	if h.Get != nil {
+		g := h.Get
+		p.GetReq = func(t tenant.Tenant) (httpstep.Step, error) {
+			s, err := step("get", &g.Request, t.Fields)
+			if err == nil && s.Expect.MaxBodyBytes == 0 {
+				s.Expect.MaxBodyBytes = 1 << 20
+			}
+			return s, err
+		}
+		p.GetName = cmp.Or(g.Name, "$.name")
+	}
 	return p, nil
 }
 
@@ -588,6 +654,7 @@ type tenantRun struct {
 	// createErr is why create failed, and createState the state it gave.
 	createErr   error
 	createState checks.State
+	swept       bool // the sweep ran (its time is perfdata)
 }
 
 // teardownReserve is the slice of the budget kept for deleting the tenant.
@@ -629,7 +696,11 @@ func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, env
 		return checks.FromError(fmt.Errorf("tenant: %w", err)), true
 	}
 	host, _ := os.Hostname()
-	tr.sweep, tr.sweepErr = m.Sweep(ctx, tenant.SweepOptions{Host: host})
+	timeout := cmp.Or(o.Tenants.TeardownTimeout, DefaultTeardownTimeout)
+	sctx, cancel := context.WithTimeout(ctx, sweepSlice(ctx, timeout))
+	tr.sweep, tr.sweepErr = m.Sweep(sctx, tenant.SweepOptions{Host: host, DeleteTimeout: timeout})
+	tr.swept = true
+	cancel()
 	t0 := time.Now()
 	sess, err := m.Create(ctx)
 	tr.createDur = time.Since(t0)
@@ -659,8 +730,13 @@ func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, env
 	case ctx.Err() != nil:
 		res.State, res.Summary = checks.Unknown, head+fmt.Sprintf("interrupted (%v): %s", context.Cause(ctx), msg)
 	default:
-		// The app refused: CRITICAL, and the diagnose steps say why.
-		res.State, res.Summary = checks.Critical, head+"the app refused to "+msg
+		// The app refused (or failed: a 5xx): CRITICAL, and the diagnose
+		// steps say why.
+		verb := "the app refused to "
+		if sess != nil {
+			verb = "the app failed to "
+		}
+		res.State, res.Summary = checks.Critical, head+verb+msg
 		res.Long = append(res.Long, "[CRITICAL] "+msg)
 		if len(cfg.Tenant.Diagnose) > 0 {
 			derr := r.runSteps(ctx, &Case{Name: "diagnose", Steps: cfg.Tenant.Diagnose})
@@ -674,10 +750,25 @@ func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, env
 		}
 	}
 	tr.createErr, tr.createState = errors.New(msg), res.State
+	if sess != nil {
+		// The tenant may exist: find it by name and delete it now.
+		tr.sess = sess
+		r.teardown(tr, o)
+	}
 	res.Perfdata = append(res.Perfdata, checks.Duration("time", time.Since(r.start), checks.Thresholds{}),
 		checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
 	tr.apply(r, &res)
 	return res, true
+}
+
+// sweepSlice is the part of the run's time the sweep may take: at most the
+// teardown timeout, and at most a quarter of what is left, so that a
+// hanging app leaves the run its time to judge it.
+func sweepSlice(ctx context.Context, timeout time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return min(timeout, time.Until(dl)/4)
+	}
+	return timeout
 }
 
 // teardown deletes the run's tenant, once, whatever ended the run.
@@ -709,6 +800,15 @@ func (tr *tenantRun) apply(r *runState, res *checks.Result) {
 	for _, f := range rep.Failed {
 		warnings = append(warnings, fmt.Sprintf("leftover tenant %s not deleted (kept in the ledger)", f))
 	}
+	for _, f := range rep.Refused {
+		warnings = append(warnings, "ledger entry "+f)
+	}
+	if rep.Left > 0 {
+		warnings = append(warnings, fmt.Sprintf("the sweep ran out of its %.1fs: %d leftover(s) not reached, kept in the ledger for the next run", rep.Took.Seconds(), rep.Left))
+	}
+	if len(rep.Gone) > 0 {
+		notes = append(notes, fmt.Sprintf("forgot %d ledger entr(ies) whose tenant the app no longer has: %s", len(rep.Gone), strings.Join(rep.Gone, ", ")))
+	}
 	for _, p := range rep.Corrupt {
 		warnings = append(warnings, ledgerProblem(p))
 	}
@@ -720,7 +820,7 @@ func (tr *tenantRun) apply(r *runState, res *checks.Result) {
 	}
 	if tr.sess != nil {
 		pd := res.Perfdata
-		if len(pd) > 0 && pd[0].Label == "time" {
+		if len(pd) > 0 && pd[0].Label == "time" && !slices.ContainsFunc(pd, func(p checks.Perfdata) bool { return p.Label == "tenant_create" }) {
 			pd = slices.Insert(pd, 1, checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
 		}
 		at := len(pd)
@@ -729,13 +829,23 @@ func (tr *tenantRun) apply(r *runState, res *checks.Result) {
 		}
 		res.Perfdata = slices.Insert(pd, at, checks.Duration("tenant_delete", tr.deleteDur, checks.Thresholds{}))
 		t := tr.sess.Tenant
-		if tr.deleteErr != nil {
+		switch {
+		case tr.sess.InDoubt() && errors.Is(tr.deleteErr, tenant.ErrNotListed):
+			notes = append(notes, fmt.Sprintf("tenant %s: the app does not list it (most likely never created); kept in the ledger for the sweep", t.Name))
+		case tr.deleteErr != nil && t.ID == "":
+			warnings = append(warnings, fmt.Sprintf("tenant %s (create in doubt) NOT deleted: %v", t.Name, tr.deleteErr))
+		case tr.deleteErr != nil:
 			warnings = append(warnings, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v (kept in the ledger for the next sweep)", t.Name, t.ID, tr.deleteErr))
-		} else {
+		case tr.createErr != nil:
+			notes = append(notes, fmt.Sprintf("tenant %s: its create was in doubt; the app listed it (id %s) and it was deleted in %.2fs", t.Name, t.ID, tr.deleteDur.Seconds()))
+		default:
 			notes = append(notes, fmt.Sprintf("tenant %s created (id %s) in %.2fs, deleted in %.2fs", t.Name, t.ID, tr.createDur.Seconds(), tr.deleteDur.Seconds()))
 		}
 	}
 	res.Perfdata = append(res.Perfdata, checks.Perfdata{Label: "swept", Value: float64(len(rep.Deleted)), Min: checks.Float(0)})
+	if tr.swept {
+		res.Perfdata = append(res.Perfdata, checks.Duration("sweep", rep.Took, checks.Thresholds{}))
+	}
 	for i := range warnings {
 		warnings[i] = r.mask.Mask(warnings[i])
 	}

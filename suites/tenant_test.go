@@ -119,7 +119,7 @@ func TestRunWithTenant(t *testing.T) {
 	for _, p := range res.Perfdata {
 		labels = append(labels, p.Label)
 	}
-	if got := strings.Join(labels, " "); got != "time tenant_create login tenant_delete failed swept" {
+	if got := strings.Join(labels, " "); got != "time tenant_create login tenant_delete failed swept sweep" {
 		t.Errorf("perfdata labels %q", got)
 	}
 	if !strings.Contains(out, "tenant "+seenLogin[:13]+" created (id ") || len(storeFiles(t, store)) != 0 {

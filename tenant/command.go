@@ -17,7 +17,8 @@ import (
 type Command struct {
 	CreateCmd   func(name string) (proc.Cmd, error)
 	DeleteCmd   func(t Tenant) (proc.Cmd, error)
-	ListCmd     func() (proc.Cmd, error) // nil: no list
+	ListCmd     func() (proc.Cmd, error)         // nil: no list
+	GetCmd      func(t Tenant) (proc.Cmd, error) // nil: no get; prints {"name": …}, or null when there is no such tenant
 	SecretField func(name string) bool
 }
 
@@ -89,4 +90,24 @@ func (c *Command) List(ctx context.Context) ([]Found, error) {
 		return nil, err
 	}
 	return pickTenants(out, "$[*]", "$.name", "$.id", "$.created")
+}
+
+// Get runs the get command: it prints the tenant as a JSON object with its
+// name, or null (or nothing) when the app has no such tenant.
+func (c *Command) Get(ctx context.Context, t Tenant) (Found, error) {
+	if c.GetCmd == nil {
+		return Found{}, ErrNoGet
+	}
+	out, err := c.run(ctx, "get", func() (proc.Cmd, error) { return c.GetCmd(t) })
+	if err != nil {
+		return Found{}, err
+	}
+	if s := bytes.TrimSpace(out); len(s) == 0 || string(s) == "null" {
+		return Found{}, ErrNotFound
+	}
+	found, err := pickTenants(out, "$", "$.name", "", "")
+	if err != nil || len(found) != 1 {
+		return Found{}, fmt.Errorf("get command: its output is not a JSON object with a name (%q)", proc.LastLine(out))
+	}
+	return Found{Name: found[0].Name, ID: t.ID}, nil
 }

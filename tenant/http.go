@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,7 +30,12 @@ type HTTP struct {
 	// CreatedAt select a tenant's fields within an item ($.name).
 	ListReq                        func() (httpstep.Step, error)
 	Items, NameAt, IDAt, CreatedAt string
-	SecretField                    func(name string) bool
+	// GetReq is nil when no get request is configured; GetName selects
+	// the tenant's name in its JSON reply ($.name). 404 and 410 say there
+	// is no such tenant.
+	GetReq      func(t Tenant) (httpstep.Step, error)
+	GetName     string
+	SecretField func(name string) bool
 }
 
 func (h *HTTP) do(ctx context.Context, build func() (httpstep.Step, error)) (httpstep.Outcome, error) {
@@ -49,10 +55,12 @@ func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
 	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.CreateReq(name) })
 	switch {
 	case err == nil:
-	case IsConfigError(err), out.Status >= 400, out.Status == 0 && neverSent(err):
+	case IsConfigError(err), refused(out.Status), out.Status == 0 && neverSent(err):
 		return Tenant{}, NotCreated(err)
 	default:
-		return Tenant{}, err // cut short, or a reply we could not use: it may exist
+		// Cut short, a 5xx or gateway error, a 408 or 429, or a reply we
+		// could not use: the app may have made it before it answered.
+		return Tenant{}, err
 	}
 	t := Tenant{ID: out.Vars["id"], Fields: out.Vars, Secret: out.SecretVars}
 	for k := range out.Vars {
@@ -64,6 +72,15 @@ func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
 		return t, errors.New("the create reply gave no id")
 	}
 	return t, nil
+}
+
+// refused reports a status by which the app refused the request: a 4xx,
+// except 408 (timeout) and 429 (too many requests), which a proxy or the
+// app may send after it has done the work. A 5xx proves nothing: an app
+// that committed and then failed to answer says 500, a gateway whose
+// upstream was slow says 502, 503 or 504.
+func refused(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
 }
 
 // neverSent reports a request that never reached the app: the connection
@@ -94,7 +111,30 @@ func (h *HTTP) List(ctx context.Context) ([]Found, error) {
 	return pickTenants(out.Body, h.Items, h.NameAt, h.IDAt, h.CreatedAt)
 }
 
-// pickTenants reads a JSON list reply.
+// Get sends the get request and reads the tenant's name from its reply.
+func (h *HTTP) Get(ctx context.Context, t Tenant) (Found, error) {
+	if h.GetReq == nil {
+		return Found{}, ErrNoGet
+	}
+	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.GetReq(t) })
+	if err != nil {
+		if (out.Status == http.StatusNotFound || out.Status == http.StatusGone) && !IsConfigError(err) {
+			return Found{}, ErrNotFound
+		}
+		return Found{}, err
+	}
+	found, err := pickTenants(out.Body, "$", cmp.Or(h.GetName, "$.name"), "", "")
+	if err != nil {
+		return Found{}, fmt.Errorf("get reply: %w", err)
+	}
+	if len(found) != 1 {
+		return Found{}, fmt.Errorf("get reply: no tenant name at %s", cmp.Or(h.GetName, "$.name"))
+	}
+	return Found{Name: found[0].Name, ID: t.ID}, nil
+}
+
+// pickTenants reads a JSON list reply. An empty idAt takes items without
+// an id (a get reply).
 func pickTenants(body []byte, items, nameAt, idAt, createdAt string) ([]Found, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -132,7 +172,7 @@ func pickTenants(body []byte, items, nameAt, idAt, createdAt string) ([]Found, e
 	var out []Found
 	for _, item := range paths[items].Select(doc) {
 		f := Found{Name: one(item, nameAt), ID: one(item, idAt)}
-		if f.Name == "" || f.ID == "" {
+		if f.Name == "" || (f.ID == "" && idAt != "") {
 			continue
 		}
 		if c := one(item, createdAt); c != "" {

@@ -29,7 +29,8 @@ type SQL struct {
 	DSN         string
 	CreateStmt  func(name string) (Statement, error)
 	DeleteStmt  func(t Tenant) (Statement, error)
-	ListStmt    func() (Statement, error) // nil: no list
+	ListStmt    func() (Statement, error)         // nil: no list
+	GetStmt     func(t Tenant) (Statement, error) // nil: no get; returns the column name, no row when there is no such tenant
 	SecretField func(name string) bool
 
 	once sync.Once
@@ -196,4 +197,22 @@ func (s *SQL) List(ctx context.Context) ([]Found, error) {
 		out = append(out, Found{Name: r["name"], ID: r["id"], Created: parseTime(r["created"])})
 	}
 	return out, nil
+}
+
+// Get runs the get statement: its first row's name column is the app's
+// name for the tenant; no row, no such tenant.
+func (s *SQL) Get(ctx context.Context, t Tenant) (Found, error) {
+	if s.GetStmt == nil {
+		return Found{}, ErrNoGet
+	}
+	rows, cols, err := s.pooled(ctx, "get", func() (Statement, error) { return s.GetStmt(t) }, 1)
+	switch {
+	case err != nil:
+		return Found{}, err
+	case !slices.Contains(cols, "name"):
+		return Found{}, &ConfigError{fmt.Errorf("tenant get statement must return the column name; it returns %s", strings.Join(cols, ", "))}
+	case len(rows) == 0:
+		return Found{}, ErrNotFound
+	}
+	return Found{Name: rows[0]["name"], ID: t.ID}, nil
 }

@@ -6,14 +6,17 @@
 package tenant
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/suitecheck/suitecheck/suites/httpstep"
@@ -55,6 +58,11 @@ type Provisioner interface {
 	Delete(ctx context.Context, t Tenant) error
 	// List lists the app's tenants; ErrNoList when none is configured.
 	List(ctx context.Context) ([]Found, error)
+	// Get asks the app for the tenant with t's id (the template may also
+	// use its other non-secret fields) and returns the name the app has
+	// for it: ErrNotFound when there is none, ErrNoGet when no get request
+	// is configured.
+	Get(ctx context.Context, t Tenant) (Found, error)
 }
 
 // ErrNoList is returned by List when no list request is configured.
@@ -113,6 +121,10 @@ type Manager struct {
 	Prefix string
 	// Name makes a tenant's name from a random part; default Prefix+random.
 	Name func(random string) (string, error)
+	// DeleteChecksName says that the delete request carries the tenant's
+	// name and that the app refuses it when the id's name is another: a
+	// confirmation when there is no get or list request.
+	DeleteChecksName bool
 }
 
 // Session is a tenant created by this run, recorded in the ledger.
@@ -124,7 +136,10 @@ type Session struct {
 
 // Create records a new tenant in the ledger, then creates it. When create
 // fails the entry stays only if the tenant may exist (the request was cut
-// short); a refused create is forgotten at once.
+// short, the app answered 5xx); a refused create is forgotten at once.
+// A create in doubt returns its error and a Session whose Tenant has no
+// ID: its Delete finds the tenant by name and deletes it, or leaves the
+// entry for the sweep.
 func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	random := RandomPart()
 	name := m.Prefix + random
@@ -145,18 +160,20 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	}
 	t, err := m.Prov.Create(ctx, name)
 	if err != nil {
+		var doubt *Session
 		if isNotCreated(err) {
 			held.Forget()
 		} else {
-			// It may exist (a cut request, a reply we could not read):
-			// the entry stays, and the sweep finds it by name.
-			held.Release()
-			err = fmt.Errorf("%w (it may exist: kept in the ledger for the sweep)", err)
+			// It may exist (a cut request, a 5xx, a reply we could not
+			// read): the entry stays, and the run's teardown or the sweep
+			// finds it by name.
+			doubt = &Session{m: m, held: held, Tenant: Tenant{Name: name, Fields: map[string]string{"name": name}}}
+			err = fmt.Errorf("%w (it may exist: kept in the ledger until it is found by name)", err)
 		}
 		if IsConfigError(err) {
-			return nil, &ConfigError{fmt.Errorf("create tenant %s: %w", name, err)}
+			return doubt, &ConfigError{fmt.Errorf("create tenant %s: %w", name, err)}
 		}
-		return nil, fmt.Errorf("create tenant %s: %w", name, err)
+		return doubt, fmt.Errorf("create tenant %s: %w", name, err)
 	}
 	if t.Fields == nil {
 		t.Fields = map[string]string{}
@@ -181,15 +198,48 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	return &Session{m: m, held: held, Tenant: t}, nil
 }
 
+// InDoubt reports a session whose create failed in a way that may have
+// made the tenant: its id is not known.
+func (s *Session) InDoubt() bool { return s.Tenant.ID == "" }
+
 // Delete deletes the session's tenant and forgets it; when delete fails,
-// the entry stays in the ledger for the next sweep.
+// the entry stays in the ledger for the next sweep. A tenant whose create
+// was in doubt is looked for by name in the app's list: deleted when
+// listed; when not listed (or no list is configured) the entry stays for
+// the sweep, which waits CreateGrace for a create the app may still be
+// finishing.
 func (s *Session) Delete(ctx context.Context) error {
+	if s.InDoubt() {
+		found, err := s.m.Prov.List(ctx)
+		if err != nil {
+			s.held.Release()
+			if errors.Is(err, ErrNoList) {
+				return errors.New("its create was in doubt and no list request is configured to find it by name: kept in the ledger")
+			}
+			return fmt.Errorf("its create was in doubt: list tenants: %w (kept in the ledger for the sweep)", err)
+		}
+		i := slices.IndexFunc(found, func(f Found) bool { return f.Name == s.Tenant.Name })
+		if i < 0 {
+			s.held.Release()
+			return ErrNotListed
+		}
+		s.Tenant.ID = found[i].ID
+		s.Tenant.Fields["id"] = found[i].ID
+		if err := s.held.Update(s.Tenant.ID, s.Tenant.Public()); err != nil {
+			s.held.Release()
+			return err
+		}
+	}
 	if err := s.m.Prov.Delete(ctx, s.Tenant); err != nil {
 		s.held.Release()
 		return err
 	}
 	return s.held.Forget()
 }
+
+// ErrNotListed is a tenant whose create was in doubt that the app does not
+// list: most likely never created; its entry stays for the sweep.
+var ErrNotListed = errors.New("its create was in doubt and the app does not list it (it was most likely not created): kept in the ledger for the sweep")
 
 // Disown forgets the tenant in the ledger without deleting it (for
 // `tenant create`, whose tenant is the caller's to delete).
@@ -208,20 +258,53 @@ type SweepOptions struct {
 	// Only runs of this host are judged by their lock; another host's
 	// entries are swept only when older than OlderThan (a manual sweep).
 	Host string
+	// DeleteTimeout bounds each tenant's confirmation and delete; 0: only
+	// the sweep's context bounds them.
+	DeleteTimeout time.Duration
+	// Parallel is how many tenants are confirmed and deleted at once;
+	// 0: DefaultSweepParallel.
+	Parallel int
 }
+
+// DefaultSweepParallel is how many leftovers a sweep deletes at once.
+const DefaultSweepParallel = 4
 
 // SweepReport says what a sweep did.
 type SweepReport struct {
 	Deleted []string  // "NAME (id ID)"
-	Failed  []string  // "NAME (id ID): error"
+	Failed  []string  // "NAME (id ID): error": kept in the ledger for the next sweep
+	Refused []string  // entries not provably ours, never deleted (kept, reported every sweep), with why
+	Gone    []string  // entries whose tenant the app no longer has: forgotten
 	Corrupt []Problem // ledger files that could not be read, moved aside
 	Skipped []string  // strays it could not judge, with why
+	Left    int       // entries not reached before the sweep's time ran out: kept for the next sweep
 	Others  int       // dead entries of other configs, environments or hosts, left alone
+	Took    time.Duration
+}
+
+// Problems is the number of things a person should look at: tenants not
+// deleted, entries refused, unreadable files, entries not reached.
+func (r SweepReport) Problems() int {
+	n := len(r.Failed) + len(r.Refused) + len(r.Corrupt)
+	if r.Left > 0 {
+		n++
+	}
+	return n
 }
 
 // Sweep deletes the tenants of dead runs of this scope, then (with
-// OlderThan) old prefixed strays the app lists.
+// OlderThan) old prefixed strays the app lists. Nothing is deleted that
+// the app does not confirm is ours (see confirm). It stops when ctx ends:
+// what it did not reach stays in the ledger.
 func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
+	t0 := time.Now()
+	rep, err := m.sweep(ctx, o)
+	sort.Strings(rep.Deleted)
+	rep.Took = time.Since(t0)
+	return rep, err
+}
+
+func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 	var rep SweepReport
 	now := time.Now()
 	held, probs, err := m.Ledger.Dead(func(e Entry) bool {
@@ -238,69 +321,52 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	if err != nil {
 		return rep, err
 	}
-	var listed []Found
-	var listErr error
-	listOnce := func() ([]Found, error) {
-		if listed == nil && listErr == nil {
-			listed, listErr = m.Prov.List(ctx)
-			if listed == nil && listErr == nil {
-				listed = []Found{}
-			}
-		}
-		return listed, listErr
+	c := &confirmer{m: m}
+	var mu sync.Mutex // guards rep
+	add := func(list *[]string, format string, args ...any) {
+		mu.Lock()
+		*list = append(*list, fmt.Sprintf(format, args...))
+		mu.Unlock()
 	}
+	par := cmp.Or(o.Parallel, DefaultSweepParallel)
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
 	for _, h := range held {
 		e := h.Entry
-		t := Tenant{Name: e.Name, ID: e.ID, Fields: map[string]string{}}
-		for k, v := range e.Fields {
-			t.Fields[k] = v
-		}
-		t.Fields["name"] = e.Name
-		if t.ID == "" {
-			// Killed during create: find it by name, if the app lists. A
-			// young entry may be a create the app has not finished.
-			young := now.Sub(e.Started) < CreateGrace
-			found, err := listOnce()
-			switch {
-			case errors.Is(err, ErrNoList) && young:
-				h.Release()
-				continue
-			case errors.Is(err, ErrNoList):
-				h.Forget()
-				rep.Failed = append(rep.Failed, fmt.Sprintf("%s: its run was killed during create and no list request is configured; check by hand whether it exists (the ledger forgot it)", e.Name))
-				continue
-			case err != nil:
-				h.Release()
-				rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id unknown: its run was killed during create): %v", e.Name, err))
-				continue
-			}
-			i := slices.IndexFunc(found, func(f Found) bool { return f.Name == e.Name })
-			if i < 0 {
-				if young {
-					h.Release()
-				} else {
-					h.Forget() // never created
-				}
-				continue
-			}
-			t.ID = found[i].ID
-		}
-		t.Fields["id"] = t.ID
-		if err := m.Prov.Delete(ctx, t); err != nil {
+		file := filepath.Join(m.Ledger.Dir(), e.Run+".json")
+		if !m.prefixed(e.Name) {
 			h.Release()
-			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): %v", e.Name, t.ID, err))
+			add(&rep.Refused, "%s (id %s): its name lacks the prefix %q, so it is not ours: never deleted; remove %s once you have checked it", e.Name, orUnknown(e.ID), m.Prefix, file)
 			continue
 		}
-		if err := h.Forget(); err != nil {
-			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): deleted, but %v", e.Name, t.ID, err))
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			h.Release()
+			mu.Lock()
+			rep.Left++
+			mu.Unlock()
 			continue
 		}
-		rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s (id %s)", e.Name, t.ID))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dctx, cancel := ctx, context.CancelFunc(func() {})
+			if o.DeleteTimeout > 0 {
+				dctx, cancel = context.WithTimeout(ctx, o.DeleteTimeout)
+			}
+			defer cancel()
+			m.sweepOne(dctx, h, now, c, &rep, add, file)
+		}()
 	}
-	if o.OlderThan <= 0 {
+	wg.Wait()
+	if o.OlderThan <= 0 || ctx.Err() != nil {
 		return rep, nil
 	}
-	found, err := listOnce()
+	found, err := c.list(ctx)
 	if errors.Is(err, ErrNoList) {
 		return rep, nil
 	}
@@ -312,7 +378,9 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 		return rep, err
 	}
 	for _, f := range found {
-		if !strings.HasPrefix(f.Name, m.Prefix) || slices.ContainsFunc(known, func(l Listed) bool { return l.Name == f.Name }) ||
+		// A stray is ours by its name on the app's own list: the prefix,
+		// and no ledger entry (a live run's, or one refused above).
+		if !m.prefixed(f.Name) || slices.ContainsFunc(known, func(l Listed) bool { return l.Name == f.Name }) ||
 			slices.ContainsFunc(rep.Deleted, func(d string) bool { return strings.HasPrefix(d, f.Name+" ") }) {
 			continue
 		}
@@ -323,27 +391,113 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 		if now.Sub(f.Created) <= o.OlderThan {
 			continue
 		}
+		if ctx.Err() != nil {
+			rep.Left++
+			continue
+		}
 		t := Tenant{Name: f.Name, ID: f.ID, Fields: map[string]string{"name": f.Name, "id": f.ID}}
-		if err := m.Prov.Delete(ctx, t); err != nil {
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if o.DeleteTimeout > 0 {
+			dctx, cancel = context.WithTimeout(ctx, o.DeleteTimeout)
+		}
+		err := m.Prov.Delete(dctx, t)
+		cancel()
+		if err != nil {
 			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): %v", f.Name, f.ID, err))
 			continue
 		}
 		rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s (id %s)", f.Name, f.ID))
 	}
-	sort.Strings(rep.Deleted)
 	return rep, nil
 }
 
-// DeleteByID deletes a tenant by id, for people. The ledger's entry of a
-// dead run with that id (or name) gives the other fields the delete may
-// use, and is forgotten once the tenant is deleted; a live run's tenant
-// is refused.
+// sweepOne confirms and deletes one dead run's tenant.
+func (m *Manager) sweepOne(ctx context.Context, h *Held, now time.Time, c *confirmer, rep *SweepReport,
+	add func(*[]string, string, ...any), file string) {
+	e := h.Entry
+	t := Tenant{Name: e.Name, ID: e.ID, Fields: map[string]string{}}
+	for k, v := range e.Fields {
+		t.Fields[k] = v
+	}
+	t.Fields["name"] = e.Name
+	if t.ID == "" {
+		// Killed during create: find it by name, if the app lists. A
+		// young entry may be a create the app has not finished.
+		young := now.Sub(e.Started) < CreateGrace
+		found, err := c.list(ctx)
+		switch {
+		case errors.Is(err, ErrNoList) && young:
+			h.Release()
+			return
+		case errors.Is(err, ErrNoList):
+			h.Forget()
+			add(&rep.Failed, "%s: its run was killed during create and no list request is configured; check by hand whether it exists (the ledger forgot it)", e.Name)
+			return
+		case err != nil:
+			h.Release()
+			add(&rep.Failed, "%s (id unknown: its run was killed during create): list tenants: %v", e.Name, err)
+			return
+		}
+		i := slices.IndexFunc(found, func(f Found) bool { return f.Name == e.Name })
+		if i < 0 {
+			if young {
+				h.Release()
+			} else {
+				h.Forget() // never created
+			}
+			return
+		}
+		// Ours by the app's own list: that id carries the recorded name.
+		t.ID = found[i].ID
+	} else {
+		conf := c.confirm(ctx, t)
+		switch conf.Verdict {
+		case Gone:
+			h.Forget()
+			add(&rep.Gone, "%s (id %s)", e.Name, e.ID)
+			return
+		case NotOurs:
+			h.Release()
+			add(&rep.Refused, "%s (id %s): not provably ours (%s): never deleted; remove %s once you have checked it", e.Name, e.ID, conf.Why, file)
+			return
+		case Unconfirmable:
+			h.Release()
+			add(&rep.Refused, "%s (id %s): not deleted: %s", e.Name, e.ID, conf.Why)
+			return
+		case Unknown:
+			h.Release()
+			add(&rep.Failed, "%s (id %s): could not confirm it is ours: %s", e.Name, e.ID, conf.Why)
+			return
+		}
+	}
+	t.Fields["id"] = t.ID
+	if err := m.Prov.Delete(ctx, t); err != nil {
+		h.Release()
+		add(&rep.Failed, "%s (id %s): %v", e.Name, t.ID, err)
+		return
+	}
+	if err := h.Forget(); err != nil {
+		add(&rep.Failed, "%s (id %s): deleted, but %v", e.Name, t.ID, err)
+		return
+	}
+	add(&rep.Deleted, "%s (id %s)", e.Name, t.ID)
+}
+
+func orUnknown(id string) string { return cmp.Or(id, "unknown") }
+
+// DeleteByID deletes a tenant by id (or, for an entry of a dead run, by
+// its name), for people. The app must confirm that the id carries a name
+// with the prefix, the ledger's recorded name when it has an entry, as a
+// sweep does. The ledger's entry of a dead run with that id (or name)
+// gives the other fields the delete may use, and is forgotten once the
+// tenant is deleted; a live run's tenant is refused.
 func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 	t := Tenant{ID: id, Fields: map[string]string{"id": id}}
 	held, _, err := m.Ledger.Dead(func(e Entry) bool { return e.Scope == m.Scope && (e.ID == id || e.Name == id) })
 	if err != nil {
 		return err
 	}
+	c := &confirmer{m: m}
 	var h *Held
 	if len(held) > 0 {
 		h = held[0]
@@ -354,11 +508,15 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 			t.Fields[k] = v
 		}
 		t.Name, t.Fields["name"] = h.Entry.Name, h.Entry.Name
+		if !m.prefixed(t.Name) {
+			h.Release()
+			return fmt.Errorf("tenant %s: its ledger name lacks the prefix %q, so it is not ours: not deleted", t.Name, m.Prefix)
+		}
 		if h.Entry.ID != "" {
 			t.ID, t.Fields["id"] = h.Entry.ID, h.Entry.ID
 		} else {
 			// Its run was killed during create: the app's list says its id.
-			found, err := m.Prov.List(ctx)
+			found, err := c.list(ctx)
 			i := slices.IndexFunc(found, func(f Found) bool { return f.Name == h.Entry.Name })
 			if err != nil || i < 0 {
 				h.Release()
@@ -373,20 +531,27 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 			}
 		}
 	}
-	if t.Name == "" {
-		// The delete may want the name: ask the app, when it lists.
-		if found, err := m.Prov.List(ctx); err == nil {
-			for _, f := range found {
-				if f.ID == id {
-					t.Name, t.Fields["name"] = f.Name, f.Name
-				}
-			}
-		}
-	}
-	if err := m.Prov.Delete(ctx, t); err != nil {
+	release := func() {
 		if h != nil {
 			h.Release()
 		}
+	}
+	conf := c.confirm(ctx, t)
+	switch conf.Verdict {
+	case Gone:
+		if h != nil {
+			return h.Forget()
+		}
+		return fmt.Errorf("delete tenant %s: %w", id, ErrNotFound)
+	case NotOurs, Unconfirmable, Unknown:
+		release()
+		return fmt.Errorf("delete tenant %s: not deleted: %s", id, conf.Why)
+	}
+	if t.Name == "" {
+		t.Name, t.Fields["name"] = conf.Name, conf.Name
+	}
+	if err := m.Prov.Delete(ctx, t); err != nil {
+		release()
 		return fmt.Errorf("delete tenant %s: %w", id, err)
 	}
 	if h != nil {

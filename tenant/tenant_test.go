@@ -349,29 +349,42 @@ func ExampleRandomPart() {
 }
 
 // A create that may have made the tenant (a reply without an id) keeps its
-// entry; the sweep finds the tenant by name and deletes it.
+// entry; the run's own teardown finds the tenant by name and deletes it,
+// and when the run dies first, the sweep does.
 func TestCreateInDoubtKeepsEntry(t *testing.T) {
-	cmd, _ := commandStore(t)
-	m := manager(t, cmd)
-	create := cmd.CreateCmd
-	cmd.CreateCmd = func(name string) (proc.Cmd, error) {
-		c, _ := create(name)
-		c.Argv = append([]string{"sh", "-c", `"$@" >/dev/null; echo '{"ok": true}'`, "sh"}, c.Argv...)
-		return c, nil
-	}
-	_, err := m.Create(context.Background())
-	if err == nil || IsConfigError(err) || !strings.Contains(err.Error(), "it may exist: kept in the ledger") {
-		t.Fatalf("err = %v", err)
-	}
-	if names := storeNames(t, cmd); len(names) != 1 {
-		t.Fatalf("the app has %v, want the tenant the create made", names)
-	}
-	rep, err := m.Sweep(context.Background(), SweepOptions{})
-	if err != nil || len(rep.Deleted) != 1 {
-		t.Fatalf("sweep = %+v, %v", rep, err)
-	}
-	if names := storeNames(t, cmd); len(names) != 0 {
-		t.Errorf("left: %v", names)
+	for _, killed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("killed=%v", killed), func(t *testing.T) {
+			cmd, _ := commandStore(t)
+			m := manager(t, cmd)
+			create := cmd.CreateCmd
+			cmd.CreateCmd = func(name string) (proc.Cmd, error) {
+				c, _ := create(name)
+				c.Argv = append([]string{"sh", "-c", `"$@" >/dev/null; echo '{"ok": true}'`, "sh"}, c.Argv...)
+				return c, nil
+			}
+			sess, err := m.Create(context.Background())
+			if err == nil || IsConfigError(err) || !strings.Contains(err.Error(), "it may exist: kept in the ledger") || sess == nil || !sess.InDoubt() {
+				t.Fatalf("err = %v, session %v: want an error and a session in doubt", err, sess)
+			}
+			if names := storeNames(t, cmd); len(names) != 1 {
+				t.Fatalf("the app has %v, want the tenant the create made", names)
+			}
+			if killed {
+				sess.held.Release() // as the kernel does when the run dies
+				rep, err := m.Sweep(context.Background(), SweepOptions{})
+				if err != nil || len(rep.Deleted) != 1 {
+					t.Fatalf("sweep = %+v, %v", rep, err)
+				}
+			} else if err := sess.Delete(context.Background()); err != nil {
+				t.Fatalf("teardown of a tenant in doubt: %v", err)
+			}
+			if names := storeNames(t, cmd); len(names) != 0 {
+				t.Errorf("left: %v", names)
+			}
+			if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+				t.Errorf("ledger: %v", left)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -107,7 +108,7 @@ that. Prints a check result: WARNING when a tenant could not be deleted.`,
 			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
 				host, _ := os.Hostname()
 				start := time.Now()
-				rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host})
+				rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host, DeleteTimeout: m.TeardownTimeout})
 				res := sweepResult(rep, err, time.Since(start))
 				res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
 				g.out.Result = &res
@@ -131,6 +132,12 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 	for _, f := range rep.Failed {
 		problems = append(problems, "not deleted: "+f)
 	}
+	for _, f := range rep.Refused {
+		problems = append(problems, "refused: "+f)
+	}
+	if rep.Left > 0 {
+		problems = append(problems, fmt.Sprintf("%d ledger entr(ies) not reached before the time ran out: kept for the next sweep", rep.Left))
+	}
 	for _, p := range rep.Corrupt {
 		problems = append(problems, p.Error())
 		if p.Moved {
@@ -146,6 +153,9 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 	}
 	for _, d := range rep.Deleted {
 		res.Long = append(res.Long, "deleted "+d)
+	}
+	for _, g := range rep.Gone {
+		res.Long = append(res.Long, "forgot "+g+": the app no longer has it")
 	}
 	for _, s := range rep.Skipped {
 		res.Long = append(res.Long, "skipped "+s)
@@ -168,6 +178,12 @@ func newTenantCreate(g *globals) *cobra.Command {
 			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
 				sess, err := m.Create(ctx)
 				if err != nil {
+					if sess != nil {
+						// In doubt: delete it if the app made it after all.
+						if derr := sess.Delete(ctx); derr != nil && !errors.Is(derr, tenant.ErrNotListed) {
+							err = fmt.Errorf("%w; and %v", err, derr)
+						}
+					}
 					return masked(m, err)
 				}
 				// Not a run's tenant: the ledger forgets it, so no sweep takes

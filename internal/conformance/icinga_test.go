@@ -267,7 +267,7 @@ func TestIcinga2(t *testing.T) {
 			!strings.Contains(cr.Output, "\n[OK] sign in") {
 			t.Errorf("result %+v", cr)
 		}
-		want := []string{"time", "tenant_create", "sign_in", "post_message", "upload", "api", "database_layers", "file_row", "tenant_delete", "failed", "swept"}
+		want := []string{"time", "tenant_create", "sign_in", "post_message", "upload", "api", "database_layers", "file_row", "tenant_delete", "failed", "swept", "sweep"}
 		if len(cr.PerformanceData) != len(want) {
 			t.Errorf("performance_data %q", cr.PerformanceData)
 		}

@@ -60,9 +60,9 @@ func TestDemoBreak(t *testing.T) {
 		want  []string
 	}{
 		{"db-readonly", checks.Critical, []string{"upload (step 3 wait_text", "layer 8/8 writable: table files is not writable: no INSERT privilege"}},
-		{"no-extension", checks.Critical, []string{"the app refused to create tenant", "layer 6/8 extensions: uuid-ossp not installed"}},
-		{"bad-password", checks.Critical, []string{"the app refused to create tenant", "layer 3/8 authenticates: password authentication failed"}},
-		{"db-down", checks.Critical, []string{"the app refused to create tenant", "layer 1/8 reachable: cannot connect: connection refused"}},
+		{"no-extension", checks.Critical, []string{"the app failed to create tenant", "layer 6/8 extensions: uuid-ossp not installed"}},
+		{"bad-password", checks.Critical, []string{"the app failed to create tenant", "layer 3/8 authenticates: password authentication failed"}},
+		{"db-down", checks.Critical, []string{"the app failed to create tenant", "layer 1/8 reachable: cannot connect: connection refused"}},
 		{"slow", checks.Warning, []string{"6 of 6 cases passed", "warning: upload (took 3."}},
 	}
 	for _, tt := range tests {

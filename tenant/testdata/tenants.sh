@@ -1,6 +1,6 @@
 #!/bin/sh
 # A tenant store for the command provisioner's tests: one file per tenant
-# in $STORE. Usage: tenants.sh create NAME | delete ID | list | fail
+# in $STORE. Usage: tenants.sh create NAME | delete ID | get ID | list
 set -eu
 case "$1" in
 create)
@@ -11,7 +11,13 @@ create)
 	;;
 delete)
 	[ -e "$STORE/refuse-delete" ] && { echo "delete refused" >&2; exit 5; }
+	[ -e "$STORE/hang-delete" ] && exec sleep 300
 	rm -f "$STORE/$2"
+	;;
+get)
+	[ -f "$STORE/$2" ] || { echo null; exit 0; }
+	read -r name created < "$STORE/$2"
+	printf '{"id": "%s", "name": "%s"}\n' "$2" "$name"
 	;;
 list)
 	printf '['
@@ -19,7 +25,7 @@ list)
 	for f in "$STORE"/*; do
 		[ -f "$f" ] || continue
 		id=$(basename "$f")
-		case "$id" in refuse*) continue ;; esac
+		case "$id" in refuse* | hang*) continue ;; esac
 		read -r name created < "$f"
 		printf '%s{"id": "%s", "name": "%s", "created": "%s"}' "$sep" "$id" "$name" "$created"
 		sep=,
