@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/tenant"
 )
 
 // TestTenantConfigErrors: each mistake in the tenant section is found at
@@ -38,12 +40,78 @@ func TestTenantConfigErrors(t *testing.T) {
 		{"sql delete password", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE, args: [\"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
 		{"command no delete", "tenant:\n  command: {create: [./t, create]}\n", "no delete command"},
 		{"browser diagnose", "tenant:\n  command: {create: [a], delete: [b]}\n  diagnose: [{goto: https://x}]\n", "not browser steps"},
+		{"delete_checks_name without the name", "tenant:\n  delete_checks_name: true\n  http:\n" + httpOK, "delete_checks_name: the delete request does not use {{.Tenant.name}}"},
+		{"get uses the password", "tenant:\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}, pw: {json: $.pw, secret: true}}}\n    delete: {url: \"https://x/t/{{.Tenant.id}}\"}\n    get: {request: {url: \"https://x/t/{{.Tenant.pw}}\"}}\n", "a secret the ledger does not keep"},
+		{"http get without request", "tenant:\n  http:\n" + httpOK + "    get: {name: $.n}\n", "no get request"},
+		{"sql get password", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE}\n    get: {query: SELECT, args: [\"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
+		{"command get password", "tenant:\n  command: {create: [a], delete: [b], get: [c, \"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(head+tc.tenant))
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "c.yaml:") {
 				t.Errorf("err = %v, want c.yaml:LINE: …%s…", err, tc.want)
+			}
+		})
+	}
+}
+
+// The same bad config gives the same error every time (validation once
+// iterated maps: "no create command" 175 times of 200).
+func TestTenantConfigErrorsAreStable(t *testing.T) {
+	y := "environments:\n  e: {base_url: https://x}\ntenant:\n  command: {}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"
+	for range 50 {
+		if _, err := Parse("c.yaml", []byte(y)); err == nil || !strings.Contains(err.Error(), "no create command") {
+			t.Fatalf("err = %v, want no create command, every time", err)
+		}
+	}
+}
+
+// The get request of each provisioner kind reaches the app with the
+// tenant's id, and gives the app's name for it.
+func TestTenantGetConfigured(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/t/7" {
+			w.WriteHeader(404)
+			return
+		}
+		fmt.Fprint(w, `{"tenant": {"name": "customer-acme"}}`)
+	}))
+	defer srv.Close()
+	store := t.TempDir()
+	os.WriteFile(filepath.Join(store, "7"), []byte("sc-seven 2026-01-01T00:00:00Z\n"), 0o600)
+	configs := map[string]string{
+		"http": fmt.Sprintf(`  http:
+    create: {method: POST, url: %[1]s/t, extract: {id: {json: $.id}}}
+    delete: {method: DELETE, url: "%[1]s/t/{{.Tenant.id}}"}
+    get: {request: {url: "%[1]s/t/{{.Tenant.id}}"}, name: $.tenant.name}
+`, srv.URL),
+		"command": fmt.Sprintf(`  command:
+    create: [%[1]s, create, "{{.Tenant.name}}"]
+    delete: [%[1]s, delete, "{{.Tenant.id}}"]
+    get: [%[1]s, get, "{{.Tenant.id}}"]
+    env: {STORE: %[2]s}
+`, tenantScript, store),
+	}
+	want := map[string]string{"http": "customer-acme", "command": "sc-seven"}
+	for kind, y := range configs {
+		t.Run(kind, func(t *testing.T) {
+			cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte("environments:\n  e: {base_url: https://x}\ntenant:\n"+y+
+				"suites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tool, err := Tenants(cfg, "e", TenantOptions{StateDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tool.Close()
+			f, err := tool.Prov.Get(context.Background(), tenant.Tenant{ID: "7", Fields: map[string]string{"id": "7"}})
+			if err != nil || f.Name != want[kind] {
+				t.Errorf("get 7 = %+v, %v; want %s", f, err, want[kind])
+			}
+			if _, err := tool.Prov.Get(context.Background(), tenant.Tenant{ID: "8", Fields: map[string]string{"id": "8"}}); !errors.Is(err, tenant.ErrNotFound) {
+				t.Errorf("get 8: err = %v, want ErrNotFound", err)
 			}
 		})
 	}
