@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"errors"
+	"github.com/suitecheck/suitecheck/checks/postgres"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func runPostgres(ctx context.Context, r *runState, st *StepConfig, body *yaml.No
 	timeout := durationOr(s.Timeout, defaultStepTimeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res := checks.CheckPostgres(ctx, checks.PostgresOptions{DSN: s.DSN, Extensions: s.Extensions, Tables: s.Tables,
+	res := postgres.Check(ctx, postgres.Options{DSN: s.DSN, Extensions: s.Extensions, Tables: s.Tables,
 		Writable: s.Writable, WriteProbe: s.WriteProbe, TimeoutState: checks.Critical, Budget: timeout})
 	switch res.State {
 	case checks.OK:

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"errors"
+	"github.com/suitecheck/suitecheck/checks/postgres"
 
 	"github.com/spf13/cobra"
-
-	"github.com/suitecheck/suitecheck/checks"
 )
 
 func newCheck(g *globals) *cobra.Command {
@@ -22,7 +21,7 @@ func newCheck(g *globals) *cobra.Command {
 }
 
 func newCheckPostgres(g *globals) *cobra.Command {
-	var o checks.PostgresOptions
+	var o postgres.Options
 	cmd := &cobra.Command{
 		Use:   "postgres",
 		Short: "Walk the layers between an app and its PostgreSQL database and name the first that fails",
@@ -43,7 +42,7 @@ PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE).`,
 			defer cancel()
 			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
 			g.logf(1, "check postgres: budget %s", g.budget)
-			res := checks.CheckPostgres(ctx, o)
+			res := postgres.Check(ctx, o)
 			g.out.Result = &res
 			return nil
 		},

@@ -1,8 +1,9 @@
-package checks
+package postgres
 
 import (
 	"context"
 	"fmt"
+	"github.com/suitecheck/suitecheck/checks"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,30 +26,30 @@ func newAppDB(t *testing.T) appDB {
 		GRANT SELECT, INSERT ON files TO %[1]s;`)}
 }
 
-func (a appDB) opts() PostgresOptions {
-	return PostgresOptions{
+func (a appDB) opts() Options {
+	return Options{
 		DSN:          a.DSN(),
 		Extensions:   []string{"uuid-ossp"},
 		Tables:       []string{"files"},
 		Writable:     []string{"files"},
 		WriteProbe:   "INSERT INTO files (name) VALUES ('suitecheck probe')",
-		TimeoutState: Critical,
+		TimeoutState: checks.Critical,
 	}
 }
 
-func checkPG(t *testing.T, o PostgresOptions, budget time.Duration) (Result, string) {
+func checkPG(t *testing.T, o Options, budget time.Duration) (checks.Result, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	o.Budget = budget
-	r := CheckPostgres(ctx, o)
-	return r, r.Render(DefaultMaxOutput)
+	r := Check(ctx, o)
+	return r, r.Render(checks.DefaultMaxOutput)
 }
 
-func TestCheckPostgresHealthy(t *testing.T) {
+func TestCheckHealthy(t *testing.T) {
 	a := newAppDB(t)
 	r, out := checkPG(t, a.opts(), 20*time.Second)
-	if r.State != OK {
+	if r.State != checks.OK {
 		t.Fatalf("state = %v, want OK:\n%s", r.State, out)
 	}
 	want := fmt.Sprintf("SUITECHECK OK - postgres %s@%s on 127.0.0.1:%d: 8 of 8 layers OK in ", a.User, a.DB, a.Cluster.Port)
@@ -76,11 +77,11 @@ func TestCheckPostgresHealthy(t *testing.T) {
 	}
 }
 
-func TestCheckPostgresLayersOnlyAsked(t *testing.T) {
+func TestCheckLayersOnlyAsked(t *testing.T) {
 	a := newAppDB(t)
-	o := PostgresOptions{DSN: a.Cluster.DSN(a.User, a.Password, a.DB)}
+	o := Options{DSN: a.Cluster.DSN(a.User, a.Password, a.DB)}
 	r, out := checkPG(t, o, 20*time.Second)
-	if r.State != OK || !strings.Contains(out, "4 of 8 layers OK") {
+	if r.State != checks.OK || !strings.Contains(out, "4 of 8 layers OK") {
 		t.Fatalf("want OK with 4 layers:\n%s", out)
 	}
 	for _, s := range []string{"[SKIPPED] 5/8 primary", "[SKIPPED] 6/8 extensions", "[SKIPPED] 7/8 tables", "[SKIPPED] 8/8 writable"} {
@@ -93,63 +94,63 @@ func TestCheckPostgresLayersOnlyAsked(t *testing.T) {
 	}
 }
 
-// TestCheckPostgresBrokenLayers breaks each layer for real and expects
+// TestCheckBrokenLayers breaks each layer for real and expects
 // CRITICAL naming that layer.
-func TestCheckPostgresBrokenLayers(t *testing.T) {
+func TestCheckBrokenLayers(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, a appDB, o *PostgresOptions)
+		setup func(t *testing.T, a appDB, o *Options)
 		want  string // the summary after "postgres …: "
 	}{
-		{"closed port", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"closed port", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s sslmode=disable", pgtest.ClosedPort(t), a.User, a.DB, a.Password)
 		}, "layer 1/8 reachable: cannot connect: connection refused"},
-		{"unresolvable host", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"unresolvable host", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = fmt.Sprintf("host=no-such-host.invalid user=%s dbname=%s password=%s", a.User, a.DB, a.Password)
 		}, "layer 1/8 reachable: cannot resolve no-such-host.invalid"},
-		{"not postgres", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"not postgres", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s password=%s", fakePort(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), a.User, a.DB, a.Password)
 		}, `layer 2/8 accepts connections: no PostgreSQL server answered: got 'H' instead of a protocol reply`},
-		{"wrong password", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"wrong password", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = a.Cluster.DSN(a.User, "wrong-"+a.Password, a.DB)
 		}, fmt.Sprintf(`layer 3/8 authenticates: password authentication failed for user "%s" (wrong password or unknown role, SQLSTATE 28P01)`, "USER")},
-		{"unknown role", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"unknown role", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = a.Cluster.DSN("nobody_here", a.Password, a.DB)
 		}, `layer 3/8 authenticates: password authentication failed for user "nobody_here"`},
-		{"missing database", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"missing database", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = a.Cluster.DSN(a.User, a.Password, "no_such_db")
 		}, `layer 4/8 database: database "no_such_db" does not exist (SQLSTATE 3D000)`},
-		{"read-only default", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"read-only default", func(t *testing.T, a appDB, o *Options) {
 			a.Exec(t, fmt.Sprintf("ALTER DATABASE %s SET default_transaction_read_only = on", a.DB))
 		}, "layer 5/8 primary: transactions are read-only (default_transaction_read_only = on)"},
-		{"missing extension", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"missing extension", func(t *testing.T, a appDB, o *Options) {
 			o.Extensions = append(o.Extensions, "pgcrypto")
 		}, "layer 6/8 extensions: pgcrypto not installed (available on the server: CREATE EXTENSION in the database)"},
-		{"unavailable extension", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"unavailable extension", func(t *testing.T, a appDB, o *Options) {
 			o.Extensions = []string{"no_such_ext"}
 		}, "layer 6/8 extensions: no_such_ext not installed (not even available on the server: install its package)"},
-		{"dropped extension", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"dropped extension", func(t *testing.T, a appDB, o *Options) {
 			a.Exec(t, `DROP EXTENSION "uuid-ossp" CASCADE`)
 		}, "layer 6/8 extensions: uuid-ossp not installed"},
-		{"revoke select", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"revoke select", func(t *testing.T, a appDB, o *Options) {
 			a.Exec(t, "REVOKE SELECT ON files FROM "+a.User)
 		}, "layer 7/8 tables: table files is not readable: no SELECT privilege for USER"},
-		{"missing table", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"missing table", func(t *testing.T, a appDB, o *Options) {
 			o.Tables = []string{"messages"}
 		}, "layer 7/8 tables: table messages not found (or not visible to USER through search_path)"},
-		{"revoke insert", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"revoke insert", func(t *testing.T, a appDB, o *Options) {
 			a.Exec(t, "REVOKE INSERT ON files FROM "+a.User)
 		}, "layer 8/8 writable: table files is not writable: no INSERT privilege for USER"},
-		{"write probe cannot commit", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"write probe cannot commit", func(t *testing.T, a appDB, o *Options) {
 			o.WriteProbe = "INSERT INTO files (name) VALUES ('kept'); COMMIT; INSERT INTO files (name) VALUES ('kept2')"
 		}, "layer 8/8 writable: write probe failed (it must be one statement): cannot insert multiple commands into a prepared statement (SQLSTATE 42601)"},
-		{"silent server with connect_timeout", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"silent server with connect_timeout", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1", silentPort(t))
 		}, "layer 2/8 accepts connections: no PostgreSQL answer within connect_timeout 1s"},
-		{"login hangs past connect_timeout", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"login hangs past connect_timeout", func(t *testing.T, a appDB, o *Options) {
 			o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=u connect_timeout=1 sslmode=disable", fakePort(t, "N"))
 		}, "layer 3/8 authenticates: no answer to the login within connect_timeout 1s"},
-		{"failing write probe", func(t *testing.T, a appDB, o *PostgresOptions) {
+		{"failing write probe", func(t *testing.T, a appDB, o *Options) {
 			o.WriteProbe = "INSERT INTO files (name) VALUES (NULL)"
 		}, `layer 8/8 writable: write probe failed: null value in column "name" of relation "files" violates not-null constraint (SQLSTATE 23502)`},
 	}
@@ -159,7 +160,7 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 			o := a.opts()
 			tt.setup(t, a, &o)
 			r, out := checkPG(t, o, 20*time.Second)
-			if r.State != Critical {
+			if r.State != checks.Critical {
 				t.Errorf("state = %v, want CRITICAL:\n%s", r.State, out)
 			}
 			want := strings.ReplaceAll(tt.want, "USER", a.User)
@@ -176,22 +177,22 @@ func TestCheckPostgresBrokenLayers(t *testing.T) {
 			if strings.Count(out, "[FAILED]") != 1 {
 				t.Errorf("want exactly one [FAILED] layer line:\n%s", out)
 			}
-			checkContract(t, r, out, DefaultMaxOutput)
+			checkContract(t, r, out, checks.DefaultMaxOutput)
 		})
 	}
 }
 
-func TestCheckPostgresTimeout(t *testing.T) {
+func TestCheckTimeout(t *testing.T) {
 	// A server that answers the SSLRequest and then never answers the
 	// login: the handshake must still end within the budget.
 	port := fakePort(t, "N")
-	o := PostgresOptions{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app dbname=app password=pw", port), TimeoutState: Unknown}
+	o := Options{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app dbname=app password=pw", port), TimeoutState: checks.Unknown}
 	start := time.Now()
 	r, out := checkPG(t, o, 500*time.Millisecond)
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("check took %s with a 500ms budget", el)
 	}
-	if r.State != Unknown {
+	if r.State != checks.Unknown {
 		t.Errorf("state = %v, want the timeout state UNKNOWN:\n%s", r.State, out)
 	}
 	if !strings.Contains(r.Summary, "timed out after 500ms at layer 3/8 authenticates") {
@@ -199,26 +200,26 @@ func TestCheckPostgresTimeout(t *testing.T) {
 	}
 }
 
-func TestCheckPostgresCancelled(t *testing.T) {
+func TestCheckCancelled(t *testing.T) {
 	port := fakePort(t, "N")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(fmt.Errorf("received terminated"))
-	r := CheckPostgres(ctx, PostgresOptions{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app", port)})
-	if r.State != Unknown || !strings.Contains(r.Summary, "interrupted") || !strings.Contains(r.Summary, "received terminated") {
+	r := Check(ctx, Options{DSN: fmt.Sprintf("host=127.0.0.1 port=%d user=app", port)})
+	if r.State != checks.Unknown || !strings.Contains(r.Summary, "interrupted") || !strings.Contains(r.Summary, "received terminated") {
 		t.Errorf("cancelled check = %v %q, want UNKNOWN interrupted with the cause", r.State, r.Summary)
 	}
 }
 
-func TestCheckPostgresThresholds(t *testing.T) {
+func TestCheckThresholds(t *testing.T) {
 	a := newAppDB(t)
 	o := a.opts()
-	crit, err := ParseDurationRange("@0:1h") // any time is inside: CRITICAL
+	crit, err := checks.ParseDurationRange("@0:1h") // any time is inside: CRITICAL
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Thresholds = Thresholds{Critical: &crit}
+	o.Thresholds = checks.Thresholds{Critical: &crit}
 	r, out := checkPG(t, o, 20*time.Second)
-	if r.State != Critical || !strings.Contains(r.Summary, "outside the critical range @0:3600") {
+	if r.State != checks.Critical || !strings.Contains(r.Summary, "outside the critical range @0:3600") {
 		t.Errorf("want CRITICAL from the threshold:\n%s", out)
 	}
 	if !strings.Contains(out, "time=") || !strings.Contains(out, ";;@0:3600;0 ") {
@@ -226,7 +227,7 @@ func TestCheckPostgresThresholds(t *testing.T) {
 	}
 }
 
-func TestCheckPostgresPasswordFile(t *testing.T) {
+func TestCheckPasswordFile(t *testing.T) {
 	a := newAppDB(t)
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte(a.Password+"\n"), 0o600); err != nil {
@@ -235,31 +236,31 @@ func TestCheckPostgresPasswordFile(t *testing.T) {
 	o := a.opts()
 	o.DSN = fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", a.Cluster.Port, a.User, a.DB)
 	o.PasswordFile = pw
-	if r, out := checkPG(t, o, 20*time.Second); r.State != OK {
+	if r, out := checkPG(t, o, 20*time.Second); r.State != checks.OK {
 		t.Errorf("with --password-file: %s", out)
 	}
 	o.PasswordFile = filepath.Join(t.TempDir(), "missing")
-	if r, _ := checkPG(t, o, 20*time.Second); r.State != Unknown || !strings.Contains(r.Summary, "--password-file") {
+	if r, _ := checkPG(t, o, 20*time.Second); r.State != checks.Unknown || !strings.Contains(r.Summary, "--password-file") {
 		t.Errorf("missing password file: %v %q, want UNKNOWN naming --password-file", r.State, r.Summary)
 	}
 }
 
-func TestCheckPostgresEnvironment(t *testing.T) {
+func TestCheckEnvironment(t *testing.T) {
 	a := newAppDB(t)
 	t.Setenv("PGHOST", "127.0.0.1")
 	t.Setenv("PGPORT", fmt.Sprint(a.Cluster.Port))
 	t.Setenv("PGUSER", a.User)
 	t.Setenv("PGPASSWORD", a.Password)
 	t.Setenv("PGDATABASE", a.DB)
-	if r, out := checkPG(t, PostgresOptions{}, 20*time.Second); r.State != OK {
+	if r, out := checkPG(t, Options{}, 20*time.Second); r.State != checks.OK {
 		t.Errorf("from PG* variables: %s", out)
 	}
 }
 
-func TestCheckPostgresBadSettings(t *testing.T) {
+func TestCheckBadSettings(t *testing.T) {
 	for _, dsn := range []string{"host=a,b user=x", "port=notaport user=x", "postgres://%zz"} {
-		r := CheckPostgres(context.Background(), PostgresOptions{DSN: dsn})
-		if r.State != Unknown {
+		r := Check(context.Background(), Options{DSN: dsn})
+		if r.State != checks.Unknown {
 			t.Errorf("DSN %q: state %v (%s), want UNKNOWN", dsn, r.State, r.Summary)
 		}
 	}
@@ -271,3 +272,21 @@ func fakePort(t *testing.T, reply string) int {
 }
 
 func silentPort(t *testing.T) int { return fakePort(t, "") }
+
+// checkContract asserts what every check output keeps: the status line
+// with the state, perfdata after " | ", no | or ; in the text parts, a
+// final newline.
+func checkContract(t *testing.T, r checks.Result, out string, maxBytes int) {
+	t.Helper()
+	first, rest, _ := strings.Cut(out, "\n")
+	if !strings.HasPrefix(first, checks.Prefix+" "+r.State.String()+" - ") || !strings.HasSuffix(out, "\n") {
+		t.Errorf("not a status line: %q", out)
+	}
+	text, _, hasPD := strings.Cut(first, " | ")
+	if !hasPD || strings.ContainsAny(text, "|;") || strings.ContainsAny(rest, "|;") {
+		t.Errorf("perfdata missing, or | ; in text:\n%s", out)
+	}
+	if len(out) > maxBytes {
+		t.Errorf("output is %d bytes, over %d", len(out), maxBytes)
+	}
+}

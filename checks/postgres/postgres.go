@@ -1,4 +1,4 @@
-package checks
+package postgres
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/suitecheck/suitecheck/checks"
 	"io"
 	"net"
 	"os"
@@ -20,10 +21,10 @@ import (
 	"github.com/suitecheck/suitecheck/internal/pgconn"
 )
 
-// PostgresOptions configures CheckPostgres. Connection settings come from
+// Options configures Check. Connection settings come from
 // DSN (a libpq URL or key=value string) on top of the libpq environment
 // variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, …).
-type PostgresOptions struct {
+type Options struct {
 	DSN          string
 	PasswordFile string   // read the password from this file (first line)
 	Extensions   []string // layer 6: these extensions must be installed
@@ -31,12 +32,12 @@ type PostgresOptions struct {
 	Writable     []string // layer 8: these tables must take INSERTs
 	WriteProbe   string   // layer 8: SQL run in a transaction that is rolled back
 
-	Thresholds   Thresholds // on the total time, in seconds
-	TimeoutState State      // the state when ctx's deadline passes
+	Thresholds   checks.Thresholds // on the total time, in seconds
+	TimeoutState checks.State      // the state when ctx's deadline passes
 	Budget       time.Duration
 }
 
-// The layers of CheckPostgres, in the order they are walked.
+// The layers of Check, in the order they are walked.
 var postgresLayers = [...]string{
 	"reachable", "accepts connections", "authenticates", "database",
 	"primary", "extensions", "tables", "writable",
@@ -82,7 +83,7 @@ func (t pgTarget) String() string {
 
 // postgresConfig resolves the connection settings. Its errors are the
 // user's to fix (UNKNOWN).
-func postgresConfig(o PostgresOptions) (pgTarget, error) {
+func postgresConfig(o Options) (pgTarget, error) {
 	cfg, err := pgconn.Config(o.DSN)
 	if err != nil {
 		return pgTarget{}, fmt.Errorf("postgres %w (check --dsn and the PG* environment variables)", err)
@@ -120,27 +121,27 @@ func postgresConfig(o PostgresOptions) (pgTarget, error) {
 	return t, nil
 }
 
-// CheckPostgres walks the layers between an app and its database in order —
+// Check walks the layers between an app and its database in order —
 // reachable, accepts connections, authenticates, the database exists,
 // primary (when anything writable is asked), extensions, tables, writable —
 // timing each, and names the first that fails. It uses one database
 // connection for every layer after the first two.
-func CheckPostgres(ctx context.Context, o PostgresOptions) Result {
+func Check(ctx context.Context, o Options) checks.Result {
 	start := time.Now()
 	target, err := postgresConfig(o)
 	if err != nil {
-		return FromError(err)
+		return checks.FromError(err)
 	}
 	p := &pgProbe{o: o, target: target}
 	err = p.run(ctx)
 	total := time.Since(start)
 
-	res := Result{}
-	var pd []Perfdata
-	pd = append(pd, Duration("time", total, o.Thresholds))
+	res := checks.Result{}
+	var pd []checks.Perfdata
+	pd = append(pd, checks.Duration("time", total, o.Thresholds))
 	for i, d := range p.times {
 		if p.ran[i] {
-			pd = append(pd, Duration(postgresLabels[i], d, Thresholds{}))
+			pd = append(pd, checks.Duration(postgresLabels[i], d, checks.Thresholds{}))
 		}
 	}
 	res.Perfdata = pd
@@ -157,9 +158,9 @@ func CheckPostgres(ctx context.Context, o PostgresOptions) Result {
 		st := o.Thresholds.Evaluate(total.Seconds())
 		res.State = st
 		res.Summary = fmt.Sprintf("postgres %s: %d of 8 layers OK in %.3fs", target, p.count(), total.Seconds())
-		if st != OK {
+		if st != checks.OK {
 			r := o.Thresholds.Warning
-			if st == Critical {
+			if st == checks.Critical {
 				r = o.Thresholds.Critical
 			}
 			res.Summary += fmt.Sprintf(" (total time outside the %s range %s)", strings.ToLower(st.String()), r)
@@ -168,13 +169,13 @@ func CheckPostgres(ctx context.Context, o PostgresOptions) Result {
 		res.State = o.TimeoutState
 		res.Summary = fmt.Sprintf("postgres %s: timed out after %s at layer %d/8 %s", target, budgetText(o.Budget, total), p.current+1, postgresLayers[p.current])
 	case ctx.Err() != nil:
-		res.State = Unknown
+		res.State = checks.Unknown
 		res.Summary = fmt.Sprintf("postgres %s: interrupted at layer %d/8 %s (%v)", target, p.current+1, postgresLayers[p.current], context.Cause(ctx))
 	case errors.As(err, &le):
-		res.State = Critical
+		res.State = checks.Critical
 		res.Summary = fmt.Sprintf("postgres %s: layer %d/8 %s: %s", target, le.layer+1, postgresLayers[le.layer], le.msg)
 	default:
-		res.State = Unknown
+		res.State = checks.Unknown
 		res.Summary = fmt.Sprintf("postgres %s: %v", target, err)
 	}
 	return res
@@ -188,7 +189,7 @@ func budgetText(budget, spent time.Duration) string {
 }
 
 type pgProbe struct {
-	o       PostgresOptions
+	o       Options
 	target  pgTarget
 	times   [8]time.Duration
 	ran     [8]bool

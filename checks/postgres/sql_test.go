@@ -1,4 +1,4 @@
-package checks
+package postgres
 
 import (
 	"database/sql"
