@@ -16,7 +16,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/suitecheck/suitecheck/checks"
-	"github.com/suitecheck/suitecheck/internal/pgtest"
+	"github.com/suitecheck/suitecheck/internal/pgcluster"
 	"github.com/suitecheck/suitecheck/internal/sampleapp"
 	"github.com/suitecheck/suitecheck/suites"
 )
@@ -49,7 +49,7 @@ var BreakModes = map[string]string{
 }
 
 // breakIt applies a break mode.
-func breakIt(ctx context.Context, mode string, c *pgtest.Cluster, db, role string) error {
+func breakIt(ctx context.Context, mode string, c *pgcluster.Cluster, db, role string) error {
 	q := pq.QuoteIdentifier(role)
 	var sql string
 	switch mode {
@@ -95,7 +95,7 @@ func Run(ctx context.Context, o Options) (res checks.Result, err error) {
 	}
 
 	logf("starting a throwaway PostgreSQL cluster")
-	cluster, err := pgtest.Start(ctx, pgtest.Options{})
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
 	if err != nil {
 		return res, fmt.Errorf("demo database: %w", err)
 	}

@@ -83,11 +83,11 @@ func Shared(t testing.TB) *Cluster {
 	if c.Stopped() {
 		t.Fatalf("pgtest: the shared cluster has stopped; server log:\n%s", c.ServerLog())
 	}
-	offset := c.logSize()
+	offset := c.LogSize()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("PostgreSQL server log since this test called pgtest.Shared (%s:%d):\n%s",
-				c.Host, c.Port, c.logSince(offset))
+				c.Host, c.Port, c.LogSince(offset))
 		}
 	})
 	return c

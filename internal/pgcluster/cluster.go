@@ -1,5 +1,6 @@
-// Package pgtest runs throwaway PostgreSQL clusters built from the system's
-// server binaries, for tests and for demonstrations.
+// Package pgcluster runs throwaway PostgreSQL clusters built from the
+// system's server binaries, for the demo and (through internal/pgtest) for
+// tests. It does not import the testing package: the product links it.
 //
 // A cluster lives in a fresh directory named suitecheck-pg-* under
 // [os.TempDir]. It listens only on 127.0.0.1 on a free TCP port, has no Unix
@@ -13,23 +14,15 @@
 // SIGKILL, and every [Start] removes the directories of clusters whose owning
 // process is gone, killing a postmaster that may still run there.
 //
-// Tests use [New] for a private cluster, or [Shared] for one cluster per test
-// binary, which is much faster when many tests need a server:
-//
-//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-//
-//	func TestSomething(t *testing.T) {
-//		c := pgtest.Shared(t)
-//		dbname, err := c.CreateDatabase(t.Context(), t.Name())
-//		...
-//	}
+// Tests use internal/pgtest's New for a private cluster, or its Shared for
+// one cluster per test binary.
 //
 // When the process runs as root (as CI does), initdb and postgres, which
 // refuse to run as root, are run as the system user "postgres" and the
 // cluster's directory is handed over to that user.
 //
 // The package is Linux-only: it relies on the parent-death signal and /proc.
-package pgtest
+package pgcluster
 
 import (
 	"bufio"
@@ -484,13 +477,13 @@ func (c *Cluster) ServerLog() string {
 	return readFrom(filepath.Join(c.Dir, serverLogFile), 0)
 }
 
-// logSize returns the current size of the server log, for logSince.
-func (c *Cluster) logSize() int64 {
+// LogSize returns the current size of the server log, for LogSince.
+func (c *Cluster) LogSize() int64 {
 	return fileSize(filepath.Join(c.Dir, serverLogFile))
 }
 
-// logSince returns what the server logged after the log had size offset.
-func (c *Cluster) logSince(offset int64) string {
+// LogSince returns what the server logged after the log had size offset.
+func (c *Cluster) LogSince(offset int64) string {
 	return readFrom(filepath.Join(c.Dir, serverLogFile), offset)
 }
 

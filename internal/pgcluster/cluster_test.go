@@ -1,4 +1,4 @@
-package pgtest
+package pgcluster
 
 import (
 	"bufio"
@@ -33,13 +33,13 @@ func TestMain(m *testing.M) {
 		helperMain()
 		os.Exit(2) // unreachable unless the helper failed
 	}
-	os.Exit(Main(m))
+	os.Exit(m.Run())
 }
 
 // helperMain starts a cluster, reports "<dir> <postmaster pid>" on stdout,
 // and waits to be killed.
 func helperMain() {
-	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	c, err := Start(ctx, Options{})
 	if err != nil {
@@ -72,7 +72,7 @@ func queryString(t *testing.T, db *sql.DB, query string) string {
 
 func TestStartConnectAndAuthenticate(t *testing.T) {
 	t.Parallel()
-	c := New(t)
+	c := newCluster(t)
 
 	if c.Host != "127.0.0.1" || c.SuperUser != "postgres" || c.Port == 0 || c.SuperPassword == "" {
 		t.Fatalf("cluster = %+v, want host 127.0.0.1, user postgres, a port and a password", c)
@@ -134,7 +134,7 @@ func TestStartConnectAndAuthenticate(t *testing.T) {
 
 func TestDatabasesRolesAndStop(t *testing.T) {
 	t.Parallel()
-	c := New(t)
+	c := newCluster(t)
 	ctx := t.Context()
 
 	name, err := c.CreateDatabase(ctx, "Test/With Odd-Chars")
@@ -205,7 +205,7 @@ func TestDatabasesRolesAndStop(t *testing.T) {
 // and that Stop still cleans up.
 func TestServerDeath(t *testing.T) {
 	t.Parallel()
-	c := New(t)
+	c := newCluster(t)
 	_, shmid, ok := sharedMemory(c.dataDir)
 	if !ok {
 		t.Fatal("no shared memory segment recorded in postmaster.pid")
@@ -262,7 +262,7 @@ func TestTakenPort(t *testing.T) {
 		mu   sync.Mutex
 		logs []string
 	)
-	ctx, cancel := context.WithTimeout(t.Context(), StartTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 	defer cancel()
 	c, err := Start(ctx, Options{Logf: func(format string, args ...any) {
 		mu.Lock()
@@ -294,7 +294,7 @@ func TestTakenPort(t *testing.T) {
 // removes the directory left behind.
 func TestKilledOwnerLeavesNothing(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), StartTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
@@ -330,7 +330,7 @@ func TestKilledOwnerLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	New(t) // sweeps stale directories
+	newCluster(t) // sweeps stale directories
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("stale cluster directory %s survived the next Start (stat error %v)", dir, err)
 	}
@@ -340,7 +340,7 @@ func TestKilledOwnerLeavesNothing(t *testing.T) {
 // postmaster whose owner is gone but which still runs.
 func TestSweepKillsOrphanedPostmaster(t *testing.T) {
 	t.Parallel()
-	c := New(t)
+	c := newCluster(t)
 	// Pretend the owner died: record a pid that cannot exist.
 	if err := os.WriteFile(filepath.Join(c.Dir, ownerFile), []byte("2147483647 0\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -355,17 +355,6 @@ func TestSweepKillsOrphanedPostmaster(t *testing.T) {
 	}
 	if _, err := os.Stat(c.Dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("swept directory still there (stat error %v)", err)
-	}
-}
-
-func TestShared(t *testing.T) {
-	t.Parallel()
-	a, b := Shared(t), Shared(t)
-	if a != b {
-		t.Fatal("Shared returned two clusters")
-	}
-	if err := a.Exec(t.Context(), "postgres", "SELECT 1"); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -459,4 +448,24 @@ func TestHighestVersionDir(t *testing.T) {
 	if got, want := highestVersionDir(filepath.Join(root, "*", "bin")), filepath.Join(root, "15", "bin"); got != want {
 		t.Errorf("highestVersionDir = %q, want %q", got, want)
 	}
+}
+
+// startTimeout bounds a test cluster's start.
+const startTimeout = 60 * time.Second
+
+// newCluster starts a cluster for the test, stopped when it ends.
+func newCluster(t *testing.T) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
 }
