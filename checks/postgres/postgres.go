@@ -37,16 +37,35 @@ type Options struct {
 	Budget       time.Duration
 }
 
-// The layers of Check, in the order they are walked.
-var postgresLayers = [...]string{
-	"reachable", "accepts connections", "authenticates", "database",
-	"primary", "extensions", "tables", "writable",
+// layer is one of the layers Check walks, in order.
+type layer int
+
+const (
+	reachable layer = iota // DNS and TCP (or the Unix socket)
+	accepts                // a PostgreSQL protocol answer
+	authenticates
+	database
+	primary // not a standby, not read-only: only when something writable is asked
+	extensions
+	tables
+	writable
+	nLayers
+)
+
+// layers names each layer for people, and for perfdata.
+var layers = [nLayers]struct{ name, label string }{
+	reachable:     {"reachable", "reachable"},
+	accepts:       {"accepts connections", "accepts"},
+	authenticates: {"authenticates", "auth"},
+	database:      {"database", "database"},
+	primary:       {"primary", "primary"},
+	extensions:    {"extensions", "extensions"},
+	tables:        {"tables", "tables"},
+	writable:      {"writable", "writable"},
 }
 
-// perfdata labels of the layers.
-var postgresLabels = [...]string{
-	"reachable", "accepts", "auth", "database", "primary", "extensions", "tables", "writable",
-}
+// String is the layer as the output names it: "6/8 extensions".
+func (l layer) String() string { return fmt.Sprintf("%d/%d %s", l+1, nLayers, layers[l].name) }
 
 // pastDeadline reports whether ctx's deadline, if any, has passed.
 func pastDeadline(ctx context.Context) bool {
@@ -56,14 +75,14 @@ func pastDeadline(ctx context.Context) bool {
 
 // layerError is a failure of one layer: the app's infrastructure is broken.
 type layerError struct {
-	layer int // 0-based
+	layer layer
 	msg   string
 }
 
 func (e *layerError) Error() string { return e.msg }
 
-func layerFail(layer int, format string, args ...any) error {
-	return &layerError{layer: layer, msg: fmt.Sprintf(format, args...)}
+func layerFail(l layer, format string, args ...any) error {
+	return &layerError{layer: l, msg: fmt.Sprintf(format, args...)}
 }
 
 // pgTarget is what the check connects to, for messages and layer 1.
@@ -141,12 +160,12 @@ func Check(ctx context.Context, o Options) checks.Result {
 	pd = append(pd, checks.Duration("time", total, o.Thresholds))
 	for i, d := range p.times {
 		if p.ran[i] {
-			pd = append(pd, checks.Duration(postgresLabels[i], d, checks.Thresholds{}))
+			pd = append(pd, checks.Duration(layers[i].label, d, checks.Thresholds{}))
 		}
 	}
 	res.Perfdata = pd
-	for i := range postgresLayers {
-		res.Long = append(res.Long, p.layerLine(i, err))
+	for l := range nLayers {
+		res.Long = append(res.Long, p.layerLine(l, err))
 	}
 	if p.info != "" {
 		res.Long = append(res.Long, p.info)
@@ -157,7 +176,7 @@ func Check(ctx context.Context, o Options) checks.Result {
 	case err == nil:
 		st := o.Thresholds.Evaluate(total.Seconds())
 		res.State = st
-		res.Summary = fmt.Sprintf("postgres %s: %d of 8 layers OK in %.3fs", target, p.count(), total.Seconds())
+		res.Summary = fmt.Sprintf("postgres %s: %d of %d layers OK in %.3fs", target, p.count(), nLayers, total.Seconds())
 		if st != checks.OK {
 			r := o.Thresholds.Warning
 			if st == checks.Critical {
@@ -167,13 +186,13 @@ func Check(ctx context.Context, o Options) checks.Result {
 		}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		res.State = o.TimeoutState
-		res.Summary = fmt.Sprintf("postgres %s: timed out after %s at layer %d/8 %s", target, budgetText(o.Budget, total), p.current+1, postgresLayers[p.current])
+		res.Summary = fmt.Sprintf("postgres %s: timed out after %s at layer %s", target, budgetText(o.Budget, total), p.current)
 	case ctx.Err() != nil:
 		res.State = checks.Unknown
-		res.Summary = fmt.Sprintf("postgres %s: interrupted at layer %d/8 %s (%v)", target, p.current+1, postgresLayers[p.current], context.Cause(ctx))
+		res.Summary = fmt.Sprintf("postgres %s: interrupted at layer %s (%v)", target, p.current, context.Cause(ctx))
 	case errors.As(err, &le):
 		res.State = checks.Critical
-		res.Summary = fmt.Sprintf("postgres %s: layer %d/8 %s: %s", target, le.layer+1, postgresLayers[le.layer], le.msg)
+		res.Summary = fmt.Sprintf("postgres %s: layer %s: %s", target, le.layer, le.msg)
 	default:
 		res.State = checks.Unknown
 		res.Summary = fmt.Sprintf("postgres %s: %v", target, err)
@@ -191,10 +210,10 @@ func budgetText(budget, spent time.Duration) string {
 type pgProbe struct {
 	o       Options
 	target  pgTarget
-	times   [8]time.Duration
-	ran     [8]bool
-	skipped [8]string // why a layer did not run
-	current int       // the layer being walked
+	times   [nLayers]time.Duration
+	ran     [nLayers]bool
+	skipped [nLayers]string // why a layer did not run
+	current layer           // the layer being walked
 	info    string    // server version, backend pid, uptime
 }
 
@@ -208,8 +227,8 @@ func (p *pgProbe) count() int {
 	return n
 }
 
-func (p *pgProbe) layerLine(i int, err error) string {
-	name := fmt.Sprintf("%d/8 %s", i+1, postgresLayers[i])
+func (p *pgProbe) layerLine(i layer, err error) string {
+	name := i.String()
 	var le *layerError
 	switch {
 	case p.skipped[i] != "":
@@ -232,7 +251,7 @@ func (p *pgProbe) layerLine(i int, err error) string {
 }
 
 // layer times fn as layer i.
-func (p *pgProbe) layer(i int, fn func() error) error {
+func (p *pgProbe) layer(i layer, fn func() error) error {
 	p.current = i
 	t0 := time.Now()
 	err := fn()
@@ -241,7 +260,7 @@ func (p *pgProbe) layer(i int, fn func() error) error {
 	return err
 }
 
-func (p *pgProbe) skip(i int, why string) { p.skipped[i] = why }
+func (p *pgProbe) skip(i layer, why string) { p.skipped[i] = why }
 
 func (p *pgProbe) run(ctx context.Context) error {
 	o := p.o
@@ -249,7 +268,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 
 	// Layers 1 and 2: DNS and TCP, then a protocol-level answer.
 	var conn net.Conn
-	err := p.layer(0, func() error {
+	err := p.layer(reachable, func() error {
 		var err error
 		conn, err = p.dial(ctx)
 		return err
@@ -257,7 +276,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = p.layer(1, func() error {
+	err = p.layer(accepts, func() error {
 		defer conn.Close()
 		pctx := ctx
 		if t := p.target.cfg.ConnectTimeout; t > 0 {
@@ -270,7 +289,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 		// The connection's deadline can fire a moment before the context's
 		// timer: judge by the clock which bound ran out.
 		if err != nil && ctx.Err() == nil && !pastDeadline(ctx) && pastDeadline(pctx) {
-			return layerFail(1, "no PostgreSQL answer within connect_timeout %s", p.target.cfg.ConnectTimeout)
+			return layerFail(accepts, "no PostgreSQL answer within connect_timeout %s", p.target.cfg.ConnectTimeout)
 		}
 		if err != nil && pastDeadline(ctx) {
 			return context.DeadlineExceeded
@@ -297,7 +316,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	var c *sql.Conn
-	err = p.layer(2, func() error {
+	err = p.layer(authenticates, func() error {
 		c, err = db.Conn(ctx)
 		if err != nil {
 			return classifyConnect(ctx, err, cfg, p.target.cfg.ConnectTimeout)
@@ -312,24 +331,24 @@ func (p *pgProbe) run(ctx context.Context) error {
 		if errors.As(err, &le) {
 			p.current = le.layer
 			switch le.layer {
-			case 1:
-				p.ran[1] = false
-			case 3:
-				p.ran[2] = true
+			case accepts:
+				p.ran[accepts] = false
+			case database:
+				p.ran[authenticates] = true
 			}
 		}
 		return err
 	}
 	defer c.Close()
 
-	err = p.layer(3, func() error {
+	err = p.layer(database, func() error {
 		var version, dbname string
 		var pid int
 		var uptime float64
 		err := c.QueryRowContext(ctx, `SELECT current_database(), current_setting('server_version'), pg_backend_pid(),
 			extract(epoch from now() - pg_postmaster_start_time())::float8`).Scan(&dbname, &version, &pid, &uptime)
 		if err != nil {
-			return queryFail(ctx, 3, "read server information", err)
+			return queryFail(ctx, database, "read server information", err)
 		}
 		p.info = fmt.Sprintf("server PostgreSQL %s, database %s, backend PID %d, up %s", version, dbname, pid,
 			(time.Duration(uptime) * time.Second).String())
@@ -340,26 +359,26 @@ func (p *pgProbe) run(ctx context.Context) error {
 	}
 
 	if !wantWrite {
-		p.skip(4, "nothing writable asked (--writable, --write-probe)")
-	} else if err := p.layer(4, func() error { return p.primary(ctx, c) }); err != nil {
+		p.skip(primary, "nothing writable asked (--writable, --write-probe)")
+	} else if err := p.layer(primary, func() error { return p.primary(ctx, c) }); err != nil {
 		return err
 	}
 
 	if len(o.Extensions) == 0 {
-		p.skip(5, "no --extension asked")
-	} else if err := p.layer(5, func() error { return p.extensions(ctx, c) }); err != nil {
+		p.skip(extensions, "no --extension asked")
+	} else if err := p.layer(extensions, func() error { return p.extensions(ctx, c) }); err != nil {
 		return err
 	}
 
 	if len(o.Tables) == 0 {
-		p.skip(6, "no --table asked")
-	} else if err := p.layer(6, func() error { return p.tables(ctx, c) }); err != nil {
+		p.skip(tables, "no --table asked")
+	} else if err := p.layer(tables, func() error { return p.tables(ctx, c) }); err != nil {
 		return err
 	}
 
 	if !wantWrite {
-		p.skip(7, "no --writable or --write-probe asked")
-	} else if err := p.layer(7, func() error { return p.writable(ctx, c) }); err != nil {
+		p.skip(writable, "no --writable or --write-probe asked")
+	} else if err := p.layer(writable, func() error { return p.writable(ctx, c) }); err != nil {
 		return err
 	}
 	return nil
@@ -380,7 +399,7 @@ func (p *pgProbe) dial(ctx context.Context) (net.Conn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, layerFail(0, "cannot resolve %s: %v", host, unwrapNet(err))
+		return nil, layerFail(reachable, "cannot resolve %s: %v", host, unwrapNet(err))
 	}
 	var last error
 	for _, a := range addrs {
@@ -400,7 +419,7 @@ func dialFail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return layerFail(0, "cannot connect: %v", unwrapNet(err))
+	return layerFail(reachable, "cannot connect: %v", unwrapNet(err))
 }
 
 // unwrapNet shortens net errors to their cause ("connection refused").
@@ -465,7 +484,7 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return layerFail(1, "server closed the connection: %v", unwrapNet(err))
+		return layerFail(accepts, "server closed the connection: %v", unwrapNet(err))
 	}
 	var b [1]byte
 	if _, err := io.ReadFull(conn, b[:]); err != nil {
@@ -473,12 +492,12 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
 			return ctx.Err()
 		}
 		if errors.Is(err, io.EOF) {
-			return layerFail(1, "no PostgreSQL server answered: the connection was closed")
+			return layerFail(accepts, "no PostgreSQL server answered: the connection was closed")
 		}
-		return layerFail(1, "no PostgreSQL server answered: %v", unwrapNet(err))
+		return layerFail(accepts, "no PostgreSQL server answered: %v", unwrapNet(err))
 	}
 	if b[0] != 'S' && b[0] != 'N' {
-		return layerFail(1, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
+		return layerFail(accepts, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
 	}
 	return nil
 }
@@ -497,39 +516,39 @@ func classifyConnect(ctx context.Context, err error, cfg pq.Config, userTimeout 
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			if userTimeout > 0 {
-				return layerFail(2, "no answer to the login within connect_timeout %s", userTimeout)
+				return layerFail(authenticates, "no answer to the login within connect_timeout %s", userTimeout)
 			}
 			return context.DeadlineExceeded
 		}
-		return layerFail(2, "cannot log in: %v", unwrapNet(err))
+		return layerFail(authenticates, "cannot log in: %v", unwrapNet(err))
 	}
 	switch {
 	case pe.Code == pqerror.InvalidPassword:
-		return layerFail(2, "password authentication failed for user %q (wrong password or unknown role, SQLSTATE %s)", cfg.User, pe.Code)
+		return layerFail(authenticates, "password authentication failed for user %q (wrong password or unknown role, SQLSTATE %s)", cfg.User, pe.Code)
 	case pe.Code == pqerror.InvalidAuthorizationSpecification && strings.Contains(pe.Message, "does not exist"):
-		return layerFail(2, "role %q does not exist (SQLSTATE %s)", cfg.User, pe.Code)
+		return layerFail(authenticates, "role %q does not exist (SQLSTATE %s)", cfg.User, pe.Code)
 	case pe.Code.Class() == pqerror.ClassInvalidAuthorizationSpecification:
-		return layerFail(2, "not allowed to log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		return layerFail(authenticates, "not allowed to log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
 	case pe.Code == pqerror.InvalidCatalogName:
-		return layerFail(3, "database %q does not exist (SQLSTATE %s)", cfg.Database, pe.Code)
+		return layerFail(database, "database %q does not exist (SQLSTATE %s)", cfg.Database, pe.Code)
 	case pe.Code == pqerror.CannotConnectNow, pe.Code == pqerror.TooManyConnections,
 		pe.Code.Class() == "08", pe.Code.Class() == "53", pe.Code.Class() == "57":
-		return layerFail(1, "server refused the connection: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		return layerFail(accepts, "server refused the connection: %s (SQLSTATE %s)", pe.Message, pe.Code)
 	}
-	return layerFail(2, "cannot log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
+	return layerFail(authenticates, "cannot log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
 }
 
 // queryFail turns a query error into a layer failure, or the context's
 // error when the budget ran out.
-func queryFail(ctx context.Context, layer int, what string, err error) error {
+func queryFail(ctx context.Context, l layer, what string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	var pe *pq.Error
 	if errors.As(err, &pe) {
-		return layerFail(layer, "%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
+		return layerFail(l, "%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
 	}
-	return layerFail(layer, "%s: %v", what, unwrapNet(err))
+	return layerFail(l, "%s: %v", what, unwrapNet(err))
 }
 
 func (p *pgProbe) primary(ctx context.Context, c *sql.Conn) error {
@@ -539,13 +558,13 @@ func (p *pgProbe) primary(ctx context.Context, c *sql.Conn) error {
 		current_setting('default_transaction_read_only')`).Scan(&recovery, &txRO, &defaultRO)
 	switch {
 	case err != nil:
-		return queryFail(ctx, 4, "check for a primary", err)
+		return queryFail(ctx, primary, "check for a primary", err)
 	case recovery:
-		return layerFail(4, "server is a read-only standby (in recovery), not the primary")
+		return layerFail(primary, "server is a read-only standby (in recovery), not the primary")
 	case defaultRO == "on":
-		return layerFail(4, "transactions are read-only (default_transaction_read_only = on)")
+		return layerFail(primary, "transactions are read-only (default_transaction_read_only = on)")
 	case txRO == "on":
-		return layerFail(4, "transactions are read-only (transaction_read_only = on)")
+		return layerFail(primary, "transactions are read-only (transaction_read_only = on)")
 	}
 	return nil
 }
@@ -559,7 +578,7 @@ func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
 	var installed []string
 	if err := c.QueryRowContext(ctx, `SELECT coalesce(array_agg(extname::text), '{}') FROM pg_extension WHERE extname = ANY($1)`,
 		pq.Array(p.o.Extensions)).Scan(pq.Array(&installed)); err != nil {
-		return queryFail(ctx, 5, "list extensions", err)
+		return queryFail(ctx, extensions, "list extensions", err)
 	}
 	var missing, available []string
 	for _, ext := range p.o.Extensions {
@@ -570,7 +589,7 @@ func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
 	if len(missing) > 0 {
 		if err := c.QueryRowContext(ctx, `SELECT coalesce(array_agg(name::text), '{}') FROM pg_available_extensions WHERE name = ANY($1)`,
 			pq.Array(missing)).Scan(pq.Array(&available)); err != nil {
-			return queryFail(ctx, 5, "list available extensions", err)
+			return queryFail(ctx, extensions, "list available extensions", err)
 		}
 	}
 	if len(missing) == 0 {
@@ -582,18 +601,18 @@ func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
 	} else if len(available) == 0 {
 		msg += " (not even available on the server: install its package)"
 	}
-	return layerFail(5, "%s", msg)
+	return layerFail(extensions, "%s", msg)
 }
 
 func (p *pgProbe) tables(ctx context.Context, c *sql.Conn) error {
 	for _, t := range p.o.Tables {
-		name, err := p.tableWith(ctx, c, 6, t, "SELECT", "readable")
+		name, err := p.tableWith(ctx, c, tables, t, "SELECT", "readable")
 		if err != nil {
 			return err
 		}
 		// name is regclass output: a properly quoted identifier.
 		if _, err := c.ExecContext(ctx, "SELECT 1 FROM "+name+" LIMIT 0"); err != nil {
-			return queryFail(ctx, 6, "read "+name, err)
+			return queryFail(ctx, tables, "read "+name, err)
 		}
 	}
 	return nil
@@ -601,24 +620,24 @@ func (p *pgProbe) tables(ctx context.Context, c *sql.Conn) error {
 
 // tableWith resolves a table name as the user sees it through search_path
 // and checks the user holds privilege on it, returning its quoted name.
-func (p *pgProbe) tableWith(ctx context.Context, c *sql.Conn, layer int, t, privilege, adjective string) (string, error) {
+func (p *pgProbe) tableWith(ctx context.Context, c *sql.Conn, l layer, t, privilege, adjective string) (string, error) {
 	var name sql.NullString
 	var has sql.NullBool
 	err := c.QueryRowContext(ctx, `SELECT to_regclass($1)::text, has_table_privilege(to_regclass($1), $2)`, t, privilege).Scan(&name, &has)
 	switch {
 	case err != nil:
-		return "", queryFail(ctx, layer, "look up table "+t, err)
+		return "", queryFail(ctx, l, "look up table "+t, err)
 	case !name.Valid:
-		return "", layerFail(layer, "table %s not found (or not visible to %s through search_path)", t, p.target.cfg.User)
+		return "", layerFail(l, "table %s not found (or not visible to %s through search_path)", t, p.target.cfg.User)
 	case !has.Bool:
-		return "", layerFail(layer, "table %s is not %s: no %s privilege for %s", name.String, adjective, privilege, p.target.cfg.User)
+		return "", layerFail(l, "table %s is not %s: no %s privilege for %s", name.String, adjective, privilege, p.target.cfg.User)
 	}
 	return name.String, nil
 }
 
 func (p *pgProbe) writable(ctx context.Context, c *sql.Conn) error {
 	for _, t := range p.o.Writable {
-		if _, err := p.tableWith(ctx, c, 7, t, "INSERT", "writable"); err != nil {
+		if _, err := p.tableWith(ctx, c, writable, t, "INSERT", "writable"); err != nil {
 			return err
 		}
 	}
@@ -627,18 +646,18 @@ func (p *pgProbe) writable(ctx context.Context, c *sql.Conn) error {
 	}
 	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
-		return queryFail(ctx, 7, "begin the write probe", err)
+		return queryFail(ctx, writable, "begin the write probe", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // the probe is always rolled back
 	// Prepared, so the server takes exactly one statement: a probe holding
 	// "; COMMIT; …" cannot end the transaction and keep its writes.
 	stmt, err := tx.PrepareContext(ctx, p.o.WriteProbe)
 	if err != nil {
-		return queryFail(ctx, 7, "write probe failed (it must be one statement)", err)
+		return queryFail(ctx, writable, "write probe failed (it must be one statement)", err)
 	}
 	defer stmt.Close()
 	if _, err := stmt.ExecContext(ctx); err != nil {
-		return queryFail(ctx, 7, "write probe failed", err)
+		return queryFail(ctx, writable, "write probe failed", err)
 	}
 	return nil
 }
