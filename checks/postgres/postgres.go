@@ -214,7 +214,7 @@ type pgProbe struct {
 	ran     [nLayers]bool
 	skipped [nLayers]string // why a layer did not run
 	current layer           // the layer being walked
-	info    string    // server version, backend pid, uptime
+	info    string          // server version, backend pid, uptime
 }
 
 func (p *pgProbe) count() int {
