@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is the harness behind `make bench` (see bench/run.sh and
 // BENCHMARKS.md). It runs the commands of each group of a spec interleaved,
 // A B C A B C …, after warm-up rounds, and records per run the wall time to
