@@ -478,10 +478,7 @@ func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(
 		return "", "", fmt.Errorf("artifacts: bad file name prefix %q", prefix)
 	}
 	if err := statedir.Ensure(dir, statedir.SuiteArtifacts); err != nil {
-		if errors.Is(err, statedir.ErrUntrusted) {
-			return "", "", err
-		}
-		return "", "", fmt.Errorf("artifacts: %w", err)
+		return "", "", err // names the artifacts dir
 	}
 	rp := p.rp.Context(ctx)
 	var errs []error
