@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/statedir"
 	"github.com/suitecheck/suitecheck/suites/browser"
 )
 
@@ -122,7 +125,7 @@ func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Nod
 type BrowserOptions struct {
 	Bin       string // --browser: a Chromium binary; empty finds the system one
 	RemoteURL string // --browser-url: a running browser's DevTools endpoint
-	Artifacts string // --artifacts: where screenshots and HTML of failures go; empty: DefaultArtifactsDir, found when first needed
+	Artifacts string // --artifacts: where screenshots and HTML of failures go; empty: statedir.DefaultArtifacts
 	KeepRuns  int    // --keep-artifacts: runs kept per suite
 }
 
@@ -242,20 +245,24 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 		}
 	}
 	if failed || final && state == checks.Critical {
-		base := r.bopts.Artifacts
-		if base == "" {
-			base = DefaultArtifactsDir()
+		var png, html string
+		base, err := r.artifactsBase()
+		if err == nil {
+			err = statedir.Ensure(base, statedir.Artifacts)
 		}
-		dir := filepath.Join(base, r.suite)
-		prefix := r.stamp + "-" + checks.Label(c.Name)
-		png, html, err := r.pg.SaveArtifacts(cctx, dir, prefix, r.mask.Mask)
+		if err == nil {
+			prefix := r.stamp + "-" + checks.Label(c.Name)
+			png, html, err = r.pg.SaveArtifacts(cctx, filepath.Join(base, r.suite), prefix, r.mask.Mask)
+		}
 		switch {
 		case png != "" || html != "":
 			notes = append(notes, fmt.Sprintf("artifacts: %s", strings.Join(nonEmpty(png, html), " ")))
 		case err != nil:
 			notes = append(notes, "artifacts not saved: "+r.mask.Mask(err.Error()))
 		}
-		pruneArtifacts(dir, r.bopts.KeepRuns)
+		if base != "" {
+			pruneArtifacts(base, r.suite, r.bopts.KeepRuns)
+		}
 	}
 	return state, notes
 }
@@ -279,10 +286,49 @@ func nonEmpty(ss ...string) []string {
 	return out
 }
 
-// pruneArtifacts keeps the files of the newest keep runs in dir. A run's
-// files share the timestamp before the first '-'.
-func pruneArtifacts(dir string, keep int) {
+// artifactsBase is where the run's artifacts go: --artifacts, else the
+// default state dir's artifacts/ (--state-dir's is set by the command).
+func (r *runState) artifactsBase() (string, error) {
+	if r.bopts.Artifacts != "" {
+		return r.bopts.Artifacts, nil
+	}
+	return statedir.DefaultArtifacts()
+}
+
+// checkArtifacts refuses, before a suite with browser cases runs, an
+// artifacts dir (or the suite's dir in it) that is a symlink or that
+// another user could write: the screenshots of failures would go where
+// that user chose. Missing ones are made 0700 when first needed.
+func (r *runState) checkArtifacts(suite *Suite, env *Environment) error {
+	if !slices.ContainsFunc(suite.Cases, func(c *Case) bool { return hasBrowserStep(c) && skippedTag(c, env) == "" }) {
+		return nil
+	}
+	base, err := r.artifactsBase()
+	if err != nil {
+		return err
+	}
+	if err := statedir.Check(base, statedir.Artifacts); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if err := statedir.Check(filepath.Join(base, suite.name), statedir.SuiteArtifacts); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// pruneArtifacts keeps the files of the newest keep runs in base/suite. A
+// run's files share the timestamp before the first '-'. It deletes nothing
+// when either directory is not to be trusted (a symlink would make it
+// delete elsewhere); unlink never follows a link among the files.
+func pruneArtifacts(base, suite string, keep int) {
 	if keep <= 0 {
+		return
+	}
+	dir := filepath.Join(base, suite)
+	if statedir.Check(base, statedir.Artifacts) != nil || statedir.Check(dir, statedir.SuiteArtifacts) != nil {
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -307,7 +353,3 @@ func pruneArtifacts(dir string, keep int) {
 		}
 	}
 }
-
-// DefaultArtifactsDir is /var/lib/suitecheck/artifacts when that can be
-// written, else $XDG_STATE_HOME/suitecheck/artifacts (~/.local/state/…).
-func DefaultArtifactsDir() string { return filepath.Join(DefaultStateDir(), "artifacts") }

@@ -102,6 +102,9 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	if err := r.setup(envName, env, cfg.Tenant, o); err != nil {
 		return checks.FromError(err)
 	}
+	if err := r.checkArtifacts(suite, env); err != nil {
+		return checks.FromError(err)
+	}
 
 	th := o.Thresholds
 	if th.Warning == nil {

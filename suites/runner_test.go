@@ -197,7 +197,7 @@ func TestPruneArtifacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pruneArtifacts(dir, 2)
+	pruneArtifacts(filepath.Dir(dir), filepath.Base(dir), 2)
 	entries, _ := os.ReadDir(dir)
 	var got []string
 	for _, e := range entries {

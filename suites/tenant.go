@@ -18,6 +18,7 @@ import (
 	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgconn"
 	"github.com/suitecheck/suitecheck/internal/proc"
+	"github.com/suitecheck/suitecheck/internal/statedir"
 	"github.com/suitecheck/suitecheck/suites/httpstep"
 	"github.com/suitecheck/suitecheck/tenant"
 )
@@ -398,34 +399,12 @@ func tenantRefs(s string) []string {
 
 // TenantOptions locate the ledger and bound the teardown.
 type TenantOptions struct {
-	StateDir        string        // --state-dir; empty: DefaultStateDir
+	StateDir        string        // --state-dir; empty: statedir.Default
 	TeardownTimeout time.Duration // --teardown-timeout: the delete's own bound, and the slice of the budget kept for it
 }
 
 // DefaultTeardownTimeout is --teardown-timeout's default.
 const DefaultTeardownTimeout = 10 * time.Second
-
-// DefaultStateDir is /var/lib/suitecheck when it can be written, else
-// $XDG_STATE_HOME/suitecheck (~/.local/state/suitecheck).
-func DefaultStateDir() string {
-	const system = "/var/lib/suitecheck"
-	if err := os.MkdirAll(system, 0o755); err == nil {
-		if f, err := os.CreateTemp(system, ".probe-"); err == nil {
-			f.Close()
-			os.Remove(f.Name())
-			return system
-		}
-	}
-	state := os.Getenv("XDG_STATE_HOME")
-	if state == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return filepath.Join(os.TempDir(), "suitecheck-state")
-		}
-		state = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(state, "suitecheck")
-}
 
 // TenantTool is a config environment's tenant manager, for the `tenant`
 // commands.
@@ -462,7 +441,10 @@ func (r *runState) manager(cfg *Config, envName string, o TenantOptions) (*tenan
 	tc := cfg.Tenant
 	dir := o.StateDir
 	if dir == "" {
-		dir = DefaultStateDir()
+		var err error
+		if dir, err = statedir.Default(); err != nil {
+			return nil, err
+		}
 	}
 	ledger, err := tenant.OpenLedger(dir)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
 // The ledger is a directory with one entry per run that provisions a
@@ -22,6 +24,10 @@ import (
 // kill in the middle of a write leaves the old entry or the new one, never
 // half of one. Each run writes only its own files, so concurrent runs need
 // no lock on the ledger as a whole.
+//
+// The state dir and tenants/ are trusted only when no other user could have
+// written them (internal/statedir), and no file in the ledger is opened
+// through a symlink: a link planted there is reported, never followed.
 
 // Entry is what the ledger knows about one run's tenant. It never holds a
 // secret field.
@@ -41,13 +47,30 @@ type Ledger struct {
 	dir string
 }
 
-// OpenLedger opens (creating it) the ledger under a state directory.
+// OpenLedger opens the ledger under a state directory, making both 0700
+// when missing. Either is refused (an error matching statedir.ErrUntrusted,
+// one line naming the directory and the fix) when it is a symlink, belongs
+// to another user or is writable by group or others.
 func OpenLedger(stateDir string) (*Ledger, error) {
 	dir := filepath.Join(stateDir, "tenants")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("ledger: %w (set --state-dir to a writable directory)", err)
+	for _, d := range []struct {
+		path string
+		role statedir.Role
+	}{{stateDir, statedir.State}, {dir, statedir.Ledger}} {
+		if err := statedir.Ensure(d.path, d.role); err != nil {
+			if errors.Is(err, statedir.ErrUntrusted) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("ledger: %w (set --state-dir to a writable directory)", err)
+		}
 	}
 	return &Ledger{dir: dir}, nil
+}
+
+// check refuses the ledger's directory when it is no longer one to trust:
+// nothing is renamed, removed or created through a symlinked tenants/.
+func (l *Ledger) check() error {
+	return statedir.Check(l.dir, statedir.Ledger)
 }
 
 // Dir is the ledger's directory.
@@ -72,6 +95,9 @@ type Held struct {
 func (l *Ledger) Record(e Entry) (*Held, error) {
 	if e.Run == "" || strings.ContainsAny(e.Run, "/.") {
 		return nil, fmt.Errorf("ledger: bad run id %q", e.Run)
+	}
+	if err := l.check(); err != nil {
+		return nil, err
 	}
 	// The lock file is locked before it appears under its name, so no
 	// sweep ever sees a live run's lock file unlocked.
@@ -107,7 +133,8 @@ func (h *Held) Update(id string, fields map[string]string) error {
 }
 
 // write replaces the entry file atomically: temp file, fsync, rename,
-// fsync of the directory.
+// fsync of the directory. The temp file is made anew (a stale one, or a
+// link planted under its name, is removed, not written through).
 func (h *Held) write() error {
 	b, err := json.MarshalIndent(h.Entry, "", "  ")
 	if err != nil {
@@ -116,7 +143,7 @@ func (h *Held) write() error {
 	b = append(b, '\n')
 	final := h.l.path(h.Entry.Run, ".json")
 	tmp := final + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := statedir.Replace(tmp, 0o600)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
@@ -138,7 +165,7 @@ func (h *Held) write() error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := statedir.OpenDir(dir)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
@@ -224,6 +251,9 @@ func (l *Ledger) List() ([]Listed, []Problem, error) {
 
 // runs lists the run ids that have an entry or a lock file.
 func (l *Ledger) runs() ([]string, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
 	des, err := os.ReadDir(l.dir)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
@@ -254,9 +284,9 @@ func (l *Ledger) runs() ([]string, error) {
 
 func (l *Ledger) read(run string) (Entry, error) {
 	var e Entry
-	b, err := os.ReadFile(l.path(run, ".json"))
+	b, err := statedir.ReadFile(l.path(run, ".json"))
 	if err != nil {
-		return e, err
+		return e, reason(err)
 	}
 	if err := json.Unmarshal(b, &e); err != nil {
 		return e, fmt.Errorf("not a ledger entry (%v)", err)
@@ -267,9 +297,19 @@ func (l *Ledger) read(run string) (Entry, error) {
 	return e, nil
 }
 
+// reason is what went wrong with a ledger file, without its path (a
+// Problem names the file): "is a symlink (not followed)".
+func reason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
+		return pe.Err
+	}
+	return err
+}
+
 // alive reports whether some process holds the run's lock.
 func (l *Ledger) alive(run string) bool {
-	f, err := os.Open(l.path(run, ".lock"))
+	f, err := statedir.OpenFile(l.path(run, ".lock"), os.O_RDONLY, 0)
 	if err != nil {
 		return false
 	}
@@ -283,9 +323,9 @@ func (l *Ledger) alive(run string) bool {
 // takeOver locks a run's lock file if its run is dead. It returns nil when
 // the run is alive, or when another sweep took it first.
 func (l *Ledger) takeOver(run string) (*os.File, error) {
-	f, err := os.OpenFile(l.path(run, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := statedir.OpenFile(l.path(run, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, reason(err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
@@ -294,7 +334,7 @@ func (l *Ledger) takeOver(run string) (*os.File, error) {
 	// The file may have been removed (its run finished) between the open
 	// and the lock: then it is not the run's lock any more.
 	st1, err1 := f.Stat()
-	st2, err2 := os.Stat(f.Name())
+	st2, err2 := os.Lstat(f.Name())
 	if err1 != nil || err2 != nil || !os.SameFile(st1, st2) {
 		f.Close()
 		return nil, nil
@@ -354,10 +394,13 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 func (l *Ledger) removeStaleNewLocks() {
 	matches, _ := filepath.Glob(filepath.Join(l.dir, ".newlock-*"))
 	for _, m := range matches {
-		if st, err := os.Stat(m); err != nil || time.Since(st.ModTime()) < time.Minute {
+		if st, err := os.Lstat(m); err != nil || time.Since(st.ModTime()) < time.Minute {
 			continue
 		}
-		f, err := os.Open(m)
+		f, err := statedir.OpenFile(m, os.O_RDONLY, 0)
+		if errors.Is(err, statedir.ErrNotFollowed) || errors.Is(err, statedir.ErrNotRegular) {
+			os.Remove(m) // planted: no run makes a link or a FIFO
+		}
 		if err != nil {
 			continue
 		}

@@ -3,13 +3,13 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/statedir"
 	"github.com/suitecheck/suitecheck/suites"
 )
 
@@ -53,7 +53,7 @@ func newRun(g *globals) *cobra.Command {
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()
 			if o.Browser.Artifacts == "" && o.Tenants.StateDir != "" {
-				o.Browser.Artifacts = filepath.Join(o.Tenants.StateDir, "artifacts")
+				o.Browser.Artifacts = statedir.ArtifactsIn(o.Tenants.StateDir)
 			}
 			o.Suite = args[0]
 			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
@@ -101,7 +101,7 @@ func writeJUnit(res *checks.Result, rep suites.Report, path string) {
 func browserFlags(f *pflag.FlagSet, b *suites.BrowserOptions) {
 	f.StringVar(&b.Bin, "browser", "", "the Chromium binary for browser steps (default: the system's chromium)")
 	f.StringVar(&b.RemoteURL, "browser-url", "", "use a running browser's DevTools endpoint (ws://… or http://host:port) instead of launching one")
-	f.StringVar(&b.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go (default STATE-DIR/artifacts: /var/lib/suitecheck/artifacts, else $XDG_STATE_HOME/suitecheck/artifacts)")
+	f.StringVar(&b.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go, private to you; it must be yours and not group/world-writable (default STATE-DIR/artifacts)")
 	f.IntVar(&b.KeepRuns, "keep-artifacts", 10, "keep the artifacts of this many runs per suite")
 }
 

@@ -16,13 +16,18 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/statedir"
 	"github.com/suitecheck/suitecheck/suites"
 	"github.com/suitecheck/suitecheck/tenant"
 )
 
+// stateDirHelp ends --state-dir's help: the rule it is held to, its default.
+const stateDirHelp = "it must be yours (or root's) and not group/world-writable (default " + statedir.System +
+	" when you can write it, else $XDG_STATE_HOME/suitecheck or ~/.local/state/suitecheck)"
+
 // tenantFlags are the ledger options of run and the tenant commands.
 func tenantFlags(f *pflag.FlagSet, o *suites.TenantOptions) {
-	f.StringVar(&o.StateDir, "state-dir", "", "where the tenant ledger (and, by default, artifacts) live (default /var/lib/suitecheck when writable, else $XDG_STATE_HOME/suitecheck)")
+	f.StringVar(&o.StateDir, "state-dir", "", "where the tenant ledger (and, by default, artifacts) live; "+stateDirHelp)
 	f.DurationVar(&o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
 }
 
@@ -37,7 +42,7 @@ type tenantCmd struct {
 func (t *tenantCmd) register(cmd *cobra.Command) {
 	t.cf.register(cmd)
 	cmd.Flags().StringVar(&t.env, "env", "", "the environment (may be left out when the config has only one)")
-	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives (default /var/lib/suitecheck when writable, else $XDG_STATE_HOME/suitecheck)")
+	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives; "+stateDirHelp)
 }
 
 func (t *tenantCmd) manager() (*suites.TenantTool, error) {

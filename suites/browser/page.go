@@ -16,6 +16,7 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
 const (
@@ -467,12 +468,17 @@ func remoteText(o *proto.RuntimeRemoteObject) string {
 // page replaced; for the screenshot, password fields and every field or text
 // holding such a secret are blanked, then restored. It writes what it can
 // and returns the paths written and the errors met.
+//
+// dir is made 0700 when missing and refused (statedir.ErrUntrusted, nothing
+// written) when it is a symlink or another user could write it. The files
+// are 0600, made anew: a link planted under their names is replaced, never
+// written through.
 func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(string) string) (screenshotPath, htmlPath string, err error) {
 	if prefix == "" || strings.ContainsRune(prefix, filepath.Separator) {
 		return "", "", fmt.Errorf("artifacts: bad file name prefix %q", prefix)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("artifacts: %w", err)
+	if err := statedir.Ensure(dir, statedir.SuiteArtifacts); err != nil {
+		return "", "", err // names the artifacts dir
 	}
 	rp := p.rp.Context(ctx)
 	var errs []error
@@ -484,7 +490,7 @@ func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(
 		}
 		html = p.mask(html)
 		path := filepath.Join(dir, prefix+".html")
-		if herr = os.WriteFile(path, []byte(html), 0o644); herr == nil {
+		if herr = statedir.WriteFile(path, []byte(html), 0o600); herr == nil {
 			htmlPath = path
 		}
 	}
@@ -495,7 +501,7 @@ func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(
 	png, serr := p.screenshot(ctx)
 	if serr == nil {
 		path := filepath.Join(dir, prefix+".png")
-		if serr = os.WriteFile(path, png, 0o644); serr == nil {
+		if serr = statedir.WriteFile(path, png, 0o600); serr == nil {
 			screenshotPath = path
 		}
 	}
