@@ -2,16 +2,17 @@ package cli
 
 import (
 	"errors"
-	"github.com/suitecheck/suitecheck/checks/postgres"
 
 	"github.com/spf13/cobra"
+
+	"github.com/suitecheck/suitecheck/checks/postgres"
 )
 
 func newCheck(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Fine-grained checks of the infrastructure an app relies on",
-		Args:  cobra.NoArgs,
+		Args:  unknownCommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return &UsageError{Err: errors.New("check: name what to check: postgres")}
 		},
@@ -36,7 +37,7 @@ Connection settings come from --dsn and the libpq environment variables
 PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE).`,
 		Example: `  suitecheck check postgres --dsn 'host=db1 user=app dbname=appdb' --password-file /etc/suitecheck/app.pw \
     --extension uuid-ossp --table files --writable files -w 0.5s -c 2s`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := g.withBudget(cmd.Context())
 			defer cancel()

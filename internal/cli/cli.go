@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/suitecheck/suitecheck/checks"
 )
@@ -87,6 +88,69 @@ func Execute(ctx context.Context, args []string, build Build, stdout, stderr io.
 	return out, nil
 }
 
+// flagError says what is wrong with a flag's value in our words: pflag's
+// carry Go's ("strconv.ParseInt: parsing \"x\": invalid syntax").
+func flagError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	f := ive.GetFlag()
+	name := "--" + f.Name
+	if f.Shorthand != "" {
+		name = "-" + f.Shorthand + "/" + name
+	}
+	want := "a valid value"
+	switch f.Value.Type() {
+	case "int", "count", "uint":
+		want = "a whole number"
+	case "float64":
+		want = "a number"
+	case "duration":
+		want = "a duration with its unit, e.g. 10s, 1m30s or 500ms"
+	case "bool":
+		want = "true or false"
+	}
+	return fmt.Errorf("%s %q: give %s", name, ive.GetValue(), want)
+}
+
+// unknownCommand refuses, in our words, an argument that names no
+// command (cobra would say `unknown command "x" for "suitecheck"`).
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return &UsageError{Err: fmt.Errorf("%s: no command %q: use one of %s", cmd.CommandPath(), args[0], strings.Join(names, ", "))}
+}
+
+// noArgs refuses positional arguments in our words (cobra's NoArgs says
+// "unknown command").
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &UsageError{Err: fmt.Errorf("%s takes no arguments, but was given %q", cmd.CommandPath(), args[0])}
+	}
+	return nil
+}
+
+// oneArg wants exactly one positional argument, what, shown in example.
+func oneArg(what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return &UsageError{Err: fmt.Errorf("%s: give %s, e.g. %s", cmd.CommandPath(), what, example)}
+		case len(args) > 1:
+			return &UsageError{Err: fmt.Errorf("%s: give only %s, not %d arguments (%s)", cmd.CommandPath(), what, len(args), strings.Join(args, " "))}
+		}
+		return nil
+	}
+}
+
 // isCobraUsage recognises cobra's and pflag's own parse errors, which carry
 // no type of their own.
 func isCobraUsage(err error) bool {
@@ -110,6 +174,10 @@ deletes the tenant whatever happens, and reports one status line with
 performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Args:          unknownCommand,
+		// Runnable, so that cobra checks Args (an unknown command) before
+		// it falls back to the help.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Name() == "version" {
 				return nil // nothing to check: the plugin options do not apply
@@ -124,7 +192,7 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 	f.StringVarP(&g.critical, "critical", "c", "", "critical threshold range for the total time")
 	f.CountVarP(&g.verbose, "verbose", "v", "diagnostics on stderr; repeat for more (-v, -vv, -vvv)")
 	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes, trimming long output (never perfdata); 0 = no cap")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: flagError(err)} })
 
 	root.AddCommand(newVersion(build), newCheck(g), newRun(g), newValidate(), newList(), newDemo(g), newTenant(g))
 	return root
@@ -158,7 +226,7 @@ func newVersion(build Build) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "suitecheck %s (commit %s, %s)\n", build.Version, build.Commit, build.GoVersion)
 			return err

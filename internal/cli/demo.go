@@ -20,7 +20,7 @@ with file upload) on it, creates a fresh tenant, runs the demo suite (browser,
 HTTP and SQL steps) against it, deletes the tenant, stops everything and
 prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 (make deps installs both).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if printConfig {
 				_, err := cmd.OutOrStdout().Write(demo.Config())

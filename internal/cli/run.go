@@ -38,7 +38,7 @@ func newRun(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run SUITE",
 		Short: "Run a named suite from the config as a check",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("the name of the suite to run", "suitecheck run login (suitecheck list --config FILE names them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Retries < -1 {
 				return &UsageError{Err: fmt.Errorf("--retries %d: give 0 or more", o.Retries)}
@@ -110,7 +110,7 @@ func newValidate() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check a config file without running anything",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cf.load()
 			if err != nil {
@@ -135,7 +135,7 @@ func newList() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List suites, their cases and tags",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cf.load()
 			if err != nil {

@@ -88,6 +88,8 @@ func newTenant(g *globals) *cobra.Command {
 		Long: `The tenant commands use the config's tenant provisioner and the ledger.
 "tenant sweep" is a check too: run it from cron or as a service check to
 catch leaked tenants.`,
+		Args: unknownCommand,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newTenantSweep(g), newTenantCreate(g), newTenantDelete(g), newTenantList(g))
 	return cmd
@@ -105,7 +107,7 @@ and a list request in the config, also deletes the tenants the app lists
 that carry the prefix, that the ledger does not know, and that were
 created longer ago than that; and ledger entries of other hosts older than
 that. Prints a check result: WARNING when a tenant could not be deleted.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if olderThan < 0 {
 				return &UsageError{Err: fmt.Errorf("--older-than %s: give a duration of 0 or more", olderThan)}
@@ -178,7 +180,7 @@ func newTenantCreate(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a tenant and print its fields as JSON (password included); it is yours to delete",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
 				sess, err := m.Create(ctx)
@@ -215,7 +217,7 @@ func newTenantDelete(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete ID",
 		Short: "Delete a tenant by id (its ledger entry, if any, goes too)",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("the tenant's id (or the name of a dead run's ledger entry)", "suitecheck tenant delete 812"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
 				if err := m.DeleteByID(ctx, args[0]); err != nil {
@@ -235,7 +237,7 @@ func newTenantList(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the ledger's tenants and, with a list request, the app's prefixed tenants",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
 				entries, probs, err := m.Ledger.List()
