@@ -39,7 +39,23 @@ type Perfdata struct {
 	Crit  *Range
 	Min   *float64
 	Max   *float64
+	// Keep says whether Render may leave the item out of a status line
+	// that would not fit the output limit otherwise.
+	Keep Keep
 }
+
+// Keep ranks an item of performance data for a status line that cannot
+// hold everything within the output limit.
+type Keep int
+
+const (
+	// KeepAlways items are never left out: totals, counts, the items of
+	// what failed. The zero value.
+	KeepAlways Keep = iota
+	// KeepIfRoom items (a passing case's time) are left out, the last
+	// first, before the summary is trimmed.
+	KeepIfRoom
+)
 
 // Float returns a pointer to v, for Perfdata's Min and Max.
 func Float(v float64) *float64 { return &v }

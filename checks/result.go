@@ -67,29 +67,18 @@ func CleanText(s string) string {
 //
 // with all performance data on it (Icinga 2 reads perfdata on later lines
 // only in a narrow form), then one long output line per entry, each ending
-// in a newline. maxBytes caps the whole output (0 means no cap): long output
-// is trimmed by whole lines with a note saying so, then the summary; the
-// performance data is never cut.
+// in a newline. maxBytes caps the whole output (0 means no cap). When the
+// status line would not leave room for the first long output line (and a
+// note on the lines after it), the KeepIfRoom items of performance data are
+// left out, the last first, and a first long output line says how many;
+// if the status line still does not fit, the summary is trimmed. Other
+// items are never cut. Long output is trimmed by whole lines, with a note.
 func (r Result) Render(maxBytes int) string {
 	head := Prefix + " " + r.State.String() + " - "
 	summary := CleanText(r.Summary)
 	if summary == "" {
 		summary = "no summary"
 	}
-	var pd string
-	if len(r.Perfdata) > 0 {
-		items := make([]string, 0, len(r.Perfdata))
-		for _, p := range r.Perfdata {
-			items = append(items, p.String())
-		}
-		pd = " | " + strings.Join(items, " ")
-	}
-	if maxBytes > 0 && len(head)+len(summary)+len(pd)+1 > maxBytes {
-		room := maxBytes - len(head) - len(pd) - 1 - len("...")
-		summary = truncateUTF8(summary, max(room, 0)) + "..."
-	}
-	first := head + summary + pd + "\n"
-
 	var lines []string
 	for _, l := range r.Long {
 		for part := range strings.SplitSeq(l, "\n") {
@@ -98,6 +87,60 @@ func (r Result) Render(maxBytes int) string {
 			}
 		}
 	}
+	items := make([]string, len(r.Perfdata))
+	kept := make([]bool, len(r.Perfdata))
+	pdLen := 0 // of " |" and the kept items, each after a space
+	for i, p := range r.Perfdata {
+		items[i], kept[i] = p.String(), true
+		pdLen += len(items[i]) + 1
+	}
+	if len(items) > 0 {
+		pdLen += len(" |")
+	}
+	// Items that may go make room for the whole summary, and for the first
+	// line of long output (failures come first) with the note on the lines
+	// cut after it.
+	reserve := 0
+	if len(lines) > 0 {
+		all := 0
+		for _, l := range lines {
+			all += len(l) + 1
+		}
+		reserve = min(all, len(lines[0])+1+len(trimNote(len(lines)-1, maxBytes))+1)
+	}
+	var note string // on the items left out, the first long output line
+	firstLen := func() int { return len(head) + len(summary) + pdLen + 1 + len(note) }
+	for i, left := len(items)-1, 0; i >= 0 && maxBytes > 0 && firstLen()+reserve > maxBytes; i-- {
+		if r.Perfdata[i].Keep != KeepIfRoom {
+			continue
+		}
+		kept[i] = false
+		pdLen -= len(items[i]) + 1
+		if left++; left == len(items) {
+			pdLen = 0
+		}
+		note = fmt.Sprintf("perfdata: %d of %d labels left out to fit --max-output %d\n", left, len(items), maxBytes)
+	}
+	var pd strings.Builder
+	for i, item := range items {
+		if !kept[i] {
+			continue
+		}
+		if pd.Len() == 0 {
+			pd.WriteString(" |")
+		}
+		pd.WriteByte(' ')
+		pd.WriteString(item)
+	}
+	if maxBytes > 0 && firstLen() > maxBytes {
+		if len(head)+len("...")+pd.Len()+1+len(note) > maxBytes {
+			note = "" // only the status line fits, over the limit
+		}
+		room := maxBytes - len(head) - pd.Len() - 1 - len(note) - len("...")
+		summary = truncateUTF8(summary, max(room, 0)) + "..."
+	}
+	first := head + summary + pd.String() + "\n" + note
+
 	var b strings.Builder
 	b.WriteString(first)
 	total := b.Len()

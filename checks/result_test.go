@@ -2,6 +2,7 @@ package checks
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,31 @@ func sampleResult(t *testing.T) Result {
 	}
 }
 
+// manyCases is a run of 200 cases, one failed: its perfdata alone is
+// longer than the default output limit.
+func manyCases(t *testing.T) Result {
+	r := Result{State: Critical, Summary: `shop on production: 1 of 200 cases failed: checkout 17 (wait_text "paid" not seen within 5s)`}
+	r.Perfdata = append(r.Perfdata, Duration("time", 41*time.Second, Thresholds{}), Duration("tenant_create", 420*time.Millisecond, Thresholds{}))
+	for i := range 200 {
+		name := fmt.Sprintf("checkout %d", i)
+		p := Duration(Label(name), time.Duration(100+i)*time.Millisecond, Thresholds{})
+		line := fmt.Sprintf("[OK] %s %.2fs", name, p.Value)
+		if i == 17 {
+			p.Value = 5
+			line = fmt.Sprintf(`[CRITICAL] %s 5.00s: wait_text "paid" not seen within 5s`, name)
+			r.Long = append([]string{line}, r.Long...)
+		} else {
+			p.Keep = KeepIfRoom
+			r.Long = append(r.Long, line)
+		}
+		r.Perfdata = append(r.Perfdata, p)
+	}
+	r.Perfdata = append(r.Perfdata, Duration("tenant_delete", 180*time.Millisecond, Thresholds{}),
+		Perfdata{Label: "failed", Value: 1, Min: Float(0), Max: Float(200)},
+		Perfdata{Label: "swept", Value: 0, Min: Float(0)})
+	return r
+}
+
 func TestRenderGolden(t *testing.T) {
 	long := sampleResult(t)
 	for i := 0; i < 200; i++ {
@@ -80,6 +106,9 @@ func TestRenderGolden(t *testing.T) {
 		{"small-cap", sampleResult(t), 300},
 		{"uncapped", long, 0},
 		{"empty-summary", Result{State: Unknown}, DefaultMaxOutput},
+		{"many-cases", manyCases(t), DefaultMaxOutput},
+		{"many-cases-uncapped", manyCases(t), 0},
+		{"many-cases-summary-trimmed", manyCases(t), 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,17 +135,40 @@ func checkContract(t *testing.T, r Result, out string, maxBytes int) {
 	if strings.ContainsAny(text, "|;") {
 		t.Errorf("text part holds | or ;: %q", text)
 	}
+	left := 0 // items left out
 	if len(r.Perfdata) > 0 {
-		if !hasPD {
+		// The items kept, in order: all but KeepIfRoom ones, which may go.
+		rest := pd
+		for _, p := range r.Perfdata {
+			item := p.String()
+			if after, ok := strings.CutPrefix(rest, item); ok && (after == "" || after[0] == ' ') {
+				rest = strings.TrimPrefix(after, " ")
+				continue
+			}
+			if p.Keep != KeepIfRoom {
+				t.Fatalf("perfdata %s cut or changed: %q", item, pd)
+			}
+			left++
+		}
+		if rest != "" {
+			t.Errorf("perfdata holds more than the items: %q", rest)
+		}
+		if left < len(r.Perfdata) && !hasPD {
 			t.Fatalf("status line has no perfdata: %q", first)
 		}
-		var want []string
+	}
+	note := fmt.Sprintf("perfdata: %d of %d labels left out to fit --max-output %d", left, len(r.Perfdata), maxBytes)
+	switch {
+	case left > 0 && (len(rest) == 0 || rest[0] != note) && len(first)+len(note)+2 <= maxBytes:
+		t.Errorf("%d perfdata items left out without the note %q first in long output", left, note)
+	case left > 0 && strings.HasSuffix(text, "..."):
 		for _, p := range r.Perfdata {
-			want = append(want, p.String())
+			if p.Keep == KeepIfRoom && strings.Contains(" "+pd+" ", " "+p.String()+" ") {
+				t.Errorf("summary trimmed while %s was kept", p.String())
+			}
 		}
-		if pd != strings.Join(want, " ") {
-			t.Errorf("perfdata cut or changed: %q, want %q", pd, strings.Join(want, " "))
-		}
+	case left == 0 && len(rest) > 0 && strings.HasPrefix(rest[0], "perfdata: "):
+		t.Errorf("a note on perfdata with none left out: %q", rest[0])
 	}
 	for _, l := range rest {
 		if strings.ContainsAny(l, "|;") {
@@ -132,20 +184,53 @@ func checkContract(t *testing.T, r Result, out string, maxBytes int) {
 }
 
 func TestRenderCaps(t *testing.T) {
-	base := sampleResult(t)
-	full := base.Render(0)
-	for cap := 1; cap <= len(full)+10; cap++ {
-		out := base.Render(cap)
-		checkContract(t, base, out, cap)
-		if cap >= len(full) && out != full {
-			t.Fatalf("Render(%d) trimmed output that fits (%d bytes)", cap, len(full))
-		}
-		if len(out) < len(full) {
-			if !strings.Contains(out, "more lines cut by --max-output") && strings.Count(out, "\n") > 1 {
-				t.Fatalf("Render(%d) dropped lines without a note:\n%s", cap, out)
+	for _, tt := range []struct {
+		base   Result
+		stride int // every cap up to 400, then every stride-th
+	}{{sampleResult(t), 1}, {manyCases(t), 7}} {
+		base := tt.base
+		full := base.Render(0)
+		for cap := 1; cap <= len(full)+10; cap += max(1, min(cap/400*tt.stride, tt.stride)) {
+			out := base.Render(cap)
+			checkContract(t, base, out, cap)
+			if cap >= len(full) && out != full {
+				t.Fatalf("Render(%d) trimmed output that fits (%d bytes)", cap, len(full))
+			}
+			// Long output lines are cut with a note, unless nothing but the
+			// status line (and the note on its perfdata) fits.
+			longOut := strings.Count(out, "\n") - 1 - strings.Count(out, "\nperfdata: ")
+			if len(out) < len(full) && !strings.Contains(out, "more lines cut by --max-output") && longOut > 0 {
+				for _, l := range base.Long {
+					if !strings.Contains(out, "\n"+l+"\n") {
+						t.Fatalf("Render(%d) dropped line %q without a note:\n%s", cap, l, out)
+					}
+				}
 			}
 		}
 	}
+}
+
+// TestRenderKeepsSummaryOverPassingCases: when the status line does not fit,
+// the passing cases' items go first and the summary stays whole.
+func TestRenderKeepsSummaryOverPassingCases(t *testing.T) {
+	r := manyCases(t)
+	out := r.Render(DefaultMaxOutput)
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.HasPrefix(first, wantLine(r)) {
+		t.Errorf("status line = %.200q…\nwant the whole summary: %q", first, wantLine(r))
+	}
+	for _, label := range []string{"time", "tenant_create", "checkout_17", "tenant_delete", "failed", "swept", "checkout_0"} {
+		if !strings.Contains(first, " "+label+"=") {
+			t.Errorf("status line lacks %s: %q", label, first)
+		}
+	}
+	if strings.Contains(first, " checkout_199=") {
+		t.Errorf("the last passing case kept while items were left out")
+	}
+}
+
+func wantLine(r Result) string {
+	return Prefix + " " + r.State.String() + " - " + r.Summary + " | "
 }
 
 func TestRenderSummaryTrimmedNotPerfdata(t *testing.T) {

@@ -384,9 +384,17 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 			continue
 		}
 		ran = append(ran, cr.c.Name)
-		res.Perfdata = append(res.Perfdata, checks.Duration(checks.Label(cr.c.Name), cr.dur,
-			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range}))
-		res.Perfdata = append(res.Perfdata, cr.command.perfdata(cr.c.Name)...)
+		// A passing case's items make room for the summary first when the
+		// status line would not fit the output limit.
+		pd := append([]checks.Perfdata{checks.Duration(checks.Label(cr.c.Name), cr.dur,
+			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range})},
+			cr.command.perfdata(cr.c.Name)...)
+		if cr.state == checks.OK {
+			for i := range pd {
+				pd[i].Keep = checks.KeepIfRoom
+			}
+		}
+		res.Perfdata = append(res.Perfdata, pd...)
 		if !cr.cut {
 			states = append(states, cr.state)
 		}
