@@ -127,6 +127,14 @@ type BrowserOptions struct {
 	RemoteURL string // --browser-url: a running browser's DevTools endpoint
 	Artifacts string // --artifacts: where screenshots and HTML of failures go; empty: statedir.DefaultArtifacts
 	KeepRuns  int    // --keep-artifacts: runs kept per suite
+	// Logf receives the browser's diagnostics for people (launched, with
+	// its pid; closed); nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// launchOptions are the browser.Options of the run's browser.
+func (o BrowserOptions) launchOptions() browser.Options {
+	return browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL, Logf: o.Logf}
 }
 
 // page returns the run's one page, launching the browser on first use. A
@@ -151,7 +159,7 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 			err = ctx.Err() // still launching: the run's closer waits for it
 		}
 	} else {
-		b, err = browser.Launch(ctx, browser.Options{Bin: r.bopts.Bin, RemoteURL: r.bopts.RemoteURL})
+		b, err = browser.Launch(ctx, r.bopts.launchOptions())
 	}
 	if err != nil {
 		switch {
@@ -200,7 +208,7 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 	ch := make(chan launched, 1)
 	r.launching = ch
 	go func() {
-		b, err := browser.Launch(lctx, browser.Options{Bin: r.bopts.Bin, RemoteURL: r.bopts.RemoteURL})
+		b, err := browser.Launch(lctx, r.bopts.launchOptions())
 		ch <- launched{b, err}
 	}()
 	r.ext = append(r.ext, closerFunc(func() error {

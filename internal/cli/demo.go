@@ -32,6 +32,7 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 			if isTerminal(g.stderr) || g.verbose > 0 {
 				o.Run.Progress = g.stderr
 			}
+			o.Run.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
 			o.Logf = func(format string, args ...any) { g.logf(1, "demo: "+format, args...) }
 			if keep {
 				// --keep outlives the budget: the app stays up until Ctrl-C.

@@ -60,6 +60,7 @@ func newRun(g *globals) *cobra.Command {
 			if isTerminal(g.stderr) || g.verbose > 0 {
 				o.Progress = g.stderr
 			}
+			o.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
 			var rep suites.Report
 			if junit != "" {
 				o.Report = &rep
