@@ -109,6 +109,9 @@ func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Nod
 	}
 	p, err := r.page(ctx)
 	if err != nil {
+		if isLost(err) {
+			return fmt.Errorf("%s: %w", s, err)
+		}
 		return err
 	}
 	if err := p.Run(ctx, s); err != nil {
@@ -116,6 +119,8 @@ func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Nod
 		if errors.As(err, &se) && se.Reason == browser.ReasonInvalidSelector {
 			return &configError{err}
 		}
+		// A lost browser (a *browser.LostError inside) is told apart by
+		// the runner: not the app's failure.
 		return &stepError{"", err}
 	}
 	return nil
@@ -174,8 +179,12 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 	r.ext = append(r.ext, closerFunc(b.Close))
 	p, err := b.Page(ctx)
 	if err != nil {
-		if ctx.Err() != nil {
+		var lost *browser.LostError
+		switch {
+		case ctx.Err() != nil:
 			return nil, stopReason(ctx)
+		case errors.As(err, &lost):
+			return nil, fmt.Errorf("browser lost: %w", lost)
 		}
 		return nil, &configError{fmt.Errorf("browser page: %w", err)}
 	}
@@ -227,6 +236,11 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 // observations give under the case's policy, and lines for long output.
 func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bool) (checks.State, []string) {
 	if r.pg == nil || !hasBrowserStep(c) {
+		return checks.OK, nil
+	}
+	if r.pg.Gone() != nil {
+		// Crashed, or the browser is lost: nothing to observe or save,
+		// and the step's error says why.
 		return checks.OK, nil
 	}
 	// The steps' context may have ended; collecting uses what is left of

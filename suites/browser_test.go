@@ -1,17 +1,21 @@
 package suites
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites/browser"
 )
 
 // webApp serves a login form, a dashboard with an upload form, and a page
@@ -212,5 +216,86 @@ func TestRunBrowserBudget(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(artifacts, "web", "*-wait.png")); len(files) != 1 {
 		t.Errorf("no screenshot of the cut case: %v\n%s", files, out)
+	}
+}
+
+// TestRunBrowserLost: the browser (here a remote one the test launched)
+// dies while a step of "upload" waits for a page. The run is UNKNOWN
+// "browser lost", unless a case judged before failed: that stays CRITICAL
+// and comes first. The cases after are not run, not failed.
+func TestRunBrowserLost(t *testing.T) {
+	reached := make(chan struct{}, 1)
+	done := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<title>ok</title>ok") })
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) })
+
+	const upload = "      - name: upload\n        retries: 2\n        steps:\n          - goto: \"{{.BaseURL}}/ok\"\n          - goto: {value: \"{{.BaseURL}}/hang\", timeout: 60s}\n" +
+		"      - name: after\n        steps:\n          - goto: \"{{.BaseURL}}/ok\"\n"
+	tests := []struct {
+		name    string
+		first   string // the case before upload: its path
+		state   checks.State
+		summary string // after "s on e: "; %s is the browser's endpoint
+	}{
+		{"nothing failed before", "/ok", checks.Unknown, `browser lost: the connection to the browser at %s closed during case "upload"`},
+		{"a failure before stays", "/broken", checks.Critical, `1 of 2 cases failed: first (step 1 http: GET /broken: status 503, want 2xx (body "down\n")); then browser lost: the connection to the browser at %s closed during case "upload"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			host, err := browser.Launch(ctx, browser.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { host.Close() })
+			y := fmt.Sprintf("environments:\n  e: {base_url: %s}\nsuites:\n  s:\n    cases:\n      - name: first\n        steps:\n          - http: {url: \"{{.BaseURL}}%s\"}\n", srv.URL, tt.first) + upload
+			type ran struct {
+				r   checks.Result
+				out string
+			}
+			resc := make(chan ran, 1)
+			go func() {
+				r, out := runYAML(t, y, RunOptions{Suite: "s", Retries: -1, Browser: BrowserOptions{RemoteURL: host.ControlURL(), Artifacts: t.TempDir()}})
+				resc <- ran{r, out}
+			}()
+			select {
+			case <-reached:
+			case res := <-resc:
+				t.Fatalf("the run ended before the page was asked for:\n%s", res.out)
+			}
+			if err := syscall.Kill(-host.PID(), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			res := <-resc
+			u, _ := url.Parse(host.ControlURL())
+			want := "s on e: " + fmt.Sprintf(tt.summary, "ws://"+u.Host)
+			if res.r.State != tt.state || res.r.Summary != want {
+				t.Errorf("state %v, summary\n%s\nwant %v\n%s\noutput:\n%s", res.r.State, res.r.Summary, tt.state, want, res.out)
+			}
+			if !strings.Contains(res.out, "[SKIPPED] after: not run: the browser was lost") {
+				t.Errorf("the case after the loss:\n%s", res.out)
+			}
+			if strings.Contains(res.out, "artifacts") {
+				t.Errorf("artifacts of a lost browser:\n%s", res.out)
+			}
+			if failed := map[checks.State]string{checks.Unknown: " failed=0;", checks.Critical: " failed=1;"}[tt.state]; !strings.Contains(res.out, failed) {
+				t.Errorf("perfdata lacks %s: the lost case is not a failure:\n%s", failed, res.out)
+			}
+		})
 	}
 }

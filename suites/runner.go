@@ -79,6 +79,7 @@ type caseResult struct {
 	attempts int
 	lastErr  error
 	cut      bool // the run ended (budget, signal) in the middle of this case
+	lost     bool // the browser was lost in the middle of this case: not judged, not failed
 
 	command    *commandRun // a command case's tests
 	flakyTests []string    // tests that passed on the runner's own retry
@@ -159,6 +160,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		r.runCase(ctx, cr, o, suite)
 		progress(o.Progress, cr, r.mask)
 		var ce *configError
+		var lost *browser.LostError
 		switch {
 		case errors.As(cr.lastErr, &ce):
 			fatal = ce
@@ -166,6 +168,10 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		case ctx.Err() != nil:
 			fatal = ctx.Err()
 			stopped = "the run was cut short"
+		case errors.As(cr.lastErr, &lost):
+			// suitecheck can no longer judge the app.
+			fatal = &browserLost{lost, c.Name}
+			stopped = "the browser was lost"
 		case cr.state == checks.Critical && c.Required:
 			stopped = fmt.Sprintf("required case %s failed", c.Name)
 		}
@@ -265,7 +271,7 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 		}
 		cr.dur = time.Since(t0)
 		cr.lastErr = err
-		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err)
+		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err) || isLost(err)
 		obsState, notes := r.endBrowserCase(ctx, c, err != nil && final, final)
 		if err == nil {
 			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
@@ -299,6 +305,8 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 	case ctx.Err() != nil:
 		// Not the app's failure: the run's state says why it ended.
 		cr.state, cr.cut = checks.Unknown, true
+	case isLost(cr.lastErr):
+		cr.state, cr.cut, cr.lost = checks.Unknown, true, true
 	}
 }
 
@@ -354,6 +362,23 @@ func isConfigErr(err error) bool {
 	return errors.As(err, &ce)
 }
 
+// browserLost ends a run whose browser went away (crashed, was killed, or
+// its connection dropped) during a case: the app was not judged.
+type browserLost struct {
+	err      *browser.LostError
+	caseName string
+}
+
+func (e *browserLost) Error() string {
+	return fmt.Sprintf("browser lost: %v during case %q", e.err, e.caseName)
+}
+func (e *browserLost) Unwrap() error { return e.err }
+
+func isLost(err error) bool {
+	var lost *browser.LostError
+	return errors.As(err, &lost)
+}
+
 func progress(w io.Writer, cr *caseResult, m *Masker) {
 	if w == nil {
 		return
@@ -398,6 +423,9 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 		if !cr.cut {
 			states = append(states, cr.state)
 		}
+		if cr.lost {
+			continue // the run's summary names it
+		}
 		if cr.state == checks.Critical || cr.state == checks.Unknown {
 			limit := 120
 			if cr.command != nil {
@@ -435,7 +463,16 @@ func (r *runState) result(ctx context.Context, suite *Suite, env string, results
 
 	head := fmt.Sprintf("%s on %s: ", suite.name, env)
 	totalState := th.Evaluate(total.Seconds())
+	var lost *browserLost
 	switch {
+	case errors.As(fatal, &lost):
+		// The cases judged before stand: a failure among them stays
+		// CRITICAL, and comes first.
+		res.State = checks.Worst(append(states, checks.Unknown)...)
+		res.Summary = head + r.mask.Mask(lost.Error())
+		if len(failed) > 0 {
+			res.Summary = head + fmt.Sprintf("%d of %d cases failed: %s; then %s", len(failed), len(ran), r.mask.Mask(strings.Join(failed, ", ")), r.mask.Mask(lost.Error()))
+		}
 	case fatal != nil && !isConfigErr(fatal) && (errors.Is(fatal, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded)):
 		// A case that failed before the budget ran out stays CRITICAL.
 		res.State = checks.Worst(append(states, o.TimeoutState)...)

@@ -35,6 +35,9 @@ const (
 	closeGrace = time.Second
 	// reapTimeout bounds waiting for killed processes to be gone.
 	reapTimeout = 5 * time.Second
+	// exitGrace bounds waiting, once the connection to a launched browser
+	// failed, for its process to exit: how it ended says what happened.
+	exitGrace = 2 * time.Second
 	// tmpPrefix names our temporary directories, followed by the pid of the
 	// process that made them, so a later run can remove those of killed runs.
 	tmpPrefix = "scb-" // short: Chromium's socket paths live under it
@@ -78,6 +81,7 @@ type Browser struct {
 	stop       context.CancelFunc // ends the connection's context
 	controlURL string
 	remote     bool
+	remoteAt   string   // a remote browser's endpoint for messages: scheme://host, no path or query
 	proc       *process // nil for a remote browser
 	tmp        string   // profile (local) and upload files
 
@@ -85,9 +89,59 @@ type Browser struct {
 	page   *Page
 	closed bool
 
+	// gone ends when the browser can no longer answer: its connection
+	// failed, or it was lost. The contexts of steps end with it.
+	gone     context.Context
+	goneStop context.CancelFunc
+	down     chan struct{} // closed when the DevTools connection failed
+	downOnce sync.Once
+	judged   chan struct{} // closed once a failed connection has been judged
+	lost     chan struct{} // closed once lostErr is set
+	lostErr  *LostError
+	lostOnce sync.Once
+
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// LostError is the browser going away under a run: its process ended
+// (killed, say by the OOM killer, or crashed), the DevTools connection to
+// it closed, or the page's renderer process was killed by a signal. The
+// app was not judged: this is not the app's failure. A renderer that
+// crashes by itself (a crash signal, out of memory) is the page's doing:
+// that fails the step instead, "the page crashed".
+type LostError struct {
+	PID      int            // the launched Chromium (its process group); 0 for a remote browser
+	Remote   string         // a remote browser's endpoint, scheme://host
+	Renderer bool           // only the page's renderer went, killed by Signal
+	Signal   syscall.Signal // the signal that killed it; 0 when it exited or is not known
+	Exited   bool           // the process exited, with Status
+	Status   int
+	Err      error // the connection's failure, when that is all there is to tell
+}
+
+func (e *LostError) Error() string {
+	who := "the browser at " + e.Remote
+	if e.PID != 0 {
+		who = fmt.Sprintf("Chromium (pid %d)", e.PID)
+	}
+	switch {
+	case e.Renderer:
+		return fmt.Sprintf("the page's renderer in %s was killed by signal %d", who, int(e.Signal))
+	case e.Signal != 0:
+		return fmt.Sprintf("%s was killed by signal %d", who, int(e.Signal))
+	case e.Exited && e.Status == 0:
+		return who + " exited"
+	case e.Exited:
+		return fmt.Sprintf("%s exited with status %d", who, e.Status)
+	case e.PID == 0:
+		return "the connection to " + who + " closed"
+	}
+	return "the DevTools connection to " + who + " closed"
+}
+
+// Unwrap returns the connection's failure, if any.
+func (e *LostError) Unwrap() error { return e.Err }
 
 // Launch starts a local Chromium, or connects to o.RemoteURL, and returns it
 // connected. ctx bounds the launch only: the browser lives until Close.
@@ -104,7 +158,9 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 		return nil, fmt.Errorf("browser: %w", err)
 	}
 	sweepStale(logf, tmp)
-	b := &Browser{logf: logf, tmp: tmp, remote: o.RemoteURL != ""}
+	b := &Browser{logf: logf, tmp: tmp, remote: o.RemoteURL != "",
+		down: make(chan struct{}), judged: make(chan struct{}), lost: make(chan struct{})}
+	b.gone, b.goneStop = context.WithCancel(context.Background())
 	if b.remote {
 		err = b.connectRemote(ctx, o.RemoteURL)
 	} else {
@@ -136,6 +192,10 @@ func (b *Browser) launch(ctx context.Context, bin string) error {
 		return err
 	}
 	b.proc = proc
+	go func() {
+		<-proc.exited
+		b.markLost(proc.lostError())
+	}()
 	if err := b.connect(ctx, wsURL); err != nil {
 		return fmt.Errorf("connect to chromium: %w", err)
 	}
@@ -144,6 +204,7 @@ func (b *Browser) launch(ctx context.Context, bin string) error {
 }
 
 func (b *Browser) connectRemote(ctx context.Context, raw string) error {
+	b.remoteAt = endpoint(raw)
 	wsURL, err := resolveURL(ctx, raw)
 	if err != nil {
 		return fmt.Errorf("browser url %s: %w", raw, err)
@@ -158,7 +219,7 @@ func (b *Browser) connectRemote(ctx context.Context, raw string) error {
 		return fmt.Errorf("browser at %s: create browser context: %w", raw, cdpError(err))
 	}
 	b.rod.BrowserContextID = res.BrowserContextID
-	b.logf("browser: connected to %s", raw)
+	b.logf("browser: connected to %s", b.remoteAt)
 	return nil
 }
 
@@ -176,7 +237,7 @@ func (b *Browser) connect(ctx context.Context, wsURL string) error {
 	b.stop = stop
 	b.rod = rod.New().
 		ControlURL(""). // a control URL from the rod env variable conflicts with Client
-		Client(cdp.New().Start(ws)).
+		Client(cdp.New().Start(watchedConn{ws, b.connFailed})).
 		Context(connCtx).
 		Logger(utils.LoggerQuiet).
 		Trace(false).
@@ -192,7 +253,139 @@ func (b *Browser) connect(ctx context.Context, wsURL string) error {
 		}
 		return cdpError(err)
 	}
+	// Target.targetCrashed says how a renderer ended (the page's
+	// Inspector.targetCrashed does not).
+	go b.rod.EachEvent(b.onTargetCrashed)()
 	return nil
+}
+
+// watchedConn is the DevTools connection, telling when it fails. The
+// client fails its pending calls only after Read has returned, so the
+// failure is known before any call reports it.
+type watchedConn struct {
+	*cdp.WebSocket
+	failed func(error)
+}
+
+func (c watchedConn) Read() ([]byte, error) {
+	msg, err := c.WebSocket.Read()
+	if err != nil {
+		c.failed(err)
+	}
+	return msg, err
+}
+
+func (c watchedConn) Send(msg []byte) error {
+	err := c.WebSocket.Send(msg)
+	if err != nil {
+		c.failed(err) // the socket is closed now
+	}
+	return err
+}
+
+// connFailed is called when the DevTools connection fails. For a launched
+// browser, how its process ended tells more: judgeDown waits a little for
+// it.
+func (b *Browser) connFailed(err error) {
+	b.downOnce.Do(func() {
+		close(b.down)
+		b.goneStop()
+		go b.judgeDown(err)
+	})
+}
+
+func (b *Browser) judgeDown(err error) {
+	defer close(b.judged)
+	if b.proc != nil {
+		t := time.NewTimer(exitGrace)
+		defer t.Stop()
+		select {
+		case <-b.proc.exited:
+			b.markLost(b.proc.lostError())
+			return
+		case <-t.C:
+		}
+	}
+	b.markLost(&LostError{PID: b.PID(), Remote: b.remoteAt, Err: err})
+}
+
+// markLost records that the browser was lost, unless Close has begun: the
+// first reason given stands.
+func (b *Browser) markLost(e *LostError) {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return
+	}
+	b.lostOnce.Do(func() {
+		b.lostErr = e
+		close(b.lost)
+		b.goneStop()
+		b.logf("browser: lost: %v", e)
+	})
+}
+
+// onTargetCrashed hears how the page's renderer ended. Killed by a signal
+// (kill -9, the OOM killer) is the browser lost; anything else (a crash
+// signal, out of memory) the page crashed.
+func (b *Browser) onTargetCrashed(e *proto.TargetTargetCrashed) {
+	b.mu.Lock()
+	p := b.page
+	b.mu.Unlock()
+	if p == nil || e.TargetID != p.rp.TargetID {
+		return
+	}
+	if e.Status == "killed" {
+		b.markLost(&LostError{PID: b.PID(), Remote: b.remoteAt, Renderer: true, Signal: syscall.Signal(e.ErrorCode)})
+	}
+	p.targetCrashed(e.Status, e.ErrorCode)
+}
+
+// Lost returns a *LostError once the browser has gone away under the run,
+// else nil. It does not wait.
+func (b *Browser) Lost() error {
+	select {
+	case <-b.lost:
+		return b.lostErr
+	default:
+		return nil
+	}
+}
+
+// verdict returns the LostError when the browser is lost. When only its
+// connection has failed, it first waits (at most exitGrace, bounded by
+// ctx) for the failure to be judged. It returns nil while the browser
+// answers, and after Close.
+func (b *Browser) verdict(ctx context.Context) *LostError {
+	select {
+	case <-b.lost:
+		return b.lostErr
+	case <-b.down:
+	default:
+		return nil
+	}
+	select {
+	case <-b.judged:
+	case <-b.lost:
+	case <-ctx.Done():
+	}
+	select {
+	case <-b.lost:
+		return b.lostErr
+	default:
+		return nil
+	}
+}
+
+// endpoint is a DevTools URL as messages show it: scheme and host, without
+// a path or query that may hold a token.
+func endpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(unparsable URL)"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // ControlURL is the DevTools WebSocket URL of the browser.
@@ -228,16 +421,22 @@ func (b *Browser) close() error {
 	}
 
 	var errs []error
+	down := false
+	select {
+	case <-b.down:
+		down = true // nothing to say goodbye to
+	default:
+	}
 	if b.rod != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
-		if b.remote {
+		if b.remote && !down {
 			if b.rod.BrowserContextID != "" {
 				if err := b.rod.Context(ctx).Close(); err != nil {
 					errs = append(errs, fmt.Errorf("browser: dispose of our browser context: %w", cdpError(err)))
 				}
 			}
 		}
-		if b.proc != nil && !b.proc.ownTmp {
+		if b.proc != nil && !b.proc.ownTmp && !down {
 			// Chromium keeps its singleton dir in the shared TMPDIR (ours
 			// was too long for its socket path): only a graceful shutdown
 			// removes it. Otherwise the process group is killed below,
@@ -262,6 +461,7 @@ func (b *Browser) close() error {
 			errs = append(errs, fmt.Errorf("browser: remove temporary files: %w", err))
 		}
 	}
+	b.goneStop()
 	if b.proc != nil {
 		b.logf("browser: closed in %s", time.Since(start).Round(time.Millisecond))
 	}
@@ -327,6 +527,29 @@ type process struct {
 	out     tail          // its last lines of output, for error messages
 	reaped  bool
 	ownTmp  bool // Chromium's TMPDIR is inside the run's temporary directory
+
+	// How the leader ended, set before exited is closed: a CLD_* code of
+	// waitid, and the exit status or the signal.
+	exitCode, exitStatus int32
+}
+
+// The si_code values of a child's end (linux/signal.h).
+const (
+	cldExited = 1
+	cldKilled = 2
+	cldDumped = 3
+)
+
+// lostError says how the leader ended, once exited is closed.
+func (p *process) lostError() *LostError {
+	e := &LostError{PID: p.pgid}
+	switch p.exitCode {
+	case cldExited:
+		e.Exited, e.Status = true, int(p.exitStatus)
+	case cldKilled, cldDumped:
+		e.Signal = syscall.Signal(p.exitStatus)
+	}
+	return e
 }
 
 // maxChromiumTmpdir is the longest TMPDIR that leaves room for Chromium's
@@ -411,7 +634,7 @@ func startLocked(cmd *exec.Cmd) (*process, error) {
 			return
 		}
 		errc <- nil
-		waitExited(cmd.Process.Pid)
+		p.exitCode, p.exitStatus = waitExited(cmd.Process.Pid)
 		close(p.exited)
 	}()
 	if err := <-errc; err != nil {
@@ -423,16 +646,25 @@ func startLocked(cmd *exec.Cmd) (*process, error) {
 
 // waitExited blocks until the process pid has exited, without reaping it: a
 // zombie leader keeps its process group id from being reused until kill has
-// been sent to the group.
-func waitExited(pid int) {
+// been sent to the group. It returns how the process ended: si_code
+// (cldExited, cldKilled, cldDumped) and si_status (the exit status or the
+// signal), or zeros when waitid failed.
+func waitExited(pid int) (code, status int32) {
 	const pPID = 1 // idtype_t P_PID
-	var info [128]byte
+	// siginfo_t: si_signo, si_errno, si_code, then a union aligned to a
+	// pointer, which for SIGCHLD starts si_pid, si_uid, si_status.
+	var info [32]int32
+	union := (12 + unsafe.Sizeof(uintptr(0)) - 1) / unsafe.Sizeof(uintptr(0)) * unsafe.Sizeof(uintptr(0))
 	for {
 		_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
 			uintptr(unsafe.Pointer(&info[0])), syscall.WEXITED|syscall.WNOWAIT, 0, 0)
-		if errno != syscall.EINTR {
-			return
+		switch errno {
+		case syscall.EINTR:
+			continue
+		case 0:
+			return info[2], info[union/4+2]
 		}
+		return 0, 0
 	}
 }
 

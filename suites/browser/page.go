@@ -33,6 +33,9 @@ const (
 	// keptLoads is how many recent main-frame documents Page remembers as
 	// loaded, for goto to check against.
 	keptLoads = 16
+	// crashGrace bounds waiting, after the page's Inspector.targetCrashed,
+	// for the browser's Target.targetCrashed that says how it ended.
+	crashGrace = time.Second
 )
 
 // Page is the browser tab of a run: one page, so that cookies and the
@@ -54,13 +57,35 @@ type Page struct {
 	syncs    map[string]chan struct{}
 	syncN    int
 
-	crashed   chan struct{} // closed when the page's renderer dies
-	crashOnce sync.Once
+	// gone ends when the page can no longer answer: it crashed, or the
+	// browser is gone. Steps' contexts end with it.
+	gone     context.Context
+	goneStop context.CancelFunc
+
+	crashed     chan struct{} // closed when the page's renderer dies
+	crashOnce   sync.Once
+	crashKnown  chan struct{} // closed once crashReason is set
+	crashReason string
+	knownOnce   sync.Once
 }
 
 // Page returns the run's page, creating it on the first call; later calls
-// return the same page. ctx bounds the creation only.
+// return the same page. ctx bounds the creation only. A browser lost
+// before or while the page is made gives its *LostError.
 func (b *Browser) Page(ctx context.Context) (*Page, error) {
+	if err := b.Lost(); err != nil {
+		return nil, err
+	}
+	p, err := b.openPage(ctx)
+	if err != nil {
+		if le := b.verdict(ctx); le != nil {
+			return nil, le
+		}
+	}
+	return p, err
+}
+
+func (b *Browser) openPage(ctx context.Context) (*Page, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -94,7 +119,10 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 		loadCh:   make(chan struct{}),
 		syncs:    map[string]chan struct{}{},
 		crashed:  make(chan struct{}),
+
+		crashKnown: make(chan struct{}),
 	}
+	p.gone, p.goneStop = context.WithCancel(b.gone)
 	// The event loop enables the Runtime, Network and Page domains before
 	// EachEvent returns, so nothing the page does from now on is missed.
 	erp, cancel := rp.WithCancel()
@@ -116,6 +144,7 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 	for _, f := range setup {
 		if err := f(); err != nil {
 			cancel()
+			p.goneStop()
 			_, _ = proto.TargetCloseTarget{TargetID: target.TargetID}.Call(b.rod)
 			return nil, cdpError(err)
 		}
@@ -275,7 +304,9 @@ func (p *Page) StartCase() {
 // the events already emitted by the page arrive (bounded by ctx and about a
 // second). Requests still in flight report later, to the next case.
 func (p *Page) EndCase(ctx context.Context) Observations {
-	p.sync(ctx)
+	if p.gone.Err() == nil {
+		p.sync(ctx)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	o := Observations{List: p.obs, Dropped: p.dropped}
@@ -419,6 +450,63 @@ func (p *Page) onLifecycle(e *proto.PageLifecycleEvent) {
 
 func (p *Page) onCrash(*proto.InspectorTargetCrashed) {
 	p.crashOnce.Do(func() { close(p.crashed) })
+	p.goneStop()
+}
+
+// targetCrashed records how the page's renderer ended, from the browser's
+// Target.targetCrashed: its termination status and code (a signal or an
+// exit status).
+func (p *Page) targetCrashed(status string, code int) {
+	p.knownOnce.Do(func() {
+		switch status {
+		case "crashed":
+			p.crashReason = fmt.Sprintf("the page crashed (its renderer died of signal %d)", code)
+		case "oom":
+			p.crashReason = "the page crashed (its renderer ran out of memory)"
+		case "abnormal":
+			p.crashReason = fmt.Sprintf("the page crashed (its renderer exited with status %d)", code)
+		default:
+			p.crashReason = fmt.Sprintf("the page crashed (its renderer: %s, code %d)", status, code)
+		}
+		close(p.crashKnown)
+	})
+	p.onCrash(nil)
+}
+
+// Gone says why the page can no longer answer: a *LostError when the
+// browser was lost, an error saying how the page crashed, or nil while it
+// answers. Once the page is gone it waits (a second or two at most) until
+// the reason is known.
+func (p *Page) Gone() error { return p.goneErr(context.Background()) }
+
+func (p *Page) goneErr(ctx context.Context) error {
+	if p.gone.Err() == nil {
+		return nil
+	}
+	if le := p.b.verdict(ctx); le != nil {
+		return le
+	}
+	p.b.mu.Lock()
+	closed := p.b.closed
+	p.b.mu.Unlock()
+	if closed {
+		return errClosed
+	}
+	// The page crashed: the browser's event says how.
+	t := time.NewTimer(crashGrace)
+	defer t.Stop()
+	select {
+	case <-p.b.lost:
+		return p.b.lostErr
+	case <-p.crashKnown:
+		if le := p.b.Lost(); le != nil { // marked before the reason
+			return le
+		}
+		return &failure{p.crashReason}
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return errCrashed
 }
 
 // waitLoad waits until the main-frame document of loader id has fired load.
@@ -435,8 +523,6 @@ func (p *Page) waitLoad(ctx context.Context, id proto.NetworkLoaderID) error {
 		p.mu.Unlock()
 		select {
 		case <-ch:
-		case <-p.crashed:
-			return errCrashed
 		case <-ctx.Done():
 			return ctx.Err()
 		}

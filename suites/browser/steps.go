@@ -143,7 +143,8 @@ func (s Step) String() string {
 // StepError is a failed step. Its message reads like a line of a monitoring
 // report, e.g. `wait_text "hello.txt": not seen within 5s`, and never holds
 // a secret typed into the page. It unwraps to the context's error when the
-// run was stopped (cancelled, or out of time) rather than the step failing.
+// run was stopped (cancelled, or out of time) rather than the step failing,
+// and to a *LostError when the browser was lost under it.
 // ReasonInvalidSelector is the Reason of a StepError whose selector is not
 // valid CSS: the config's mistake, not the page's.
 const ReasonInvalidSelector = "invalid selector"
@@ -160,7 +161,8 @@ func (e *StepError) Error() string { return e.Step + ": " + e.Reason }
 func (e *StepError) Unwrap() error { return e.cause }
 
 // Run executes one step, bound to ctx and to the step's timeout. A step that
-// waits (for an element, a text, a load) polls every 50 ms.
+// waits (for an element, a text, a load) polls every 20 ms. A step ends as
+// soon as the page crashes or the browser is lost.
 func (p *Page) Run(ctx context.Context, s Step) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -174,6 +176,7 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	defer context.AfterFunc(p.gone, cancel)()
 	r := &run{
 		p:      p,
 		s:      s,
@@ -182,19 +185,26 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 		rp:     p.rp.Context(sctx).Sleeper(pollSleeper),
 		dur:    fmtDur(timeout),
 	}
-	var err error
-	select {
-	case <-p.crashed:
-		err = errCrashed
-	default:
+	err := errGone
+	if p.gone.Err() == nil {
 		err = actions[s.Action](r)
 	}
 	if err == nil {
 		return nil
 	}
 	se := &StepError{Step: s.String()}
+	var gone error
+	if ctx.Err() == nil {
+		gone = p.goneErr(ctx)
+	}
 	var f *failure
+	var le *LostError
 	switch {
+	case errors.As(gone, &le):
+		se.Reason = "browser lost: " + le.Error()
+		se.cause = le
+	case errors.As(gone, &f):
+		se.Reason = f.reason
 	case errors.As(err, &f):
 		se.Reason = f.reason
 	case ctx.Err() != nil:
@@ -244,9 +254,16 @@ func (f *failure) Error() string { return f.reason }
 
 func fail(format string, args ...any) error { return &failure{fmt.Sprintf(format, args...)} }
 
-// errCrashed fails every step once the page's renderer has died: it will
-// not answer again.
+// errCrashed fails every step once the page's renderer has died (when the
+// browser did not say how): it will not answer again.
 var errCrashed = &failure{"the page crashed"}
+
+// errClosed fails a step on a page whose browser was closed.
+var errClosed = &failure{"the browser was closed"}
+
+// errGone is the error of a step not even started on a page that is gone;
+// Run replaces it with the reason.
+var errGone = errors.New("the page is gone")
 
 func pollSleeper() utils.Sleeper {
 	return func(ctx context.Context) error {
@@ -281,8 +298,6 @@ func (r *run) poll(check func() (bool, error)) error {
 				return r.parent.Err()
 			}
 			return &failure{r.why}
-		case <-r.p.crashed:
-			return errCrashed
 		case <-t.C:
 		}
 	}
@@ -383,9 +398,6 @@ func (r *run) gotoURL() error {
 		return nil // a move within the document: nothing loads
 	}
 	if err := r.p.waitLoad(r.ctx, res.LoaderID); err != nil {
-		if err == errCrashed {
-			return err
-		}
 		if r.parent.Err() != nil {
 			return r.parent.Err()
 		}
