@@ -18,6 +18,7 @@ import (
 	"github.com/go-rod/rod/lib/utils"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
 // DefaultTimeout is how long a step may take when its Timeout is not set.
@@ -677,7 +678,9 @@ func (r *run) screenshot() error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(r.s.File, png, 0o644); err != nil {
+	// Private (a page of production), made anew: never written through a
+	// link planted at that name.
+	if err := statedir.WriteFile(r.s.File, png, 0o600); err != nil {
 		return fail("%v", err)
 	}
 	return nil

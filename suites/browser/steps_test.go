@@ -187,6 +187,31 @@ func TestSteps(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "shot.png")); err != nil || !isPNG(b) {
 		t.Errorf("screenshot step: not a PNG (err %v)", err)
 	}
+	if fi, err := os.Lstat(filepath.Join(dir, "shot.png")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("screenshot step: mode %v (err %v), want 0600: a page of production is private", fi.Mode(), err)
+	}
+}
+
+// The screenshot step never writes through a link planted at its file's
+// name: the link is replaced, its target untouched.
+func TestScreenshotStepDoesNotFollowLinks(t *testing.T) {
+	p := sharedPage(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious")
+	os.WriteFile(target, []byte("keep me"), 0o644)
+	shot := filepath.Join(dir, "shot.png")
+	if err := os.Symlink(target, shot); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(t.Context(), Step{Action: ActionScreenshot, File: shot}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep me" {
+		t.Errorf("the link's target was overwritten")
+	}
+	if fi, err := os.Lstat(shot); err != nil || fi.Mode()&os.ModeSymlink != 0 {
+		t.Errorf("shot.png is still a link (err %v)", err)
+	}
 }
 
 // TestWaitsDoNotBackOff checks that a wait notices its condition promptly,
