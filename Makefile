@@ -26,6 +26,7 @@ deps-conformance:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags conformance ./internal/conformance
+	GOOS=freebsd $(GO) build -o /dev/null ./...  # check postgres and HTTP suites are not Linux-only
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
 # Every test: the unit and end-to-end tests, then the monitoring clients.
