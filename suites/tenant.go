@@ -126,8 +126,8 @@ func (tc *TenantConfig) validate() error {
 	if n > 1 {
 		return errAt("give one of http, sql, command or fixed")
 	}
-	for k, v := range tc.Fixed {
-		if err := checkTemplate(v); err != nil {
+	for _, k := range sortedKeys(tc.Fixed) {
+		if err := checkTemplate(tc.Fixed[k]); err != nil {
 			return errAt("field %q: %v", k, err)
 		}
 	}
@@ -298,8 +298,8 @@ func (tc *TenantConfig) validateCommand() error {
 			}
 		}
 	}
-	for k, v := range c.Env {
-		if err := checkTemplate(v); err != nil {
+	for _, k := range sortedKeys(c.Env) {
+		if err := checkTemplate(c.Env[k]); err != nil {
 			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command env %s: %v", k, err)}
 		}
 	}
