@@ -63,6 +63,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseJUnit$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGoTest$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTAP$$' -fuzztime 20s ./suites/testreport
+	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime 20s ./internal/secret
 
 clean:
 	rm -rf bin
