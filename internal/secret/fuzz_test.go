@@ -47,6 +47,15 @@ var encoders = []struct {
 	{"html &#NN; for every rune", func(s string) string { return entityAll(s, "&#%d;") }},
 	{"html &#xHH; for every rune", func(s string) string { return entityAll(s, "&#x%x;") }},
 	{"html &#XHH; for every rune", func(s string) string { return entityAll(s, "&#X%X;") }},
+	// Escaped twice: JSON in JSON, in an HTML attribute, in a URL; HTML
+	// in JSON; a URL or HTML escaped twice; Go-quoted JSON.
+	{"json in json", func(s string) string { return jsonString(jsonString(s, true), true) }},
+	{"json in html", func(s string) string { return html.EscapeString(jsonString(s, false)) }},
+	{"json in a url", func(s string) string { return url.QueryEscape(jsonString(s, true)) }},
+	{"html in json", func(s string) string { return jsonString(html.EscapeString(s), true) }},
+	{"url encoded twice", func(s string) string { return url.QueryEscape(url.PathEscape(s)) }},
+	{"html escaped twice", func(s string) string { return html.EscapeString(html.EscapeString(s)) }},
+	{"go-quoted json", func(s string) string { return unquoted(strconv.Quote(strings.ReplaceAll(jsonString(s, true), "/", `\/`))) }},
 }
 
 var hexEscape = regexp.MustCompile(`%[0-9A-F]{2}`)

@@ -30,7 +30,7 @@ type span struct{ from, to int }
 type matcher struct {
 	pats []pattern
 	// byFirst lists the patterns by their first byte; invalidFirst those
-	// whose first byte is not valid UTF-8 (which U+FFFD matches).
+	// whose first byte U+FFFD matches (not valid UTF-8, or NUL).
 	byFirst      [256][]int
 	invalidFirst []int
 	// start marks the bytes at which a match may begin.
@@ -138,42 +138,78 @@ type unit struct {
 }
 
 // maxUnits bounds the readings of one position: the byte itself, + as a
-// space, and one escape.
-const maxUnits = 3
+// space, U+FFFD, and the escapes that start there, nested (a backslash
+// spelled six ways, each followed by a letter spelled three).
+const maxUnits = 32
 
-// maxEscape is the longest escape, e.g. \uD83D\uDE00 or &#x0001F600;.
-const maxEscape = 12
+// units are the readings of one position.
+type units struct {
+	n int
+	u [maxUnits]unit
+}
 
-// unitsAt lists the readings of the text at p.
-func unitsAt(s string, p int, out *[maxUnits]unit) int {
+func (us *units) add(u unit) {
+	if us.n < maxUnits {
+		us.u[us.n] = u
+		us.n++
+	}
+}
+
+// depth is how deeply escapes nest: 2 reads an escape whose backslash,
+// percent sign, ampersand or escaped character is itself escaped once, as
+// in JSON inside JSON (\\\"), inside an HTML attribute (\&quot;) or a URL
+// (%5C%22), in HTML escaped twice (&amp;quot;) or a URL encoded twice
+// (%252F).
+const depth = 2
+
+// maxEscape is the longest escape, e.g. \\ud83d\\ude00 or &#x0001F600;
+// escaped once more.
+const maxEscape = 24
+
+// read adds the readings of the text at p, escapes nested d deep.
+func read(s string, p, d int, us *units) {
 	c := s[p]
-	out[0] = unit{r: rune(c), n: 1, byte: true}
-	n := 1
-	var u unit
-	ok := false
+	us.add(unit{r: rune(c), n: 1, byte: true})
 	switch c {
 	case '+':
-		u, ok = unit{r: ' ', n: 1, byte: true}, true
-	case '%':
-		if p+3 <= len(s) {
-			if v, good := hexByte(s[p+1], s[p+2]); good {
-				u, ok = unit{r: rune(v), n: 3, byte: true}, true
-			}
-		}
-	case '\\':
-		u, ok = backslashAt(s, p)
-	case '&':
-		u, ok = entityAt(s, p)
+		us.add(unit{r: ' ', n: 1, byte: true})
 	case "\uFFFD"[0]:
 		if strings.HasPrefix(s[p:], "\uFFFD") {
-			u, ok = unit{r: utf8.RuneError, n: 3}, true
+			us.add(unit{r: utf8.RuneError, n: 3})
+		}
+	case '%', '\\', '&':
+		if d > 0 {
+			escapes(s, p, d, us)
 		}
 	}
-	if ok {
-		out[n] = u
-		n++
+}
+
+// escapes adds the escapes at p: a percent sign, backslash or ampersand,
+// spelled as it is or escaped (d-1 deep), and what follows it.
+func escapes(s string, p, d int, us *units) {
+	var intro units
+	read(s, p, d-1, &intro)
+	for _, i := range intro.u[:intro.n] {
+		q := p + i.n
+		if !i.byte && i.r >= utf8.RuneSelf || q >= len(s) {
+			continue
+		}
+		switch i.r {
+		case '%':
+			if q+2 <= len(s) {
+				if v, ok := hexByte(s[q], s[q+1]); ok {
+					us.add(unit{r: rune(v), n: q + 2 - p, byte: true})
+				}
+			}
+		case '\\':
+			backslash(s, p, q, d, us)
+		case '&':
+			if u, ok := entityAt(s, q); ok {
+				u.n += q - p
+				us.add(u)
+			}
+		}
 	}
-	return n
 }
 
 func hexDigit(c byte) (int, bool) {
@@ -196,7 +232,7 @@ func hexByte(a, b byte) (byte, bool) {
 
 // hexRune reads n hex digits of s at p.
 func hexRune(s string, p, n int) (rune, bool) {
-	if p+n > len(s) {
+	if p < 0 || p+n > len(s) {
 		return 0, false
 	}
 	var v rune
@@ -210,61 +246,69 @@ func hexRune(s string, p, n int) (rune, bool) {
 	return v, true
 }
 
-// backslashAt reads a JSON, Go or JavaScript escape at p.
-func backslashAt(s string, p int) (unit, bool) {
-	if p+1 >= len(s) {
-		return unit{}, false
-	}
-	b := func(v byte, n int) (unit, bool) { return unit{r: rune(v), n: n, byte: true}, true }
-	switch e := s[p+1]; e {
-	case 'a':
-		return b('\a', 2)
-	case 'b':
-		return b('\b', 2)
-	case 'f':
-		return b('\f', 2)
-	case 'n':
-		return b('\n', 2)
-	case 'r':
-		return b('\r', 2)
-	case 't':
-		return b('\t', 2)
-	case 'v':
-		return b('\v', 2)
-	case '\\', '"', '\'', '/', '`':
-		return b(e, 2)
-	case 'x':
-		if p+4 <= len(s) {
-			if v, ok := hexByte(s[p+2], s[p+3]); ok {
-				return b(v, 4)
-			}
+// backslash adds the JSON, Go and JavaScript escapes whose backslash spans
+// s[p:q]: the character after it is read d-1 deep, hex digits as they are.
+func backslash(s string, p, q, d int, us *units) {
+	var letters units
+	read(s, q, d-1, &letters)
+	for _, l := range letters.u[:letters.n] {
+		if !l.byte && l.r >= utf8.RuneSelf {
+			continue
 		}
-	case 'u':
-		r, ok := hexRune(s, p+2, 4)
-		if !ok {
-			break
-		}
-		if utf16.IsSurrogate(r) {
-			if r < 0xDC00 && strings.HasPrefix(s[p+6:], `\u`) {
-				if r2, ok := hexRune(s, p+8, 4); ok {
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						return unit{r: d, n: 12}, true
-					}
+		r := q + l.n // after the letter
+		add := func(v byte, end int) { us.add(unit{r: rune(v), n: end - p, byte: true}) }
+		switch e := byte(l.r); e {
+		case 'a':
+			add('\a', r)
+		case 'b':
+			add('\b', r)
+		case 'f':
+			add('\f', r)
+		case 'n':
+			add('\n', r)
+		case 'r':
+			add('\r', r)
+		case 't':
+			add('\t', r)
+		case 'v':
+			add('\v', r)
+		case '\\', '"', '\'', '/', '`':
+			add(e, r)
+		case 'x':
+			if r+2 <= len(s) {
+				if v, ok := hexByte(s[r], s[r+1]); ok {
+					add(v, r+2)
 				}
 			}
-			return unit{r: utf8.RuneError, n: 6}, true // what decoders make of it
-		}
-		return unit{r: r, n: 6}, true
-	case 'U':
-		if r, ok := hexRune(s, p+2, 8); ok && utf8.ValidRune(r) {
-			return unit{r: r, n: 10}, true
-		}
-	case '0', '1', '2', '3':
-		if p+4 <= len(s) && isOctal(s[p+2]) && isOctal(s[p+3]) {
-			return b((e-'0')<<6|(s[p+2]-'0')<<3|(s[p+3]-'0'), 4)
+		case '0', '1', '2', '3':
+			if r+2 <= len(s) && isOctal(s[r]) && isOctal(s[r+1]) {
+				add((e-'0')<<6|(s[r]-'0')<<3|(s[r+1]-'0'), r+2)
+			}
+		case 'U':
+			if v, ok := hexRune(s, r, 8); ok && utf8.ValidRune(v) {
+				us.add(unit{r: v, n: r + 8 - p})
+			}
+		case 'u':
+			v, ok := hexRune(s, r, 4)
+			if !ok {
+				break
+			}
+			end := r + 4
+			if utf16.IsSurrogate(v) {
+				// The low half follows, escaped the same way.
+				v2 := utf8.RuneError
+				if pre := s[p:r]; v < 0xDC00 && strings.HasPrefix(s[end:], pre) {
+					if lo, ok := hexRune(s, end+len(pre), 4); ok {
+						if d := utf16.DecodeRune(v, lo); d != utf8.RuneError {
+							v2, end = d, end+len(pre)+4
+						}
+					}
+				}
+				v = v2 // a lone half: what decoders make of it
+			}
+			us.add(unit{r: v, n: end - p})
 		}
 	}
-	return unit{}, false
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
@@ -288,9 +332,10 @@ var entities = []struct {
 // maxEntityName is the longest name in entities.
 const maxEntityName = len("diacriticalgrave")
 
-// entityAt reads an HTML character reference at p: &name; &#NN; &#xHH;
-func entityAt(s string, p int) (unit, bool) {
-	q := p + 1
+// entityAt reads the rest of an HTML character reference whose & ends
+// before q: name; #NN; or #xHH;
+func entityAt(s string, q int) (unit, bool) {
+	p := q
 	if q < len(s) && s[q] == '#' {
 		q++
 		base := 10
@@ -386,7 +431,7 @@ func cutEscape(s string, p int) bool {
 
 // walk follows the pattern from its position k at the text's position p.
 func (pt *pattern) walk(s string, k, p int) walk {
-	var us [maxUnits]unit
+	var us units
 	var to [2]int
 	var next [2 * maxUnits]state
 	eof := false
@@ -400,11 +445,12 @@ func (pt *pattern) walk(s string, k, p int) walk {
 		}
 		eof = eof || cutEscape(s, p)
 		nn := 0
-		nu := unitsAt(s, p, &us)
-		for i := range nu {
-			na := pt.advance(us[i], k, &to)
+		us.n = 0
+		read(s, p, depth, &us)
+		for _, u := range us.u[:us.n] {
+			na := pt.advance(u, k, &to)
 			for j := range na {
-				next[nn] = state{to[j], p + us[i].n}
+				next[nn] = state{to[j], p + u.n}
 				nn++
 			}
 		}
@@ -435,7 +481,7 @@ func (pt *pattern) walkAll(s string, from []state, eof bool) walk {
 	}
 	stack := slices.Clone(from)
 	seen := make(map[state]bool, 16)
-	var us [maxUnits]unit
+	var us units
 	var to [2]int
 	for len(stack) > 0 {
 		st := stack[len(stack)-1]
@@ -456,11 +502,12 @@ func (pt *pattern) walkAll(s string, from []state, eof bool) walk {
 			continue
 		}
 		eof = eof || cutEscape(s, st.p)
-		nu := unitsAt(s, st.p, &us)
-		for i := range nu {
-			na := pt.advance(us[i], st.k, &to)
+		us.n = 0
+		read(s, st.p, depth, &us)
+		for _, u := range us.u[:us.n] {
+			na := pt.advance(u, st.k, &to)
 			for j := range na {
-				stack = append(stack, state{to[j], st.p + us[i].n})
+				stack = append(stack, state{to[j], st.p + u.n})
 			}
 		}
 	}
@@ -482,11 +529,10 @@ func (m *matcher) candidates(u unit) ([]int, []int) {
 
 // each calls fn with the walk of every pattern from p.
 func (m *matcher) each(s string, p int, fn func(pt *pattern, w walk)) {
-	var us [maxUnits]unit
+	var us units
 	var to [2]int
-	nu := unitsAt(s, p, &us)
-	for i := range nu {
-		u := us[i]
+	read(s, p, depth, &us)
+	for _, u := range us.u[:us.n] {
 		a, b := m.candidates(u)
 		for _, list := range [2][]int{a, b} {
 			for _, pi := range list {

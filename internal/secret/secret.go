@@ -19,10 +19,14 @@
 //     the secret and of its neighbours are masked with it.
 //
 // The escapes may be mixed within one occurrence: each byte or rune of the
-// secret is recognised in any of its forms. A byte that is not valid UTF-8,
-// and NUL, also match U+FFFD (raw, \ufffd or &#65533;), which is what JSON
-// encoders, HTML escapers and browsers make of them. Secrets shorter than [MinLen] bytes are not
-// masked: they would blank out ordinary text.
+// secret is recognised in any of its forms. They may also be escaped once
+// more, as when JSON is put in JSON (\\\"), in an HTML attribute (\&quot;)
+// or in a URL (%5C%22), when HTML holds escaped HTML (&amp;quot;) or JSON
+// holds HTML (\u0026quot;), or a URL is encoded twice (%252F). A byte that
+// is not valid UTF-8, and NUL, also match U+FFFD (raw, \ufffd or &#65533;),
+// which is what JSON encoders, HTML escapers and browsers make of them.
+// Secrets shorter than [MinLen] bytes are not masked: they would blank out
+// ordinary text.
 //
 // The package uses the standard library only and imports nothing of
 // suitecheck's, so every other package can use it.

@@ -28,6 +28,12 @@ func TestMaskForms(t *testing.T) {
 		{"go \\x and octal", `"Pa ss\x22w\\ord\057\xc3\xa9&<x>'!"`, `"****"`},
 		{"html", "<p>Pa ss&quot;w\\ord/é&amp;&lt;x&gt;&#39;!</p>", "<p>****</p>"},
 		{"html entities in any case", "<p>Pa ss&QUOT;w&bsol;ord&SOL;&#XE9;&AMP;&LT;x&GT;&#x27;&excl;</p>", "<p>****</p>"},
+		{"json in json", `{"body":"{\"p\":\"Pa ss\\\"w\\\\ord\\/\\u00e9\\u0026<x>'!\"}"}`, `{"body":"{\"p\":\"****\"}"}`},
+		{"json in an html attribute", `<div data-x="{&quot;p&quot;:&quot;Pa ss\&quot;w\\ord\/é\u0026&lt;x&gt;&#39;!&quot;}">`, `<div data-x="{&quot;p&quot;:&quot;****&quot;}">`},
+		{"json in a url", "?state=%7B%22p%22%3A%22Pa%20ss%5C%22w%5C%5Cord%5C%2F%C3%A9%26%3Cx%3E%27%21%22%7D", "?state=%7B%22p%22%3A%22****%22%7D"},
+		{"url encoded twice", "?next=%2F%3Fp%3DPa%2520ss%2522w%255Cord%252F%25C3%25A9%2526%253Cx%253E%2527%2521", "?next=%2F%3Fp%3D****"},
+		{"html escaped twice", "Pa ss&amp;quot;w\\ord/é&amp;amp;&amp;lt;x&amp;gt;&amp;#39;!", "****"},
+		{"html inside json", `"Pa ss\u0026quot;w\\ord/é\u0026amp;\u0026lt;x\u0026gt;\u0026#39;!"`, `"****"`},
 		{"html numeric", "<p>&#80;a&#x20;ss&#34;w&#X5c;ord&#0047;&#233;&#x26;&#60;x&#62;&#039;&#33;</p>", "<p>****</p>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
