@@ -55,7 +55,9 @@ var encoders = []struct {
 	{"html in json", func(s string) string { return jsonString(html.EscapeString(s), true) }},
 	{"url encoded twice", func(s string) string { return url.QueryEscape(url.PathEscape(s)) }},
 	{"html escaped twice", func(s string) string { return html.EscapeString(html.EscapeString(s)) }},
-	{"go-quoted json", func(s string) string { return unquoted(strconv.Quote(strings.ReplaceAll(jsonString(s, true), "/", `\/`))) }},
+	{"go-quoted json", func(s string) string {
+		return unquoted(strconv.Quote(strings.ReplaceAll(jsonString(s, true), "/", `\/`)))
+	}},
 }
 
 var hexEscape = regexp.MustCompile(`%[0-9A-F]{2}`)
