@@ -2,6 +2,7 @@ package httpstep
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
 const jsonDoc = `{"id":42,"login":"bob","ratio":1.5,"admin":false,"deleted":null,"tags":["a","b"],` +
@@ -639,5 +642,47 @@ func TestReplyCredentialsMaskedInErrors(t *testing.T) {
 	_, err = c.Do(context.Background(), Step{Method: "POST", URL: srv.URL + "/t", Expect: Expect{Status: StatusList{201}}})
 	if err == nil || strings.Contains(err.Error(), "unseen") || !strings.Contains(err.Error(), "status 200, want 201") || !strings.Contains(err.Error(), "sc-a") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A secret comes back in another form than it was sent: JSON with \/ or
+// \u00XX escapes, HTML entities, base64 in Basic credentials, or cut by
+// the body cap in one of those forms. No error shows it.
+func TestEncodedSecretsMaskedInErrors(t *testing.T) {
+	const runSecret = `a/b"c<d&e-SECRET`
+	basic := base64.StdEncoding.EncodeToString([]byte("monitor:" + runSecret))
+	tests := []struct {
+		name, body string
+		cap        int64
+	}{
+		{"json with \\/", `{"token":"a\/b\"c<d&e-SECRET"}`, 0},
+		{"json, ASCII escapes", `{"token":"a\/b\u0022c\u003cd\u0026e-SECRET"}`, 0},
+		{"html", `<p>you sent a/b&quot;c&lt;d&amp;e-SECRET</p>`, 0},
+		{"basic credentials", `{"echo":"Basic ` + basic + `"}`, 0},
+		{"cut by the body cap", `{"token":"a\/b\"c<d&e-SE`, 21},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				io.WriteString(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			c := newTestClient(t, Options{})
+			c.AddSecrets(runSecret)
+			_, err := c.Do(t.Context(), Step{URL: srv.URL + "/x", Expect: Expect{MaxBodyBytes: tt.cap}})
+			if err == nil || !strings.Contains(err.Error(), "status 403, want 2xx") {
+				t.Fatalf("Do() error = %v", err)
+			}
+			msg := err.Error()
+			for _, part := range []string{"SECRET", "c<d&e", "&lt;d&amp;e", "u003cd", basic[8:20]} {
+				if strings.Contains(msg, part) {
+					t.Errorf("error shows %q of the secret: %s", part, msg)
+				}
+			}
+			if secret.New(runSecret).Contains(msg) {
+				t.Errorf("error shows the secret: %s", msg)
+			}
+		})
 	}
 }

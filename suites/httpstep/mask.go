@@ -1,81 +1,24 @@
 package httpstep
 
 import (
-	"cmp"
-	"encoding/json"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
-const (
-	// snippetMax bounds an excerpt of response data in a message, quotes
-	// and ellipsis included.
-	snippetMax = 120
-	// minSecretLen is the shortest secret that is masked: shorter ones
-	// would blank out ordinary text. The suites' Masker has the same rule.
-	minSecretLen = 3
-	maskText     = "****"
-)
+// snippetMax bounds an excerpt of response data in a message, quotes and
+// ellipsis included.
+const snippetMax = 120
 
-// masker replaces secrets, in the forms they take on the wire and in
-// messages (raw, URL-escaped, JSON- and Go-escaped), with ****.
-type masker struct {
-	r     *strings.Replacer // nil: nothing to mask
-	forms []string          // the strings masked, longest first
-}
+// masker replaces secrets, in every form they take on the wire and in
+// messages (see internal/secret), with ****.
+type masker struct{ m *secret.Masker }
 
-func newMasker(secrets []string) *masker {
-	var forms []string
-	for _, s := range secrets {
-		if len(s) < minSecretLen {
-			continue
-		}
-		j, _ := json.Marshal(s)
-		q := strconv.Quote(s)
-		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s),
-			string(j[1:len(j)-1]), q[1:len(q)-1])
-	}
-	// Longest first, so a secret that contains another is masked whole.
-	slices.SortFunc(forms, func(a, b string) int {
-		return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b))
-	})
-	forms = slices.Compact(forms)
-	m := &masker{}
-	if len(forms) == 0 {
-		return m
-	}
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, maskText)
-	}
-	m.r, m.forms = strings.NewReplacer(pairs...), forms
-	return m
-}
+func newMasker(secrets []string) *masker { return &masker{secret.New(secrets...)} }
 
 // mask returns s with every secret replaced.
-func (m *masker) mask(s string) string {
-	if m.r == nil {
-		return s
-	}
-	return m.r.Replace(s)
-}
-
-// partialTail is the length of the longest end of s that is the start of
-// a secret: what cut data may show of a secret it cut off.
-func (m *masker) partialTail(s string) int {
-	n := 0
-	for _, f := range m.forms {
-		for k := min(len(f)-1, len(s)); k > n; k-- {
-			if strings.HasSuffix(s, f[:k]) {
-				n = k
-				break
-			}
-		}
-	}
-	return n
-}
+func (m *masker) mask(s string) string { return m.m.Mask(s) }
 
 // quote is an excerpt of response data for a message: masked, valid UTF-8,
 // Go-quoted, at most snippetMax bytes, ending in … when cut. more says the
@@ -94,7 +37,8 @@ func (m *masker) clip(s string) string {
 func (m *masker) excerpt(s string, more, quoted bool) string {
 	s = m.mask(s)
 	if more {
-		s = s[:len(s)-m.partialTail(s)]
+		// What cut data may show of a secret it cut off.
+		s = s[:len(s)-m.m.PartialTail(s)]
 	}
 	limit := snippetMax
 	if quoted {

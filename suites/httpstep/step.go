@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/theory/jsonpath"
+
+	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
 // Defaults and limits.
@@ -222,16 +224,9 @@ func (s Step) Secrets() []string {
 }
 
 // SensitiveName reports whether a header, form field, query parameter,
-// JSON key or tenant field of this name carries a credential.
-func SensitiveName(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"authorization", "cookie", "passw", "secret", "token", "apikey", "api-key", "api_key", "credential"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
+// JSON key or tenant field of this name carries a credential. It is
+// secret.SensitiveName, the one rule.
+func SensitiveName(name string) bool { return secret.SensitiveName(name) }
 
 // jsonSecrets calls add for the strings under sensitive keys of a JSON body.
 func jsonSecrets(v any, sensitive bool, add func(string)) {

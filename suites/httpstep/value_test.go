@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
 func TestValueMatches(t *testing.T) {
@@ -136,10 +138,11 @@ func TestExcerpt(t *testing.T) {
 		{"pw=hunter22&x=hunter22", false, `"pw=****&x=****"`},
 		{"pw=hunter22", true, `"pw=****…"`},
 		{`{"p":"q\"uote"}`, false, `"{\"p\":\"****\"}"`},
-		{"pw=hunter%32%32", false, `"pw=hunter%32%32"`}, // not a form of the secret
+		{"pw=hunter%32%32", false, `"pw=****"`}, // percent-encoded: a form of the secret
 		{"ab is too short to mask", false, `"ab is too short to mask"`},
 		{"start of a secret at the cut: hunt", true, `"start of a secret at the cut: …"`},
-		{"not the start of a secret: hunx", true, `"not the start of a secret: hunx…"`},
+		{"not the start of a secret: hunk", true, `"not the start of a secret: hunk…"`},
+		{"the start of its base64: xInV", true, `"the start of its base64: …"`}, // of q"uote after two other bytes
 		{strings.Repeat("é", 100), false, `"` + strings.Repeat("é", 57) + `…"`},
 		{strings.Repeat("\x01", 100), false, `"` + strings.Repeat(`\x01`, 28) + `…"`},
 		{strings.Repeat("x", 118), false, `"` + strings.Repeat("x", 118) + `"`},
@@ -254,8 +257,8 @@ func FuzzExcerpt(f *testing.F) {
 	f.Add([]byte("error: token tok-123 expired"), "tok-123", false)
 	f.Add([]byte(strings.Repeat("x", 200)+"secret"), "secret", true)
 	f.Add([]byte("\xff\xfe\x00 é"), "abc", false)
-	f.Fuzz(func(t *testing.T, body []byte, secret string, more bool) {
-		m := newMasker([]string{secret})
+	f.Fuzz(func(t *testing.T, body []byte, sec string, more bool) {
+		m := newMasker([]string{sec})
 		q := m.quote(body, more)
 		if len(q) > snippetMax || !utf8.ValidString(q) {
 			t.Fatalf("quote = %q: %d bytes, valid UTF-8 %v", q, len(q), utf8.ValidString(q))
@@ -264,8 +267,8 @@ func FuzzExcerpt(f *testing.F) {
 			t.Fatalf("quote = %s: not a quoted string: %v", q, err)
 		}
 		// Where quoting leaves text as it is, the secret cannot show.
-		if len(secret) >= minSecretLen && plainASCII(secret) && plainASCII(string(body)) && strings.Contains(q, secret) {
-			t.Fatalf("quote(%q) = %s shows the secret %q", body, q, secret)
+		if len(sec) >= secret.MinLen && plainASCII(sec) && plainASCII(string(body)) && strings.Contains(q, sec) {
+			t.Fatalf("quote(%q) = %s shows the secret %q", body, q, sec)
 		}
 		if c := m.clip(string(body)); len(c) > snippetMax || !utf8.ValidString(c) {
 			t.Fatalf("clip = %q", c)
