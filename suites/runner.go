@@ -135,6 +135,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		r.prelaunch(ctx, suite, env)
 		tr = &tenantRun{}
 		if res, failed := r.provision(ctx, cfg, suite, envName, tr, o); failed {
+			r.maskResult(&res)
 			if o.Report != nil {
 				*o.Report = r.report(suite, envName, nil, res, time.Since(start), tr)
 			}
@@ -182,10 +183,21 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	total := time.Since(start)
 	res := r.result(ctx, suite, envName, results, total, th, o, fatal)
 	tr.apply(r, &res)
+	r.maskResult(&res)
 	if o.Report != nil {
 		*o.Report = r.report(suite, envName, results, res, total, tr)
 	}
 	return res
+}
+
+// maskResult masks the result's text once more, whole: each part was masked
+// where it was made, but a secret may also come in through a part no one
+// thought of, or span two parts.
+func (r *runState) maskResult(res *checks.Result) {
+	res.Summary = r.mask.Mask(res.Summary)
+	for i, l := range res.Long {
+		res.Long[i] = r.mask.Mask(l)
+	}
 }
 
 func skippedTag(c *Case, env *Environment) string {

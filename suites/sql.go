@@ -139,7 +139,8 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 		case !ok:
 			return &configError{fmt.Errorf("sql: expect names column %q, which the query does not return (columns: %s)", col, strings.Join(cols, ", "))}
 		case got != want:
-			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, checks.Shorten(got, 80), want)}
+			// Masked before shortened, so that no secret is cut with its start left.
+			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, checks.Shorten(r.mask.Mask(got), 80), want)}
 		}
 	}
 	for _, name := range sortedKeys(s.Extract) {

@@ -3,15 +3,14 @@ package suites
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"sort"
 	"strings"
-	"sync"
 	"text/template"
 	"text/template/parse"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
 // Scope is what templates see: {{.BaseURL}}, {{.Env}}, {{.Vars.x}} (the
@@ -211,64 +210,8 @@ func deepCopy(n *yaml.Node) *yaml.Node {
 	return &c
 }
 
-// Masker replaces secret values in text with ****. Secrets shorter than
-// three bytes are not masked: they would blank out ordinary text.
-type Masker struct {
-	mu      sync.Mutex
-	secrets []string
-	r       *strings.Replacer
-}
-
-// Add registers secrets.
-func (m *Masker) Add(secrets ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, s := range secrets {
-		if len(s) < 3 {
-			continue
-		}
-		// Also the forms a secret takes in a URL or a form body.
-		for _, v := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
-			if !contains(m.secrets, v) {
-				m.secrets = append(m.secrets, v)
-				m.r = nil
-			}
-		}
-	}
-}
-
-// Secrets returns the registered secrets.
-func (m *Masker) Secrets() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.secrets...)
-}
-
-// Mask returns s with every secret replaced.
-func (m *Masker) Mask(s string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.secrets) == 0 {
-		return s
-	}
-	if m.r == nil {
-		// Longest first, so a secret that contains another is masked whole.
-		sorted := append([]string(nil), m.secrets...)
-		sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-		var pairs []string
-		for _, sec := range sorted {
-			pairs = append(pairs, sec, "****")
-		}
-		m.r = strings.NewReplacer(pairs...)
-	}
-	return m.r.Replace(s)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+// Masker replaces the run's secrets with ****, in every form they take in
+// output (URL-, JSON-, Go-, HTML-escaped, base64…): see package
+// internal/secret. Secrets shorter than three bytes are not masked: they
+// would blank out ordinary text.
+type Masker = secret.Masker

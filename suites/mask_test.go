@@ -1,0 +1,72 @@
+package suites
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/secret"
+)
+
+// jsonForm is s as a JSON encoder that escapes / writes it.
+func jsonForm(t *testing.T, s string) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`)
+}
+
+// A secret with " \ and / shows up JSON- and Go-escaped in what a command
+// says: no output of the run may hold it in any form.
+func TestRunMasksEveryOutput(t *testing.T) {
+	const sec = `tok"en\12/34`
+	dir := t.TempDir()
+	forms := []string{sec, jsonForm(t, sec), strconv.Quote(sec)[1 : len(strconv.Quote(sec))-1]}
+	writeScript(t, dir, "leak.sh", "printf '%s\\n' 'got {\"token\":\""+forms[1]+"\"} and \""+forms[2]+"\"' >&2\nexit 1\n")
+	y := "environments:\n  e: {base_url: https://app.example.com}\nsuites:\n  s:\n    cases:\n" +
+		"      - name: leaks\n        command: {argv: [./leak.sh]}\n"
+	cfg, err := Parse(filepath.Join(dir, "suitecheck.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	var rep Report
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res := Run(ctx, cfg, RunOptions{Suite: "s", Budget: time.Minute, Retries: -1, TimeoutState: checks.Critical,
+		Progress: &progress, Report: &rep, Secrets: map[string]string{"token": sec}})
+	junit, err := rep.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != checks.Critical || !strings.Contains(res.Summary, `got {"token":"****"} and "****"`) {
+		t.Errorf("state %v, summary %q: want the command's failure, masked", res.State, res.Summary)
+	}
+	oracle := secret.New(sec)
+	for _, out := range []struct{ path, text string }{
+		{"status line", res.Summary},
+		{"long output", strings.Join(res.Long, "\n")},
+		{"rendered", res.Render(0)},
+		{"progress on stderr", progress.String()},
+		{"JUnit, as a CI server reads it", html.UnescapeString(string(junit))},
+	} {
+		t.Run(out.path, func(t *testing.T) {
+			for _, f := range forms {
+				if strings.Contains(out.text, f) {
+					t.Errorf("%s holds the secret as %q:\n%s", out.path, f, out.text)
+				}
+			}
+			if oracle.Contains(out.text) {
+				t.Errorf("%s holds the secret in some form:\n%s", out.path, out.text)
+			}
+		})
+	}
+}
