@@ -189,6 +189,8 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 		return nil, &configError{fmt.Errorf("browser page: %w", err)}
 	}
 	r.pg = p
+	// The page masks the run's secrets too, and hides them from screenshots.
+	p.SetMask(r.mask.Mask)
 	p.StartCase()
 	return p, nil
 }

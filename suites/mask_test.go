@@ -3,7 +3,11 @@ package suites
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,5 +72,50 @@ func TestRunMasksEveryOutput(t *testing.T) {
 				t.Errorf("%s holds the secret in some form:\n%s", out.path, out.text)
 			}
 		})
+	}
+}
+
+// An environment's secret in a page's URL and text: the browser encodes it
+// its own way in the URL assert_url reports, and the HTML artifact holds
+// it HTML-escaped. Neither the output nor the artifacts show it.
+func TestRunBrowserMasksEnvSecrets(t *testing.T) {
+	const sec = `Pa ss!wo'rd"x-SECRET-7<b>`
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /show", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "<!DOCTYPE html><title>Show</title><p>token: %s</p>", html.EscapeString(r.URL.Query().Get("t")))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	artifacts := t.TempDir()
+	y := fmt.Sprintf(`environments:
+  e: {base_url: %s}
+suites:
+  web:
+    cases:
+      - name: show
+        steps:
+          - goto: "{{.BaseURL}}/show?t={{.Vars.token}}"
+          - wait_text: "token: Pa ss"
+          - assert_url: {value: /nowhere, timeout: 300ms}
+`, srv.URL)
+	r, out := runYAML(t, y, RunOptions{Suite: "web", Retries: -1, Secrets: map[string]string{"token": sec},
+		Browser: BrowserOptions{Artifacts: artifacts, KeepRuns: 1}})
+	if r.State != checks.Critical || !strings.Contains(r.Summary, "assert_url: got") {
+		t.Fatalf("state %v, want assert_url's failure\n%s", r.State, out)
+	}
+	oracle := secret.New(sec)
+	if strings.Contains(out, "SECRET") || oracle.Contains(out) {
+		t.Errorf("the output shows the secret:\n%s", out)
+	}
+	files, _ := filepath.Glob(filepath.Join(artifacts, "web", "*.html"))
+	if len(files) != 1 {
+		t.Fatalf("HTML artifacts: %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := string(b); strings.Contains(doc, "SECRET") || oracle.Contains(doc) || !strings.Contains(doc, "token: ****") {
+		t.Errorf("the HTML artifact shows the secret:\n%s", doc)
 	}
 }

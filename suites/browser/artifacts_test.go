@@ -119,17 +119,14 @@ func TestHideSecrets(t *testing.T) {
 		Step{Action: ActionFill, Selector: "#token", Value: "hide-me-please", Secret: true},
 		Step{Action: ActionFill, Selector: "#pw", Value: "not-marked-secret"},
 	)
-	rp := p.rp.Context(ctx)
-	saved, err := rp.Evaluate(evalObject(hideJS, p.Secrets()))
+	restore, err := p.hide(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := eval(t, p, `() => JSON.stringify([token.value, pw.value, mirror.textContent, document.body.innerText.includes('hide-me')])`); got != `["","","typed ****",false]` {
 		t.Errorf("while hidden: %s", got)
 	}
-	if _, err := rp.Evaluate(evalObject(restoreJS, saved)); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	if got := eval(t, p, `() => JSON.stringify([token.value, pw.value, mirror.textContent])`); got != `["hide-me-please","not-marked-secret","typed hide-me-please"]` {
 		t.Errorf("restored: %s", got)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/secret"
 	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
@@ -48,7 +49,9 @@ type Page struct {
 	uploads    int
 
 	mu       sync.Mutex
-	secrets  []string
+	secrets  []string            // typed by fill steps marked secret, longest first
+	own      *secret.Masker      // masks secrets
+	runMask  func(string) string // the run's masker, from SetMask; nil for none
 	obs      []Observation
 	dropped  int
 	requests map[proto.NetworkRequestID]string // URLs of requests in flight
@@ -119,6 +122,7 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 		loadCh:   make(chan struct{}),
 		syncs:    map[string]chan struct{}{},
 		crashed:  make(chan struct{}),
+		own:      &secret.Masker{},
 
 		crashKnown: make(chan struct{}),
 	}
@@ -173,7 +177,7 @@ func (b *Browser) blankTarget(ctx context.Context) (proto.TargetTargetID, error)
 }
 
 // Secrets returns the values typed by fill steps marked secret, for the
-// caller's masker.
+// caller's masker, longest first.
 func (p *Page) Secrets() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -192,16 +196,34 @@ func (p *Page) addSecret(s string) {
 		}
 	}
 	p.secrets = append(p.secrets, s)
-	// Longest first, so a secret that contains another is masked whole.
-	sort.Slice(p.secrets, func(i, j int) bool { return len(p.secrets[i]) > len(p.secrets[j]) })
+	sort.SliceStable(p.secrets, func(i, j int) bool { return len(p.secrets[i]) > len(p.secrets[j]) })
+	p.own.Add(s)
 }
 
-// mask replaces every secret typed into the page in s.
-func (p *Page) mask(s string) string {
+// SetMask gives the page the run's masker (the environment's secrets, the
+// tenant's password…): the page's errors, observations and artifacts pass
+// through it besides the page's own masker, and screenshots hide what it
+// masks. nil removes it.
+func (p *Page) SetMask(mask func(string) string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, sec := range p.secrets {
-		s = strings.ReplaceAll(s, sec, "****")
+	p.runMask = mask
+}
+
+// mask replaces every secret the page knows of in s, in any form (see
+// internal/secret), and then what extra masks, when not nil.
+func (p *Page) mask(s string, extra ...func(string) string) string {
+	p.mu.Lock()
+	run := p.runMask
+	p.mu.Unlock()
+	s = p.own.Mask(s)
+	if run != nil {
+		s = run(s)
+	}
+	for _, m := range extra {
+		if m != nil {
+			s = m(s)
+		}
 	}
 	return s
 }
@@ -347,8 +369,9 @@ func (p *Page) sync(ctx context.Context) {
 }
 
 func (p *Page) observe(o Observation) {
-	o.Message = p.mask(checks.Shorten(o.Message, 300))
-	o.URL = p.mask(checks.Shorten(o.URL, 300))
+	// Masked before shortened, so that no secret is cut with its start left.
+	o.Message = checks.Shorten(p.mask(o.Message), 300)
+	o.URL = checks.Shorten(p.mask(o.URL), 300)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.obs) >= maxObservations {
@@ -550,10 +573,12 @@ func remoteText(o *proto.RuntimeRemoteObject) string {
 
 // SaveArtifacts writes a PNG screenshot and the HTML of the page to
 // dir/prefix.png and dir/prefix.html, typically after a failed step. The
-// HTML passes through mask (may be nil) and has every secret typed into the
-// page replaced; for the screenshot, password fields and every field or text
-// holding such a secret are blanked, then restored. It writes what it can
-// and returns the paths written and the errors met.
+// HTML has every secret the page knows of (typed by a secret fill step, or
+// masked by the run's masker from SetMask) and every secret mask (may be
+// nil) masks replaced, in any form. For the screenshot, password fields,
+// fields holding such a secret and texts showing one are blanked, then
+// restored. It writes what it can and returns the paths written and the
+// errors met.
 //
 // dir is made 0700 when missing and refused (statedir.ErrUntrusted, nothing
 // written) when it is a symlink or another user could write it. The files
@@ -571,10 +596,7 @@ func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(
 
 	html, herr := pageHTML(rp)
 	if herr == nil {
-		if mask != nil {
-			html = mask(html)
-		}
-		html = p.mask(html)
+		html = p.mask(html, mask)
 		path := filepath.Join(dir, prefix+".html")
 		if herr = statedir.WriteFile(path, []byte(html), 0o600); herr == nil {
 			htmlPath = path
@@ -584,7 +606,7 @@ func (p *Page) SaveArtifacts(ctx context.Context, dir, prefix string, mask func(
 		errs = append(errs, fmt.Errorf("artifacts: html: %w", cdpError(herr)))
 	}
 
-	png, serr := p.screenshot(ctx)
+	png, serr := p.screenshot(ctx, mask)
 	if serr == nil {
 		path := filepath.Join(dir, prefix+".png")
 		if serr = statedir.WriteFile(path, png, 0o600); serr == nil {
@@ -609,28 +631,47 @@ func pageHTML(rp *rod.Page) (string, error) {
 	return res.Value.Str(), nil
 }
 
-// hideJS blanks, for a screenshot, the value of password fields and of every
-// field holding a secret, and masks secrets in the page's text. It returns
-// what restoreJS needs to put everything back.
-const hideJS = `(secrets) => {
-	const saved = [];
-	const has = (v) => secrets.some((s) => v.includes(s));
-	for (const el of document.querySelectorAll('input, textarea')) {
-		const v = el.value;
-		if (v && (el.type === 'password' || has(v))) {
-			saved.push([el, 'value', v]);
-			el.value = '';
-		}
-	}
-	if (secrets.length && document.body) {
-		const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+// shownJS collects what a screenshot shows as text: the text nodes that
+// are rendered, and the values of fields (input, textarea), in the
+// document, its open shadow roots and its same-origin frames. It returns
+// {objs, keys, texts, kinds}: the objects, which of their properties holds
+// the text (nodeValue or value), the texts, and what each is (0 a text, 1
+// a field, 2 a password field). The result stays in the page, for hideJS.
+const shownJS = `() => {
+	const out = {objs: [], keys: [], texts: [], kinds: []};
+	const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TEXTAREA', 'TITLE']);
+	const walk = (root) => {
+		const doc = root.ownerDocument || root;
+		const w = doc.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
 		for (let n = w.nextNode(); n; n = w.nextNode()) {
-			const v = n.nodeValue;
-			if (has(v)) {
-				saved.push([n, 'nodeValue', v]);
-				n.nodeValue = secrets.reduce((t, s) => t.split(s).join('****'), v);
+			if (n.nodeType === Node.TEXT_NODE) {
+				const parent = n.parentNode;
+				if (n.nodeValue && !(parent && skip.has(parent.nodeName))) {
+					out.objs.push(n); out.keys.push('nodeValue'); out.texts.push(n.nodeValue); out.kinds.push(0);
+				}
+				continue;
+			}
+			if ((n.nodeName === 'INPUT' || n.nodeName === 'TEXTAREA') && n.value) {
+				out.objs.push(n); out.keys.push('value'); out.texts.push(n.value); out.kinds.push(n.type === 'password' ? 2 : 1);
+			}
+			if (n.shadowRoot) walk(n.shadowRoot);
+			if (n.nodeName === 'IFRAME' || n.nodeName === 'FRAME') {
+				try { if (n.contentDocument) walk(n.contentDocument); } catch (e) {}
 			}
 		}
+	};
+	if (document.documentElement) walk(document);
+	return out;
+}`
+
+// hideJS replaces, for a screenshot, the texts of shown (shownJS's result)
+// by index, and returns what restoreJS needs to put everything back.
+const hideJS = `(shown, changes) => {
+	const saved = [];
+	for (const [i, v] of changes) {
+		const o = shown.objs[i], k = shown.keys[i];
+		saved.push([o, k, o[k]]);
+		o[k] = v;
 	}
 	return saved;
 }`
@@ -642,27 +683,122 @@ func evalObject(js string, args ...any) *rod.EvalOptions {
 	return rod.Eval(js, args...).ByObject()
 }
 
-// screenshot captures the viewport with secrets hidden.
-func (p *Page) screenshot(ctx context.Context) ([]byte, error) {
-	rp := p.rp.Context(ctx)
-	secrets := p.Secrets()
-	if secrets == nil {
-		secrets = []string{}
-	}
-	saved, err := rp.Evaluate(evalObject(hideJS, secrets))
+// shown is what shownJS found.
+type shown struct {
+	handle *proto.RuntimeRemoteObject
+	texts  []string
+	kinds  []int
+}
+
+// The kinds of shown text.
+const (
+	shownText = iota
+	shownField
+	shownPassword
+)
+
+func (p *Page) shown(rp *rod.Page) (shown, error) {
+	h, err := rp.Evaluate(evalObject(shownJS))
 	if err != nil {
-		// Never capture what could not be hidden.
-		return nil, fmt.Errorf("hide secrets: %w", err)
+		return shown{}, err
 	}
-	defer func() {
-		_, _ = rp.Evaluate(evalObject(restoreJS, saved))
-		_ = rp.Release(saved)
-	}()
-	shot, err := proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}.Call(rp)
+	res, err := rp.Evaluate(rod.Eval(`(s) => ({texts: s.texts, kinds: s.kinds})`, h))
+	if err != nil {
+		_ = rp.Release(h)
+		return shown{}, err
+	}
+	var v struct {
+		Texts []string `json:"texts"`
+		Kinds []int    `json:"kinds"`
+	}
+	if err := res.Value.Unmarshal(&v); err != nil || len(v.Texts) != len(v.Kinds) {
+		_ = rp.Release(h)
+		return shown{}, fmt.Errorf("read the page's text: %v", err)
+	}
+	return shown{handle: h, texts: v.Texts, kinds: v.Kinds}, nil
+}
+
+// hideChanges says what to change for a screenshot, as [index, new text]
+// pairs: a text showing a secret is masked, a field holding one and a
+// password field are blanked.
+func (p *Page) hideChanges(s shown, extra func(string) string) [][2]any {
+	changes := [][2]any{}
+	for i, t := range s.texts {
+		if s.kinds[i] == shownPassword {
+			changes = append(changes, [2]any{i, ""})
+			continue
+		}
+		switch m := p.mask(t, extra); {
+		case m == t:
+		case s.kinds[i] == shownField:
+			changes = append(changes, [2]any{i, ""})
+		default:
+			changes = append(changes, [2]any{i, m})
+		}
+	}
+	return changes
+}
+
+// hide blanks, for a screenshot, the secrets the page shows (see
+// hideChanges) and returns the function that puts them back.
+func (p *Page) hide(ctx context.Context, extra func(string) string) (restore func(), err error) {
+	rp := p.rp.Context(ctx)
+	s, err := p.shown(rp)
 	if err != nil {
 		return nil, err
 	}
-	return shot.Data, nil
+	defer func() { _ = rp.Release(s.handle) }()
+	saved, err := rp.Evaluate(evalObject(hideJS, s.handle, p.hideChanges(s, extra)))
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		_, _ = rp.Evaluate(evalObject(restoreJS, saved))
+		_ = rp.Release(saved)
+	}, nil
+}
+
+// screenshot captures the viewport with secrets hidden: those the page
+// knows of, and those extra (may be nil) masks. When the page shows a
+// secret again by the time the capture is taken (its scripts changed it),
+// the capture is thrown away and taken again, at most twice more.
+func (p *Page) screenshot(ctx context.Context, extra func(string) string) ([]byte, error) {
+	rp := p.rp.Context(ctx)
+	for range 3 {
+		restore, err := p.hide(ctx, extra)
+		if err != nil {
+			// Never capture what could not be hidden.
+			return nil, fmt.Errorf("hide secrets: %w", err)
+		}
+		shot, err := proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}.Call(rp)
+		var changed bool
+		if err == nil {
+			changed, err = p.showsSecret(rp, extra)
+		}
+		restore()
+		if err != nil {
+			return nil, err
+		}
+		if !changed {
+			return shot.Data, nil
+		}
+	}
+	return nil, errors.New("hide secrets: the page kept showing a secret again")
+}
+
+// showsSecret reports whether the page shows a secret (or a password).
+func (p *Page) showsSecret(rp *rod.Page, extra func(string) string) (bool, error) {
+	s, err := p.shown(rp)
+	if err != nil {
+		return false, fmt.Errorf("hide secrets: %w", err)
+	}
+	_ = rp.Release(s.handle)
+	for i, t := range s.texts {
+		if s.kinds[i] == shownPassword || p.mask(t, extra) != t {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // uploadFile writes inline content to a file of its own for an upload step.

@@ -216,7 +216,8 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	default:
 		se.Reason = describe(err)
 	}
-	se.Step, se.Reason = p.mask(se.Step), p.mask(checks.Shorten(se.Reason, 300))
+	// Masked before shortened, so that no secret is cut with its start left.
+	se.Step, se.Reason = p.mask(se.Step), checks.Shorten(p.mask(se.Reason), 300)
 	return se
 }
 
@@ -665,16 +666,16 @@ func (r *run) assert(get func() (string, error)) error {
 			return false, err
 		}
 		if re != nil {
-			r.why = fmt.Sprintf("got %q, want match of %s", v, r.s.Value)
+			r.why = fmt.Sprintf("got %q, want match of %s", r.p.mask(v), r.s.Value)
 			return re.MatchString(v), nil
 		}
-		r.why = fmt.Sprintf("got %q, want it to contain %q", v, r.s.Value)
+		r.why = fmt.Sprintf("got %q, want it to contain %q", r.p.mask(v), r.s.Value)
 		return strings.Contains(v, r.s.Value), nil
 	})
 }
 
 func (r *run) screenshot() error {
-	png, err := r.p.screenshot(r.ctx)
+	png, err := r.p.screenshot(r.ctx, nil)
 	if err != nil {
 		return err
 	}
