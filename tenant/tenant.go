@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/suitecheck/suitecheck/suites/httpstep"
+	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
 // Tenant is a created tenant.
@@ -30,11 +30,17 @@ type Tenant struct {
 	Secret []string          // the names of the secret fields (password…)
 }
 
-// Public returns the fields that are not secret: what the ledger keeps.
+// Public returns the fields that are not secret and hold no secret field's
+// value in any form (a login URL with the password in its query, a DSN, a
+// base64 credential): what the ledger keeps.
 func (t Tenant) Public() map[string]string {
+	secrets := &secret.Masker{}
+	for _, k := range t.Secret {
+		secrets.Add(t.Fields[k])
+	}
 	out := map[string]string{}
 	for k, v := range t.Fields {
-		if !slices.Contains(t.Secret, k) {
+		if !slices.Contains(t.Secret, k) && !secrets.Contains(v) {
 			out[k] = v
 		}
 	}
@@ -101,8 +107,8 @@ func IsConfigError(err error) bool {
 
 // SecretField reports whether a field of this name is a secret by its
 // name (password, secret, token, API key, credential…): the rule HTTP
-// steps use for headers and JSON keys.
-func SecretField(name string) bool { return httpstep.SensitiveName(name) }
+// steps use for headers and JSON keys, secret.SensitiveName.
+func SecretField(name string) bool { return secret.SensitiveName(name) }
 
 // DefaultPrefix starts every tenant name, so that strays are recognisable.
 const DefaultPrefix = "sc-"
