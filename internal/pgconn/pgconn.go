@@ -3,7 +3,9 @@
 package pgconn
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -17,6 +19,11 @@ import (
 func Config(dsn string) (pq.Config, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
+		// A URL that does not parse is quoted whole in the error, password
+		// and all: say what is wrong without it.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = fmt.Errorf("the URL does not parse: %w", ue.Err)
+		}
 		return pq.Config{}, fmt.Errorf("connection settings: %w", err)
 	}
 	if !strings.Contains(dsn, "sslmode") && os.Getenv("PGSSLMODE") == "" {

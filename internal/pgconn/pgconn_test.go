@@ -2,6 +2,7 @@ package pgconn
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/lib/pq"
@@ -32,5 +33,15 @@ func TestConfigSSLModeDefault(t *testing.T) {
 	}
 	if _, err := Config("port=notaport"); err == nil {
 		t.Error("bad port accepted")
+	}
+}
+
+// An invalid URL's error does not quote the URL: it holds the password.
+func TestConfigErrorHidesTheURL(t *testing.T) {
+	for _, dsn := range []string{"postgres://app:pa ss%zz-SECRET@db/x", "postgres://app:SECRET@db:noport/x"} {
+		_, err := Config(dsn)
+		if err == nil || strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "the URL does not parse") {
+			t.Errorf("Config(%q) error = %v", dsn, err)
+		}
 	}
 }
