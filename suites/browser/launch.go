@@ -204,18 +204,19 @@ func (b *Browser) launch(ctx context.Context, bin string) error {
 
 func (b *Browser) connectRemote(ctx context.Context, raw string) error {
 	b.remoteAt = endpoint(raw)
+	name := b.remoteAt
 	wsURL, err := resolveURL(ctx, raw)
 	if err != nil {
-		return fmt.Errorf("browser url %s: %w", raw, err)
+		return fmt.Errorf("browser url %s: %w", name, err)
 	}
 	if err := b.connect(ctx, wsURL); err != nil {
-		return fmt.Errorf("connect to browser at %s: %w", raw, err)
+		return fmt.Errorf("connect to browser at %s: %w", name, err)
 	}
 	// A browser context of our own: no cookies shared with other users of the
 	// browser, and disposed of when we disconnect even if Close is not reached.
 	res, err := proto.TargetCreateBrowserContext{DisposeOnDetach: true}.Call(b.rod.Context(ctx))
 	if err != nil {
-		return fmt.Errorf("browser at %s: create browser context: %w", raw, cdpError(err))
+		return fmt.Errorf("browser at %s: create browser context: %w", name, cdpError(err))
 	}
 	b.rod.BrowserContextID = res.BrowserContextID
 	b.logf("browser: connected to %s", b.remoteAt)
@@ -467,9 +468,13 @@ func (b *Browser) close() error {
 	return errors.Join(errs...)
 }
 
-// resolveURL turns a DevTools HTTP endpoint into its WebSocket URL.
+// resolveURL turns a DevTools HTTP endpoint into its WebSocket URL. Its
+// errors do not quote the URL.
 func resolveURL(ctx context.Context, raw string) (string, error) {
 	u, err := url.Parse(raw)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		return "", ue.Err
+	}
 	if err != nil {
 		return "", err
 	}
@@ -486,18 +491,21 @@ func resolveURL(ctx context.Context, raw string) (string, error) {
 		return "", err
 	}
 	res, err := http.DefaultClient.Do(req)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		return "", fmt.Errorf("GET %s: %w", u.Path, ue.Err)
+	}
 	if err != nil {
 		return "", err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s", u, res.Status)
+		return "", fmt.Errorf("GET %s: %s", u.Path, res.Status)
 	}
 	var v struct {
 		URL string `json:"webSocketDebuggerUrl"`
 	}
 	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&v); err != nil || v.URL == "" {
-		return "", fmt.Errorf("GET %s: no webSocketDebuggerUrl in the reply", u)
+		return "", fmt.Errorf("GET %s: no webSocketDebuggerUrl in the reply", u.Path)
 	}
 	return v.URL, nil
 }

@@ -283,7 +283,7 @@ func TestRemote(t *testing.T) {
 
 	closed := closedAddr(t)
 	if _, err := Launch(ctx, Options{RemoteURL: "ws://" + closed + "/devtools/browser/x"}); err == nil ||
-		!strings.HasPrefix(err.Error(), "connect to browser at ws://"+closed+"/devtools/browser/x: ") {
+		!strings.HasPrefix(err.Error(), "connect to browser at ws://"+closed+": ") {
 		t.Errorf("Launch with nothing listening: %v", err)
 	}
 	if _, err := Launch(ctx, Options{RemoteURL: "ftp://x"}); err == nil || err.Error() != "browser url ftp://x: want a ws://, wss://, http:// or https:// URL" {

@@ -168,3 +168,28 @@ func TestScreenshotHidesSecretsThePageShows(t *testing.T) {
 		t.Errorf("restored: %q, want %q", after, before)
 	}
 }
+
+// A remote browser's URL may carry a token (browserless: ?token=…) or a
+// password: errors name the browser without them.
+func TestRemoteURLCredentialsNotShown(t *testing.T) {
+	closed := closedAddr(t)
+	for _, raw := range []string{
+		"http://" + closed + "/?token=SECRET-8",
+		"http://user:SECRET-8@" + closed + "/",
+		"ws://user:SECRET-8@" + closed + "/devtools/browser/x?token=SECRET-8",
+		"wss://" + closed + "/?token=SECRET-8#SECRET-8",
+		"http://user:SECRET-8@[::1/",
+		"ftp://user:SECRET-8@" + closed + "/?token=SECRET-8",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b, err := Launch(ctx, Options{RemoteURL: raw})
+		cancel()
+		if err == nil {
+			b.Close()
+			t.Fatalf("Launch(%q) connected", raw)
+		}
+		if strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "browser") {
+			t.Errorf("Launch(%q) error = %v", raw, err)
+		}
+	}
+}
