@@ -137,9 +137,15 @@ type BrowserOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// launchOptions are the browser.Options of the run's browser.
-func (o BrowserOptions) launchOptions() browser.Options {
-	return browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL, Logf: o.Logf}
+// launchOptions are the browser.Options of the run's browser. Its
+// diagnostics are masked like the rest of the run's output.
+func (r *runState) launchOptions() browser.Options {
+	o := r.bopts
+	bo := browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL}
+	if o.Logf != nil {
+		bo.Logf = func(format string, args ...any) { o.Logf("%s", r.mask.Mask(fmt.Sprintf(format, args...))) }
+	}
+	return bo
 }
 
 // page returns the run's one page, launching the browser on first use. A
@@ -164,7 +170,7 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 			err = ctx.Err() // still launching: the run's closer waits for it
 		}
 	} else {
-		b, err = browser.Launch(ctx, r.bopts.launchOptions())
+		b, err = browser.Launch(ctx, r.launchOptions())
 	}
 	if err != nil {
 		switch {
@@ -219,7 +225,7 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 	ch := make(chan launched, 1)
 	r.launching = ch
 	go func() {
-		b, err := browser.Launch(lctx, r.bopts.launchOptions())
+		b, err := browser.Launch(lctx, r.launchOptions())
 		ch <- launched{b, err}
 	}()
 	r.ext = append(r.ext, closerFunc(func() error {

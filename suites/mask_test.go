@@ -119,3 +119,19 @@ suites:
 		t.Errorf("the HTML artifact shows the secret:\n%s", doc)
 	}
 }
+
+// The browser's diagnostics (-v on stderr) are masked like the rest of the
+// run's output: here the secret is the browser's path, which they name.
+func TestRunBrowserDiagnosticsMasked(t *testing.T) {
+	const bin = "/usr/bin/chromium"
+	var logs strings.Builder
+	y := "environments:\n  e: {base_url: http://127.0.0.1:1}\nsuites:\n  web:\n    cases:\n      - name: blank\n        steps:\n          - goto: about:blank\n"
+	r, out := runYAML(t, y, RunOptions{Suite: "web", Retries: -1, Secrets: map[string]string{"bin": bin},
+		Browser: BrowserOptions{Bin: bin, Logf: func(format string, args ...any) { fmt.Fprintf(&logs, format+"\n", args...) }}})
+	if r.State != checks.OK {
+		t.Fatalf("state %v\n%s", r.State, out)
+	}
+	if !strings.Contains(logs.String(), "browser: launched **** (pid ") || strings.Contains(logs.String(), bin) {
+		t.Errorf("diagnostics:\n%s", logs.String())
+	}
+}
