@@ -15,8 +15,8 @@ import (
 
 // envPage serves /env: a page that shows an environment's secret as text
 // (HTML-escaped in its source), URL-encoded in a link's text, JSON-escaped
-// in a textarea and as an input's value, and records its body text each
-// time it changes.
+// in a textarea, as an input's value and in a placeholder, and records its
+// body text each time it changes.
 func envPage(t *testing.T, sec string) *httptest.Server {
 	t.Helper()
 	html := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
@@ -27,12 +27,12 @@ func envPage(t *testing.T, sec string) *httptest.Server {
 <p id="raw">admin token: %s</p>
 <p id="link">https://app.example.com/?t=%s</p>
 <textarea id="ta">{"t":%s}</textarea>
-<input id="field" value="%s">
+<input id="field" value="%s"><input id="empty" placeholder="e.g. %s">
 <script>
 window.snapshots = [];
 new MutationObserver(() => snapshots.push(document.body.innerText))
   .observe(document.body, {subtree: true, characterData: true, childList: true});
-</script>`, html.Replace(sec), html.Replace(urlEncode(sec)), html.Replace(jsonQuote(sec)), html.Replace(sec))
+</script>`, html.Replace(sec), html.Replace(urlEncode(sec)), html.Replace(jsonQuote(sec)), html.Replace(sec), html.Replace(sec))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -136,7 +136,7 @@ func TestScreenshotHidesSecretsThePageShows(t *testing.T) {
 	const sec = `env-SECRET<4&2>"`
 	srv := envPage(t, sec)
 	runSteps(t, p, Step{Action: ActionGoto, Value: srv.URL + "/env"})
-	before := eval(t, p, `() => [document.body.innerText, field.value, ta.value].join(' | ')`)
+	before := eval(t, p, `() => [document.body.innerText, field.value, ta.value, empty.placeholder].join(' | ')`)
 	if !strings.Contains(before, sec) || !strings.Contains(before, urlEncode(sec)) {
 		t.Fatalf("the page does not show the secret: %q", before)
 	}
@@ -149,7 +149,7 @@ func TestScreenshotHidesSecretsThePageShows(t *testing.T) {
 	if hidden := eval(t, p, `() => snapshots.length === 2 ? snapshots[0] : JSON.stringify(snapshots)`); strings.Contains(hidden, "SECRET") || !strings.Contains(hidden, "admin token: ****") {
 		t.Errorf("text while hidden: %q", hidden)
 	}
-	const shows = `() => [document.body.innerText, field.value, ta.value].join(' | ')`
+	const shows = `() => [document.body.innerText, field.value, ta.value, empty.placeholder].join(' | ')`
 	if after := eval(t, p, shows); after != before {
 		t.Errorf("after SaveArtifacts the page shows %q, want %q", after, before)
 	}
@@ -161,7 +161,7 @@ func TestScreenshotHidesSecretsThePageShows(t *testing.T) {
 	}
 	hidden := eval(t, p, shows)
 	restore()
-	if want := "admin token: ****\n\nhttps://app.example.com/?t=****\n\n  |  | "; hidden != want {
+	if want := "admin token: ****\n\nhttps://app.example.com/?t=****\n\n  |  |  | "; hidden != want {
 		t.Errorf("while hidden the page shows %q, want %q", hidden, want)
 	}
 	if after := eval(t, p, shows); after != before {

@@ -632,8 +632,9 @@ func pageHTML(rp *rod.Page) (string, error) {
 }
 
 // shownJS collects what a screenshot shows as text: the text nodes that
-// are rendered, and the values of fields (input, textarea), in the
-// document, its open shadow roots and its same-origin frames. It returns
+// are rendered, and the values and placeholders of fields (input,
+// textarea), in the document, its open shadow roots and its same-origin
+// frames. It returns
 // {objs, keys, texts, kinds}: the objects, which of their properties holds
 // the text (nodeValue or value), the texts, and what each is (0 a text, 1
 // a field, 2 a password field). The result stays in the page, for hideJS.
@@ -651,8 +652,13 @@ const shownJS = `() => {
 				}
 				continue;
 			}
-			if ((n.nodeName === 'INPUT' || n.nodeName === 'TEXTAREA') && n.value) {
-				out.objs.push(n); out.keys.push('value'); out.texts.push(n.value); out.kinds.push(n.type === 'password' ? 2 : 1);
+			if (n.nodeName === 'INPUT' || n.nodeName === 'TEXTAREA') {
+				if (n.value) {
+					out.objs.push(n); out.keys.push('value'); out.texts.push(n.value); out.kinds.push(n.type === 'password' ? 2 : 1);
+				}
+				if (n.placeholder) {
+					out.objs.push(n); out.keys.push('placeholder'); out.texts.push(n.placeholder); out.kinds.push(1);
+				}
 			}
 			if (n.shadowRoot) walk(n.shadowRoot);
 			if (n.nodeName === 'IFRAME' || n.nodeName === 'FRAME') {
