@@ -634,10 +634,10 @@ func pageHTML(rp *rod.Page) (string, error) {
 // shownJS collects what a screenshot shows as text: the text nodes that
 // are rendered, and the values and placeholders of fields (input,
 // textarea), in the document, its open shadow roots and its same-origin
-// frames. It returns
-// {objs, keys, texts, kinds}: the objects, which of their properties holds
-// the text (nodeValue or value), the texts, and what each is (0 a text, 1
-// a field, 2 a password field). The result stays in the page, for hideJS.
+// frames. It returns {objs, keys, texts, kinds}: the objects, which of
+// their properties holds the text (nodeValue, value or placeholder), the
+// texts, and what each is (shownText, shownField or shownPassword). The
+// result stays in the page, for hideJS.
 const shownJS = `() => {
 	const out = {objs: [], keys: [], texts: [], kinds: []};
 	const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TEXTAREA', 'TITLE']);
@@ -696,11 +696,11 @@ type shown struct {
 	kinds  []int
 }
 
-// The kinds of shown text.
+// The kinds of shown text, as shownJS numbers them.
 const (
-	shownText = iota
-	shownField
-	shownPassword
+	shownText     = 0
+	shownField    = 1
+	shownPassword = 2
 )
 
 func (p *Page) shown(rp *rod.Page) (shown, error) {
