@@ -196,6 +196,7 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	se := &StepError{Step: s.String()}
 	var gone error
 	if ctx.Err() == nil {
+		p.settle(ctx, err)
 		gone = p.goneErr(ctx)
 	}
 	var f *failure
@@ -262,6 +263,30 @@ var errCrashed = &failure{"the page crashed"}
 
 // errClosed fails a step on a page whose browser was closed.
 var errClosed = &failure{"the browser was closed"}
+
+// settleWait bounds how long a failed step waits for the news that its
+// page died: the crash event may come a moment after the step's own error
+// (a navigation answered net::ERR_ABORTED when the renderer was killed).
+const settleWait = 2 * time.Second
+
+// settle tells a step that failed on its own from one whose page died
+// under it: unless the step timed out, it asks the page for a trivial
+// answer; a page that cannot give one is waited on (at most settleWait)
+// until its crash or loss is known.
+func (p *Page) settle(ctx context.Context, err error) {
+	if p.gone.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	actx, cancel := context.WithTimeout(ctx, settleWait)
+	defer cancel()
+	if _, aerr := p.rp.Context(actx).Eval(`() => 1`); aerr == nil {
+		return
+	}
+	select {
+	case <-p.gone.Done():
+	case <-actx.Done():
+	}
+}
 
 // errGone is the error of a step not even started on a page that is gone;
 // Run replaces it with the reason.
