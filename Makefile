@@ -57,9 +57,9 @@ bench-go:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime 20s ./checks
 	$(GO) test -run '^$$' -fuzz '^FuzzQuoteLabel$$' -fuzztime 20s ./checks
-	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 20s ./suites/httpstep
-	$(GO) test -run '^$$' -fuzz '^FuzzJSONCompare$$' -fuzztime 20s ./suites/httpstep
-	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 20s ./suites/httpstep
+	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 20s ./internal/httpstep
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONCompare$$' -fuzztime 20s ./internal/httpstep
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 20s ./internal/httpstep
 	$(GO) test -run '^$$' -fuzz '^FuzzParseJUnit$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGoTest$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTAP$$' -fuzztime 20s ./suites/testreport

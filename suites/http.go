@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/suitecheck/suitecheck/suites/httpstep"
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 )
 
 func init() {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 	"github.com/suitecheck/suitecheck/suites/browser"
-	"github.com/suitecheck/suitecheck/suites/httpstep"
 	"github.com/suitecheck/suitecheck/tenant"
 )
 

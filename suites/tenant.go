@@ -16,10 +16,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 	"github.com/suitecheck/suitecheck/internal/pgconn"
 	"github.com/suitecheck/suitecheck/internal/proc"
 	"github.com/suitecheck/suitecheck/internal/statedir"
-	"github.com/suitecheck/suitecheck/suites/httpstep"
 	"github.com/suitecheck/suitecheck/tenant"
 )
 

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 	"github.com/suitecheck/suitecheck/internal/proc"
-	"github.com/suitecheck/suitecheck/suites/httpstep"
 )
 
 // plant writes a dead run's ledger entry, as an attacker with write access

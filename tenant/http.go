@@ -15,7 +15,7 @@ import (
 
 	"github.com/theory/jsonpath"
 
-	"github.com/suitecheck/suitecheck/suites/httpstep"
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 )
 
 // HTTP provisions tenants through the app's admin API. Its requests are

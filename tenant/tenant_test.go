@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/internal/apptest"
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 	"github.com/suitecheck/suitecheck/internal/pgtest"
 	"github.com/suitecheck/suitecheck/internal/proc"
-	"github.com/suitecheck/suitecheck/suites/httpstep"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
