@@ -38,7 +38,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +48,8 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
+
+	"github.com/suitecheck/suitecheck/internal/proc"
 )
 
 // ErrBinariesNotFound is returned (wrapped) by [Start] when initdb and
@@ -237,17 +238,13 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	cmd.Env = c.childEnv()
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: c.cred,
-		Setpgid:    true,
-		Pdeathsig:  syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
 	// initdb runs postgres in bootstrap mode as its own child: on
 	// cancellation kill the whole process group, not only initdb.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 
-	p, err := startLocked(cmd, nil)
+	p, err := startLocked(cmd, syscall.SIGKILL, nil)
 	if err != nil {
 		return fmt.Errorf("running initdb: %w", err)
 	}
@@ -294,12 +291,8 @@ func (c *Cluster) startServer(ctx context.Context, extra map[string]string) erro
 	cmd := exec.Command(filepath.Join(c.BinDir, "postgres"), args...)
 	cmd.Dir = c.Dir
 	cmd.Env = c.childEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: c.cred,
-		Setpgid:    true,
-		Pdeathsig:  syscall.SIGQUIT,
-	}
-	p, err := startLocked(cmd, &logSink{file: logFile, logf: c.logf, streaming: c.streamLog})
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	p, err := startLocked(cmd, syscall.SIGQUIT, &logSink{file: logFile, logf: c.logf, streaming: c.streamLog})
 	if err != nil {
 		return fmt.Errorf("running postgres: %w", err)
 	}
@@ -601,16 +594,13 @@ type logSink struct {
 	streaming bool // also pass every line to logf
 }
 
-// startLocked starts cmd from a goroutine locked to its OS thread, which
-// stays blocked in Wait for as long as the process runs. The kernel sends
-// the parent-death signal when the thread that forked the child exits, not
-// when the process does, so the forking thread must outlive the child; a
-// locked thread is never reused for other goroutines or retired by the
-// runtime while the goroutine runs.
+// startLocked starts cmd with proc.StartLocked (a process group of its own,
+// deathSig when we die, from a thread that outlives the child), waiting for
+// it with cmd.Wait.
 //
 // If sink is not nil, the child's output goes to sink and sink.file is
 // closed once the child and all its descendants have closed their output.
-func startLocked(cmd *exec.Cmd, sink *logSink) (*process, error) {
+func startLocked(cmd *exec.Cmd, deathSig syscall.Signal, sink *logSink) (*process, error) {
 	p := &process{cmd: cmd, exited: make(chan struct{}), logDone: make(chan struct{})}
 	var pr, pw *os.File
 	switch {
@@ -627,19 +617,10 @@ func startLocked(cmd *exec.Cmd, sink *logSink) (*process, error) {
 		cmd.Stdout, cmd.Stderr = sink.file, sink.file
 	}
 
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err != nil {
-			return
-		}
+	err := proc.StartLocked(cmd, deathSig, func() {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
-	}()
-	err := <-started
+	})
 
 	// The child holds its own copies of the output descriptors.
 	if pw != nil {

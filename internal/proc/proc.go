@@ -56,8 +56,6 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
 	cmd.Dir = c.Dir
 	cmd.Env = append(os.Environ(), c.Env...)
-	// A group of its own, and killed with us if we die first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out := &headBuffer{max: max}
 	errb := &tailBuffer{max: max}
 	if c.Stdout != nil {
@@ -72,7 +70,9 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd.WaitDelay = 500 * time.Millisecond
 
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	// A group of its own, and killed with us if we die first.
+	waited := make(chan error, 1)
+	if err := StartLocked(cmd, syscall.SIGKILL, func() { waited <- cmd.Wait() }); err != nil {
 		var ee *exec.Error
 		if errors.As(err, &ee) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 			return res, fmt.Errorf("%w: %v", ErrNotFound, err)
@@ -93,7 +93,7 @@ func Run(ctx context.Context, c Cmd) (Result, error) {
 		case <-done:
 		}
 	}()
-	err := cmd.Wait()
+	err := <-waited
 	close(done)
 	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
 		err = nil // it exited 0; only a leftover child held the pipes

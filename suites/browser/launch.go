@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +22,8 @@ import (
 	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/proto"
 	"github.com/go-rod/rod/lib/utils"
+
+	"github.com/suitecheck/suitecheck/internal/proc"
 )
 
 const (
@@ -591,7 +592,6 @@ func startChromium(ctx context.Context, bin string, args []string, tmp string) (
 	// Output goes to a pipe we drain, never to our stdout or stderr: a
 	// monitoring client waits for every holder of the plugin's stdout.
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p, err := startLocked(cmd)
 	_ = w.Close()
 	if p != nil {
@@ -626,25 +626,17 @@ func startChromium(ctx context.Context, bin string, args []string, tmp string) (
 	return nil, "", errors.Join(err, kerr)
 }
 
-// startLocked starts cmd from a goroutine locked to its OS thread that stays
-// alive until the child has exited. Pdeathsig fires when the thread that
-// forked the child ends, not the process: from an ordinary goroutine the
-// runtime could retire that thread and kill Chromium in the middle of a run.
-// The goroutine never unlocks, so its thread ends with it, after the child.
+// startLocked starts Chromium with proc.StartLocked (its own process group,
+// SIGKILL when we die, from a thread that outlives it), waiting for it with
+// waitid without reaping it: a zombie leader keeps its group id from being
+// reused until kill has been sent to the group.
 func startLocked(cmd *exec.Cmd) (*process, error) {
 	p := &process{cmd: cmd, exited: make(chan struct{}), drained: make(chan struct{})}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			errc <- err
-			return
-		}
-		errc <- nil
+	err := proc.StartLocked(cmd, syscall.SIGKILL, func() {
 		p.exitCode, p.exitStatus = waitExited(cmd.Process.Pid)
 		close(p.exited)
-	}()
-	if err := <-errc; err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	p.pgid = cmd.Process.Pid
