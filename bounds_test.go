@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,6 +125,77 @@ func TestBinaryRunFlagBounds(t *testing.T) {
 	r := runBounded(t, dir, time.Minute, "run", "s", "--config", cfg, "--retries", "10", "--teardown-timeout", "1ms")
 	if r.code != 0 {
 		t.Errorf("--retries 10 --teardown-timeout 1ms: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// maxRSS bounds the binary's peak resident set on any input, in KiB.
+const maxRSS = 200 << 10
+
+// TestBinaryHugeJUnitReport: a 200 MB JUnit report (a <system-out> of
+// 200 MB, as a chatty suite writes) is judged in bounded memory.
+func TestBinaryHugeJUnitReport(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "big.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	w.WriteString(`<?xml version="1.0"?><testsuites><testsuite name="chatty">`)
+	w.WriteString(`<testcase classname="app.Upload" name="lists the file" time="1.25"><failure message="no hello.txt after 5s">trace</failure><system-out>`)
+	chunk := strings.Repeat("GET /api/files 200 0.004s \x1b[32mok\x1b[0m\n", 1<<10)
+	for written := 0; written < 200<<20; written += len(chunk) {
+		w.WriteString(chunk)
+	}
+	w.WriteString(`</system-out></testcase>`)
+	for i := range 2000 {
+		fmt.Fprintf(w, `<testcase classname="app.Pages" name="page %d" time="0.%03d"/>`, i, i%1000)
+	}
+	w.WriteString(`</testsuite></testsuites>`)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "c.yaml"), "environments:\n  e: {base_url: http://127.0.0.1:1}\nsuites:\n  s:\n    cases:\n      - name: own\n        command: {argv: [touch, big.xml], junit: big.xml}\n")
+
+	r := runBounded(t, dir, 2*time.Minute, "run", "s", "--config", "c.yaml", "-t", "60")
+	t.Logf("peak RSS %d KiB, %s", r.maxRSS, r.elapsed)
+	want := "SUITECHECK CRITICAL - s on e: 1 of 1 cases failed: own (1 of 2001 tests failed: app.Upload lists the file (no hello.txt after 5s))"
+	if r.code != 2 || !strings.HasPrefix(r.stdout, want) {
+		t.Errorf("exit %d, stdout %.600q\nwant exit 2, %q", r.code, r.stdout, want)
+	}
+	if !strings.Contains(r.stdout, "own_passed=2000;;;0;2001 own_failed=1;;;0;2001") {
+		t.Errorf("perfdata: %.600q", r.stdout)
+	}
+	if r.maxRSS > maxRSS {
+		t.Errorf("peak RSS %d KiB, want at most %d KiB", r.maxRSS, maxRSS)
+	}
+}
+
+// TestBinaryEndlessOutput: a command whose output never ends (yes ok, as
+// TAP or go test -json) is stopped by the run's budget (-t 3:UNKNOWN, so
+// the state says it was the budget), its output cut and judged, in
+// bounded memory.
+func TestBinaryEndlessOutput(t *testing.T) {
+	tests := []struct{ name, command string }{
+		{"tap", "{argv: [yes, ok], format: tap}"},
+		{"go test -json", `{argv: [yes, '{"Action":"pass","Package":"example.com/app","Test":"TestSignIn","Elapsed":0.02}'], format: go-test-json}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "c.yaml"), "environments:\n  e: {base_url: http://127.0.0.1:1}\nsuites:\n  s:\n    cases:\n      - name: own\n        command: "+tt.command+"\n")
+			r := runBounded(t, dir, time.Minute, "run", "s", "--config", "c.yaml", "-t", "3:UNKNOWN")
+			t.Logf("peak RSS %d KiB, %s", r.maxRSS, r.elapsed)
+			want := "SUITECHECK UNKNOWN - s on e: timed out after 3s in own (stopped: the run budget ran out, output cut after "
+			if r.code != 3 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, " tests, none failed) | ") {
+				t.Errorf("exit %d, stdout %.600q\nwant exit 3, %q", r.code, r.stdout, want)
+			}
+			if r.maxRSS > maxRSS {
+				t.Errorf("peak RSS %d KiB, want at most %d KiB", r.maxRSS, maxRSS)
+			}
+		})
 	}
 }
 
