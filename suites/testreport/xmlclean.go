@@ -67,7 +67,7 @@ func (f *xmlFilter) Read(p []byte) (int, error) {
 		if f.err != nil {
 			break
 		}
-		if f.drop || f.state == inComment || f.state == inPI {
+		if f.state == inComment || f.state == inPI || (f.drop && f.state != inDecl) {
 			if !f.skip() {
 				continue
 			}
@@ -128,16 +128,16 @@ func (f *xmlFilter) remember(b []byte) {
 // step takes one byte and returns what to pass on for it, if anything.
 func (f *xmlFilter) step(b byte) (byte, bool) {
 	switch f.state {
+	// What is dropped leaves the text around it one text for
+	// encoding/xml: its bound goes on.
 	case inComment:
 		if b == '>' && f.prev == [2]byte{'-', '-'} {
 			f.state = inText
-			f.run = 0
 		}
 		return 0, false
 	case inPI:
 		if b == '>' && f.prev[1] == '?' {
 			f.state = inText
-			f.run = 0
 		}
 		return 0, false
 	case inDecl:
@@ -153,7 +153,7 @@ func (f *xmlFilter) step(b byte) (byte, bool) {
 		case b == ']':
 			f.depth--
 		case b == '>' && f.depth <= 0:
-			f.state, f.run, f.depth = inText, 0, 0
+			f.state, f.depth = inText, 0
 		}
 		return 0, false
 	case inCDATA:
@@ -188,7 +188,6 @@ func (f *xmlFilter) step(b byte) (byte, bool) {
 	}
 	// Text.
 	if b == '<' {
-		f.drop = false
 		return f.markup()
 	}
 	return f.content(b, true)
@@ -236,7 +235,7 @@ func (f *xmlFilter) markup() (byte, bool) {
 		return 0, false
 	case bytes.HasPrefix(ahead, []byte("![CDATA[")):
 		f.r.Discard(8)
-		f.state, f.run, f.prev = inCDATA, 0, [2]byte{}
+		f.state, f.run, f.drop, f.prev = inCDATA, 0, false, [2]byte{}
 		f.out = append(f.out, "![CDATA["...)
 		return '<', true
 	case bytes.HasPrefix(ahead, []byte("?")):
@@ -247,7 +246,7 @@ func (f *xmlFilter) markup() (byte, bool) {
 		f.state, f.quote, f.depth = inDecl, 0, 0
 		return 0, false
 	}
-	f.state, f.tag, f.quote = inTag, 1, 0
+	f.state, f.tag, f.quote, f.drop = inTag, 1, 0, false
 	return '<', true
 }
 
