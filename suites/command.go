@@ -204,6 +204,22 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 		res, _ := parser.Results()
 		r.keepResults(cr, res)
 		return r.cutShort(ctx, res, "output")
+	case ctx.Err() != nil && cc.format() == FormatJUnit:
+		// The run ended while the command ran: the reports it had written
+		// (a runner that writes one per class) are read, briefly, and
+		// judged.
+		pattern, err := render("junit", cc.JUnit)
+		if err != nil {
+			return stopReason(ctx)
+		}
+		gctx, cancel := context.WithTimeout(r.outer, min(r.resultReserve/4, 250*time.Millisecond))
+		defer cancel()
+		res, _ := readJUnit(gctx, cmd.Dir, pattern, start)
+		if res.Total() == 0 {
+			return stopReason(ctx)
+		}
+		r.keepResults(cr, res)
+		return r.cutShort(ctx, res, "report")
 	case ctx.Err() != nil:
 		return stopReason(ctx)
 	case runErr != nil && !errors.As(runErr, &xe):

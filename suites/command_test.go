@@ -333,6 +333,10 @@ func TestCommandCutByBudget(t *testing.T) {
 			[]string{"output cut after ", " tests, none failed)", "e2e_p_testx=0.01s"}},
 		{"endless junit report", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && truncate -s 100G r.xml', %q]\n          junit: r.xml\n", head), checks.Critical,
 			[]string{"s on e: timed out after 1.5s in e2e (1 of 2 tests failed: second (boom), report cut after 2 tests (stopped: the run budget ran out))", "[CRITICAL] e2e › second: boom", "[OK] e2e › first 0.50s"}},
+		{"junit report written, the command still running", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && exec sleep 60', %q]\n          junit: r.xml\n", head+"</testsuite>"), checks.Critical,
+			[]string{"s on e: timed out after 1.5s in e2e (1 of 2 tests failed: second (boom), report cut after 2 tests (stopped: the run budget ran out))"}},
+		{"no junit report yet, the command still running", "          argv: [sleep, '60']\n          junit: r-none.xml\n", checks.Unknown,
+			[]string{"s on e: timed out after 1.5s in e2e (stopped: the run budget ran out)"}},
 		{"endless junit report, no failure", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && truncate -s 100G r.xml', %q]\n          junit: r.xml\n", `<testsuite name="big"><testcase name="first" time="0.5"/>`), checks.Unknown,
 			[]string{"timed out after 1.5s in e2e (stopped: the run budget ran out, report cut after 1 tests, none failed)", "[OK] e2e › first 0.50s"}},
 	}
