@@ -60,6 +60,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 20s ./internal/httpstep
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONCompare$$' -fuzztime 20s ./internal/httpstep
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 20s ./internal/httpstep
+	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime 20s ./suites
 	$(GO) test -run '^$$' -fuzz '^FuzzParseJUnit$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGoTest$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTAP$$' -fuzztime 20s ./suites/testreport

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -73,8 +73,8 @@ func (c *CommandCase) validate(cs *Case) error {
 		return at("with shell: true, argv is one string, the script for /bin/sh -c")
 	case c.Timeout < 0:
 		return at("timeout must be positive")
-	case c.Slowest != nil && *c.Slowest < 0:
-		return at("slowest must be 0 or more")
+	case c.Slowest != nil && (*c.Slowest < 0 || *c.Slowest > testreport.MaxSlowest):
+		return at("slowest must be 0 to %d", testreport.MaxSlowest)
 	case cs.Retries > 0:
 		return at("retries: use the test runner's own (its report marks a test that passed on retry)")
 	}
@@ -111,9 +111,24 @@ func sortedValues(m map[string]string) []string {
 
 // commandRun is what a command case left for the result.
 type commandRun struct {
-	tests   []testreport.Test
+	res     *testreport.Results // nil until its results were read
 	slowest int
 }
+
+// tests are the tests kept of the command's results.
+func (cm *commandRun) tests() []testreport.Test {
+	if cm == nil || cm.res == nil {
+		return nil
+	}
+	return cm.res.Tests
+}
+
+// failedWhenCut is a command case whose tests failed before the run was
+// cut short (budget, signal): the failures stand, whatever ended the run.
+type failedWhenCut struct{ err error }
+
+func (e *failedWhenCut) Error() string { return e.err.Error() }
+func (e *failedWhenCut) Unwrap() error { return e.err }
 
 // runCommand runs a command case and judges it. The error is the case's
 // failure (or a configError, or the run's end).
@@ -184,6 +199,27 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 	switch {
 	case errors.Is(runErr, proc.ErrNotFound):
 		return &configError{fmt.Errorf("command: %w", runErr)}
+	case ctx.Err() != nil && parser != nil:
+		// The run ended while the command wrote: what it wrote is judged.
+		res, _ := parser.Results()
+		r.keepResults(cr, res)
+		return r.cutShort(ctx, res, "output")
+	case ctx.Err() != nil && cc.format() == FormatJUnit:
+		// The run ended while the command ran: the reports it had written
+		// (a runner that writes one per class) are read, briefly, and
+		// judged.
+		pattern, err := render("junit", cc.JUnit)
+		if err != nil {
+			return stopReason(ctx)
+		}
+		gctx, cancel := context.WithTimeout(r.outer, min(r.resultReserve/4, 250*time.Millisecond))
+		defer cancel()
+		res, _ := readJUnit(gctx, cmd.Dir, pattern, start)
+		if res.Total() == 0 {
+			return stopReason(ctx)
+		}
+		r.keepResults(cr, res)
+		return r.cutShort(ctx, res, "report")
 	case ctx.Err() != nil:
 		return stopReason(ctx)
 	case runErr != nil && !errors.As(runErr, &xe):
@@ -197,7 +233,7 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 	}
 
 	// The results.
-	var tests []testreport.Test
+	var res *testreport.Results
 	var reportErr error
 	switch cc.format() {
 	case FormatExitCode:
@@ -211,81 +247,134 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 		if err != nil {
 			return err
 		}
-		tests, reportErr = readJUnit(cmd.Dir, pattern, start)
-	default:
-		tests, reportErr = parser.Tests()
-	}
-	// Masked before shortened, so that no secret is cut with its start
-	// left; names too (a parametrized test can carry a value in its name).
-	for i := range tests {
-		t := &tests[i]
-		t.Message = checks.Shorten(r.mask.Mask(t.Message), 200)
-		t.Name, t.Class, t.Suite = r.mask.Mask(t.Name), r.mask.Mask(t.Class), r.mask.Mask(t.Suite)
-	}
-	cr.command.tests = tests
-
-	counts := testreport.Count(tests)
-	var failed []testreport.Test
-	for _, t := range tests {
-		if t.Status >= testreport.Failed {
-			failed = append(failed, t)
+		res, reportErr = readJUnit(ctx, cmd.Dir, pattern, start)
+		if ctx.Err() != nil {
+			// The run ended while the report was read: what was read
+			// is judged.
+			r.keepResults(cr, res)
+			return r.cutShort(ctx, res, "report")
 		}
+	default:
+		res, reportErr = parser.Results()
 	}
+	r.keepResults(cr, res)
+
+	counts := res.Counts
 	switch {
+	case counts.Failed > 0:
+		msg := failedTests(res)
+		if reportErr != nil {
+			msg += "; " + reportErr.Error()
+		}
+		return &stepError{"", errors.New(msg)}
 	case reportErr != nil && runErr == nil:
 		return &configError{fmt.Errorf("%s, but %v", exited, reportErr)}
 	case reportErr != nil:
 		return &stepError{"", fmt.Errorf("%s; and %v", exited, reportErr)}
-	case len(failed) > 0:
-		return &stepError{"", errors.New(failedTests(failed, len(tests)))}
 	case runErr != nil:
 		return &stepError{"", fmt.Errorf("%s, but no test failed in its report", exited)}
-	case len(tests) == 0 || counts.Skipped == len(tests):
+	case counts.Total() == 0 || counts.Skipped == counts.Total():
 		return &configError{fmt.Errorf("%s with no test run (%d skipped): check the command and its report", exited, counts.Skipped)}
 	}
 	if counts.Flaky > 0 {
 		var names []string
-		for _, t := range tests {
+		for _, t := range res.Tests {
 			if t.Status == testreport.Flaky {
 				names = append(names, t.FullName())
 			}
+		}
+		if more := counts.Flaky - len(names); more > 0 {
+			names = append(names, fmt.Sprintf("and %d more", more))
 		}
 		cr.flakyTests = names
 	}
 	return nil
 }
 
-// failedTests says which tests failed: their names, and the first one's
-// message.
-func failedTests(failed []testreport.Test, total int) string {
+// keepResults masks a command's results and keeps them for the result.
+// Masked before shortened, so that no secret is cut with its start left;
+// names too (a parametrized test can carry a value in its name).
+func (r *runState) keepResults(cr *caseResult, res *testreport.Results) {
+	if res == nil {
+		res = &testreport.Results{}
+	}
+	for _, tests := range [][]testreport.Test{res.Tests, res.Slowest} {
+		for i := range tests {
+			t := &tests[i]
+			t.Message = checks.Shorten(r.mask.Mask(t.Message), 200)
+			t.Name, t.Class, t.Suite = r.mask.Mask(t.Name), r.mask.Mask(t.Class), r.mask.Mask(t.Suite)
+		}
+	}
+	cr.command.res = res
+}
+
+// cutShort judges a command case whose output or report was cut when the
+// run's context ended: the failures read so far stand (CRITICAL); without
+// any, the run's end is the reason (the -t state).
+func (r *runState) cutShort(ctx context.Context, res *testreport.Results, what string) error {
+	if res.Counts.Failed > 0 {
+		return &failedWhenCut{fmt.Errorf("%s; %s cut after %d tests (%v)", failedTests(res), what, res.Total(), stopReason(ctx))}
+	}
+	return fmt.Errorf("%w; %s cut after %d tests, none failed", stopReason(ctx), what, res.Total())
+}
+
+// failedTests says which tests failed: how many, their names, and the
+// first one's message.
+func failedTests(res *testreport.Results) string {
+	failed := res.Failed()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d tests failed: %s", len(failed), total, failed[0].FullName())
+	fmt.Fprintf(&b, "%d of %d tests failed", res.Counts.Failed, res.Total())
+	if len(failed) == 0 {
+		return b.String()
+	}
+	fmt.Fprintf(&b, ": %s", failed[0].FullName())
 	if failed[0].Message != "" {
 		fmt.Fprintf(&b, " (%s)", checks.Shorten(failed[0].Message, 100))
 	}
-	for i, t := range failed[1:] {
-		if i == 9 {
-			fmt.Fprintf(&b, " and %d more", len(failed)-10)
-			break
-		}
+	shown := 1
+	for _, t := range failed[1:min(len(failed), 10)] {
 		b.WriteString(", " + t.FullName())
+		shown++
+	}
+	if more := res.Counts.Failed - shown; more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
 	}
 	return b.String()
 }
 
+// errReportCut is a report whose reading stopped when the run's context
+// ended.
+var errReportCut = errors.New("reading stopped")
+
+// ctxReader reads r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if c.ctx.Err() != nil {
+		return 0, fmt.Errorf("%w: %v", errReportCut, stopReason(c.ctx))
+	}
+	return c.r.Read(p)
+}
+
 // readJUnit reads the reports that match a glob, written since start: a
-// report older than the command is a previous run's, not this one's.
-func readJUnit(dir, pattern string, start time.Time) ([]testreport.Test, error) {
+// report older than the command is a previous run's, not this one's. Only
+// regular files are read, and only until ctx ends: a report that is still
+// growing then is cut, and the results read so far come with the error.
+func readJUnit(ctx context.Context, dir, pattern string, start time.Time) (*testreport.Results, error) {
+	res := &testreport.Results{}
 	if !filepath.IsAbs(pattern) {
 		// The directory is a path, not a pattern: its [ * ? stay literal.
 		pattern = filepath.Join(escapeGlob(dir), pattern)
 	}
 	paths, err := filepath.Glob(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("junit %s: %w", pattern, err)
+		return res, fmt.Errorf("junit %s: %w", pattern, err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no JUnit report at %s", pattern)
+		return res, fmt.Errorf("no JUnit report at %s", pattern)
 	}
 	sort.Strings(paths)
 	// Some file systems keep times to the second: a time without
@@ -294,35 +383,36 @@ func readJUnit(dir, pattern string, start time.Time) ([]testreport.Test, error) 
 	// of slack.
 	since := start.Truncate(time.Second)
 	fine := start.Add(-100 * time.Millisecond)
-	var tests []testreport.Test
 	var stale []string
+	read := 0
 	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("junit: %w", err)
-		}
-		if st.IsDir() {
+		f, st, err := openRegular(p)
+		var nr *notRegularError
+		switch {
+		case errors.As(err, &nr) && nr.kind == "a directory":
 			continue
+		case errors.As(err, &nr):
+			return res, fmt.Errorf("junit report %s: %s, not a regular file", p, nr.kind)
+		case err != nil:
+			return res, fmt.Errorf("junit report %s: %s", p, openProblem(err))
 		}
 		if mt := st.ModTime(); (mt.Nanosecond() != 0 && mt.Before(fine)) || mt.Before(since) {
+			f.Close()
 			stale = append(stale, fmt.Sprintf("%s (written %s)", p, st.ModTime().Format(time.RFC3339)))
 			continue
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("junit: %w", err)
-		}
-		ts, err := testreport.ParseJUnit(f)
+		one, err := testreport.ParseJUnit(ctxReader{ctx, f})
 		f.Close()
+		res.Merge(one)
+		read++
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return res, fmt.Errorf("%s: %w", p, err)
 		}
-		tests = append(tests, ts...)
 	}
-	if len(tests) == 0 && len(stale) > 0 {
-		return nil, fmt.Errorf("the JUnit report is stale, from before the command started: %s", strings.Join(stale, ", "))
+	if read == 0 && len(stale) > 0 {
+		return res, fmt.Errorf("the JUnit report is stale, from before the command started: %s", strings.Join(stale, ", "))
 	}
-	return tests, nil
+	return res, nil
 }
 
 // relDir resolves a command's directory against the config file's.
@@ -362,30 +452,27 @@ func (r *runState) commandEnv() []string {
 // perfdata is a command case's: its tests passed, failed and skipped, and
 // the times of its slowest tests (all of them would not fit any client).
 func (cm *commandRun) perfdata(caseName string) []checks.Perfdata {
-	if cm == nil || len(cm.tests) == 0 {
+	if cm == nil || cm.res == nil || cm.res.Total() == 0 {
 		return nil
 	}
 	label := checks.Label(caseName)
-	c := testreport.Count(cm.tests)
-	total := checks.Float(float64(len(cm.tests)))
+	c := cm.res.Counts
+	total := checks.Float(float64(c.Total()))
 	pd := []checks.Perfdata{
 		{Label: label + "_passed", Value: float64(c.Passed + c.Flaky), Min: checks.Float(0), Max: total},
 		{Label: label + "_failed", Value: float64(c.Failed), Min: checks.Float(0), Max: total},
 		{Label: label + "_skipped", Value: float64(c.Skipped), Min: checks.Float(0), Max: total},
 	}
-	for _, t := range testreport.Slowest(cm.tests, cm.slowest) {
+	for _, t := range cm.res.Slowest[:min(cm.slowest, len(cm.res.Slowest))] {
 		pd = append(pd, checks.Duration(checks.Label(caseName+" "+t.FullName()), t.Time, checks.Thresholds{}))
 	}
 	return pd
 }
 
 // lines are a command case's tests for the long output: the failed ones,
-// and the others.
+// and the others; a last line counts the tests not kept.
 func (cm *commandRun) lines(caseName string) (bad, good []string) {
-	if cm == nil {
-		return nil, nil
-	}
-	for _, t := range cm.tests {
+	for _, t := range cm.tests() {
 		st := "OK"
 		switch t.Status {
 		case testreport.Failed, testreport.Errored:
@@ -407,6 +494,10 @@ func (cm *commandRun) lines(caseName string) (bad, good []string) {
 		} else {
 			good = append(good, l)
 		}
+	}
+	if cm != nil && cm.res != nil && cm.res.Unlisted > 0 {
+		good = append(good, fmt.Sprintf("%s: %d more tests not listed (the first %d failures and %d others are)",
+			caseName, cm.res.Unlisted, testreport.MaxProblems, testreport.MaxListed))
 	}
 	return bad, good
 }

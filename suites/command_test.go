@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,12 @@ import (
 // section, from a config in dir.
 func runCommandSuite(t *testing.T, dir, command string, budget time.Duration) checks.Result {
 	t.Helper()
+	return runCommandSuiteState(t, dir, command, budget, checks.Critical)
+}
+
+// runCommandSuiteState is runCommandSuite with the state of -t.
+func runCommandSuiteState(t *testing.T, dir, command string, budget time.Duration, timeoutState checks.State) checks.Result {
+	t.Helper()
 	y := "environments:\n  e: {base_url: https://app.example.com}\nsuites:\n  s:\n    cases:\n      - name: e2e\n        command:\n" + command
 	cfg, err := Parse(filepath.Join(dir, "suitecheck.yaml"), []byte(y))
 	if err != nil {
@@ -26,7 +33,7 @@ func runCommandSuite(t *testing.T, dir, command string, budget time.Duration) ch
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
-	return Run(ctx, cfg, RunOptions{Suite: "s", Budget: budget, Retries: -1, TimeoutState: checks.Critical,
+	return Run(ctx, cfg, RunOptions{Suite: "s", Budget: budget, Retries: -1, TimeoutState: timeoutState,
 		Tenant: map[string]string{"login": "sc-abc@example.com", "password": "pw-secret-42"}})
 }
 
@@ -82,14 +89,14 @@ func TestCommandCases(t *testing.T) {
 		{"go test -json", fmt.Sprintf("          argv: [cat, %s]\n          format: go-test-json\n", fixture(t, "go-test.json")), checks.Critical,
 			[]string{"3 of 5 tests failed: example.com/e2e TestUpload/hello.txt (upload_test.go:31: POST /files: status 500, want 201)"}, nil},
 		{"tap", fmt.Sprintf("          argv: [cat, %s]\n          format: tap\n", fixture(t, "node.tap")), checks.Critical,
-			[]string{"2 of 6 tests failed: upload (1 subtest failed), plan"}, nil},
+			[]string{"1 of 5 tests failed: upload (1 subtest failed), tap: planned 6 tests, 5 reported"}, nil},
 		{"exit code, env", "          shell: true\n          argv: ['[ \"$SUITECHECK_TENANT_LOGIN\" = sc-abc@example.com ] && [ \"$SUITECHECK_BASE_URL\" = https://app.example.com ] && [ \"$X\" = sc-abc@example.com ]']\n          env: {X: \"{{.Tenant.login}}\"}\n", checks.OK,
 			[]string{"1 of 1 cases passed", "| time="}, []string{"e2e_passed"}},
 		{"exit code, fails, password masked", "          argv: [sh, -c, 'echo \"login failed for $SUITECHECK_TENANT_PASSWORD\" >&2; exit 1']\n", checks.Critical,
 			[]string{"e2e (sh: exit status 1: login failed for ****)"}, []string{"pw-secret-42"}},
 		{"not found", "          argv: [./nonexistent]\n", checks.Unknown, []string{"command: program not found"}, nil},
 		{"all skipped", "          argv: [sh, -c, 'echo \"1..0 # SKIP no tests here\"']\n          format: tap\n", checks.Unknown, []string{"with no test run"}, nil},
-		{"exit 1 without a failing test", "          argv: [sh, -c, 'echo \"ok 1 - fine\"; exit 1']\n          format: tap\n", checks.Critical,
+		{"exit 1 without a failing test", "          argv: [sh, -c, 'echo 1..1; echo \"ok 1 - fine\"; exit 1']\n          format: tap\n", checks.Critical,
 			[]string{"sh: exit status 1, but no test failed in its report"}, nil},
 		{"flaky", fmt.Sprintf("          argv: [./junit.sh, %s]\n          junit: reports/run.xml\n", fixture(t, "surefire.xml")), checks.Critical,
 			[]string{"[WARNING] e2e › com.example.LoginIT retriesFlakyThing 0.40s: timeout waiting for job"}, nil},
@@ -207,25 +214,15 @@ func BenchmarkCommandBigReport(b *testing.B) {
 	os.WriteFile(filepath.Join(dir, "big.xml"), bigJUnit(10000), 0o644)
 	b.ReportAllocs()
 	for b.Loop() {
-		tests, err := readJUnit(dir, "big.xml", time.Time{})
+		tests, err := readJUnit(context.Background(), dir, "big.xml", time.Time{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cm := &commandRun{tests: tests, slowest: defaultSlowest}
+		cm := &commandRun{res: tests, slowest: defaultSlowest}
 		bad, good := cm.lines("e2e")
-		res := checks.Result{State: checks.Critical, Summary: failedTests(failedOf(tests), len(tests)), Long: append(bad, good...), Perfdata: cm.perfdata("e2e")}
+		res := checks.Result{State: checks.Critical, Summary: failedTests(tests), Long: append(bad, good...), Perfdata: cm.perfdata("e2e")}
 		_ = res.Render(checks.DefaultMaxOutput)
 	}
-}
-
-func failedOf(tests []testreport.Test) []testreport.Test {
-	var out []testreport.Test
-	for _, t := range tests {
-		if t.Status >= testreport.Failed {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // --junit: the run as JUnit XML, read back with the parser CI servers'
@@ -267,7 +264,7 @@ suites:
 		t.Fatal(err)
 	}
 	got := map[string]testreport.Status{}
-	for _, tc := range tests {
+	for _, tc := range tests.Tests {
 		got[tc.Class+"/"+tc.Name] = tc.Status
 	}
 	want := map[string]testreport.Status{
@@ -280,7 +277,7 @@ suites:
 		}
 	}
 	if res.State != checks.Critical || !bytes.Contains(b, []byte(`<property name="state" value="CRITICAL">`)) ||
-		!bytes.Contains(b, []byte(`<testsuite name="s on e" tests="10" failures="4" errors="0" skipped="3"`)) {
+		!bytes.Contains(b, []byte(`<testsuite name="s on e" tests="9" failures="3" errors="0" skipped="3"`)) {
 		t.Errorf("report:\n%s", b)
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "out", ".suitecheck-junit-*")); len(left) > 0 {
@@ -312,5 +309,89 @@ func TestCommandReviewFixes(t *testing.T) {
 	b, _ := rep.JUnit()
 	if res.State != checks.Warning || !bytes.Contains(b, []byte(`<testcase name="run" classname="s"`)) || !bytes.Contains(b, []byte(`type="WARNING"`)) {
 		t.Errorf("state %v, report:\n%s", res.State, b)
+	}
+}
+
+// TestCommandCutByBudget: output that never ends, or a report too long to
+// read, is cut when the run's budget ends and judged on what was read: the
+// failures read so far stand (CRITICAL), and without any the state is
+// -t's (UNKNOWN here), with a note that the output was cut.
+func TestCommandCutByBudget(t *testing.T) {
+	dir := t.TempDir()
+	head := `<testsuite name="big"><testcase name="first" time="0.5"/><testcase name="second"><failure message="boom"/></testcase>`
+	tests := []struct {
+		name    string
+		command string
+		state   checks.State
+		parts   []string
+	}{
+		{"endless tap", "          argv: [yes, ok]\n          format: tap\n", checks.Unknown,
+			[]string{"s on e: timed out after 1.5s in e2e (stopped: the run budget ran out, output cut after ", " tests, none failed)", "e2e_passed="}},
+		{"endless tap, a failure first", "          shell: true\n          argv: ['echo \"not ok 1 - broken # because\"; yes ok']\n          format: tap\n", checks.Critical,
+			[]string{"s on e: timed out after 1.5s in e2e (1 of ", " tests failed: broken, output cut after ", "tests (stopped: the run budget ran out))", "e2e_failed=1;"}},
+		{"endless go test -json", "          argv: [yes, '{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestX\",\"Elapsed\":0.01}']\n          format: go-test-json\n", checks.Unknown,
+			[]string{"output cut after ", " tests, none failed)", "e2e_p_testx=0.01s"}},
+		{"endless junit report", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && truncate -s 100G r.xml', %q]\n          junit: r.xml\n", head), checks.Critical,
+			[]string{"s on e: timed out after 1.5s in e2e (1 of 2 tests failed: second (boom), report cut after 2 tests (stopped: the run budget ran out))", "[CRITICAL] e2e › second: boom", "[OK] e2e › first 0.50s"}},
+		{"junit report written, the command still running", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && exec sleep 60', %q]\n          junit: r.xml\n", head+"</testsuite>"), checks.Critical,
+			[]string{"s on e: timed out after 1.5s in e2e (1 of 2 tests failed: second (boom), report cut after 2 tests (stopped: the run budget ran out))"}},
+		{"no junit report yet, the command still running", "          argv: [sleep, '60']\n          junit: r-none.xml\n", checks.Unknown,
+			[]string{"s on e: timed out after 1.5s in e2e (stopped: the run budget ran out)"}},
+		{"endless junit report, no failure", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && truncate -s 100G r.xml', %q]\n          junit: r.xml\n", `<testsuite name="big"><testcase name="first" time="0.5"/>`), checks.Unknown,
+			[]string{"timed out after 1.5s in e2e (stopped: the run budget ran out, report cut after 1 tests, none failed)", "[OK] e2e › first 0.50s"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runCommandSuiteState(t, dir, tc.command, 1500*time.Millisecond, checks.Unknown)
+			out := res.Render(0)
+			if res.State != tc.state {
+				t.Errorf("state %v, want %v:\n%s", res.State, tc.state, out)
+			}
+			for _, p := range tc.parts {
+				if !strings.Contains(out, p) {
+					t.Errorf("output lacks %q:\n%.2000s", p, out)
+				}
+			}
+		})
+	}
+}
+
+// TestCommandReports: reports that are not regular files are refused,
+// never opened to block; TAP that breaks its plan is malformed.
+func TestCommandReports(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.xml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		command string
+		state   checks.State
+		parts   []string
+	}{
+		{"fifo report", "          argv: [touch, -h, fifo.xml]\n          junit: fifo.xml\n", checks.Unknown,
+			[]string{"touch exited 0, but junit report " + filepath.Join(dir, "fifo.xml") + ": a FIFO (named pipe), not a regular file"}},
+		{"device report", "          argv: [\"true\"]\n          junit: /dev/zero\n", checks.Unknown,
+			[]string{"true exited 0, but junit report /dev/zero: a device, not a regular file"}},
+		{"tap without a plan", "          argv: [sh, -c, 'echo \"ok 1 - a\"']\n          format: tap\n", checks.Unknown,
+			[]string{"sh exited 0, but tap: no plan (1..N) in the output, after 1 tests"}},
+		{"tap beyond its plan", "          argv: [sh, -c, 'printf \"1..1\\nok 1 - a\\nok 2 - b\\n\"']\n          format: tap\n", checks.Unknown,
+			[]string{"sh exited 0, but tap: planned 1 tests, 2 reported"}},
+		{"tap short of its plan, failing", "          argv: [sh, -c, 'printf \"1..3\\nok 1 - a\\n\"; exit 1']\n          format: tap\n", checks.Critical,
+			[]string{"sh: exit status 1, and tap: planned 3 tests, 1 reported"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runCommandSuite(t, dir, tc.command, 30*time.Second)
+			out := res.Render(0)
+			if res.State != tc.state {
+				t.Errorf("state %v, want %v:\n%s", res.State, tc.state, out)
+			}
+			for _, p := range tc.parts {
+				if !strings.Contains(out, p) {
+					t.Errorf("output lacks %q:\n%s", p, out)
+				}
+			}
+		})
 	}
 }

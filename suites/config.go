@@ -6,13 +6,16 @@ package suites
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -68,6 +71,10 @@ type Case struct {
 
 	line int
 }
+
+// MaxRetries bounds a case's retries, in the config and from --retries:
+// eleven attempts of a failing case already outlast any sensible budget.
+const MaxRetries = 10
 
 // Threshold is a duration range (checks.ParseDurationRange) in the config.
 type Threshold struct {
@@ -166,23 +173,139 @@ func lineErr(n *yaml.Node, format string, args ...any) error {
 	return &LineError{Line: n.Line, Msg: fmt.Sprintf(format, args...)}
 }
 
-var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var yamlLineRe = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
+
+// MaxConfigSize bounds a config file. A suite config is hand-written YAML:
+// 1 MiB holds some ten thousand cases, and reading it costs under a second
+// and some 80 MB; a larger file is a mistake (a log, an image, a device),
+// refused before it is read.
+const MaxConfigSize = 1 << 20
 
 // Load reads and validates a config file.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+func Load(path string) (*Config, error) { return LoadContext(context.Background(), path) }
+
+// LoadContext reads and validates a config file within ctx (the run's
+// budget): when ctx ends first, it returns at once with an error; the
+// parsing it leaves behind is bounded by MaxConfigSize.
+func LoadContext(ctx context.Context, path string) (*Config, error) {
+	data, err := readConfig(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w (give --config FILE or set SUITECHECK_CONFIG)", err)
+		return nil, err
 	}
-	return Parse(path, data)
+	type parsed struct {
+		cfg *Config
+		err error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		cfg, err := Parse(path, data)
+		done <- parsed{cfg, err}
+	}()
+	select {
+	case p := <-done:
+		return p.cfg, p.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("config %s: not read within the run budget (%d KiB of YAML): give -t more time, or split the config", path, (len(data)+1023)>>10)
+		}
+		return nil, fmt.Errorf("config %s: interrupted while reading it (%v)", path, context.Cause(ctx))
+	}
 }
 
-// Parse validates a config read from path.
+// readConfig reads a config file: a regular file (a symlink to one is
+// fine) of at most MaxConfigSize. It is opened without blocking, so that a
+// FIFO is refused instead of waiting for a writer, and its type is checked
+// on the open file.
+func readConfig(path string) ([]byte, error) {
+	f, st, err := openRegular(path)
+	if err != nil {
+		var nr *notRegularError
+		if errors.As(err, &nr) {
+			return nil, fmt.Errorf("config %s: %s, not a regular file: give --config the path of a YAML file", path, nr.kind)
+		}
+		return nil, fmt.Errorf("config %s: %s (give --config FILE or set SUITECHECK_CONFIG)", path, openProblem(err))
+	}
+	defer f.Close()
+	tooBig := fmt.Errorf("config %s: larger than %d MiB: a config is YAML text (is --config the right file?)", path, MaxConfigSize>>20)
+	if st.Size() > MaxConfigSize {
+		return nil, tooBig
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: cannot read it: %s", path, openProblem(err))
+	}
+	if len(data) > MaxConfigSize {
+		return nil, tooBig // it grew while read
+	}
+	return data, nil
+}
+
+// notRegularError is a path that is not a regular file.
+type notRegularError struct{ kind string }
+
+func (e *notRegularError) Error() string { return e.kind + ", not a regular file" }
+
+// openRegular opens a regular file for reading without ever blocking: a
+// FIFO, a device, a socket or a directory is refused with a
+// *notRegularError.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if m := st.Mode(); !m.IsRegular() {
+		f.Close()
+		kind := "not a regular file"
+		switch {
+		case m.IsDir():
+			kind = "a directory"
+		case m&os.ModeNamedPipe != 0:
+			kind = "a FIFO (named pipe)"
+		case m&os.ModeDevice != 0:
+			kind = "a device"
+		case m&os.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return nil, nil, &notRegularError{kind}
+	}
+	return f, st, nil
+}
+
+// openProblem says why a file could not be opened or read, without the
+// path again or Go's wording.
+func openProblem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied to the user the check runs as"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse validates a config read from path. The file holds one YAML
+// document: a second one (after ---) is an error at its line, not ignored.
 func Parse(path string, data []byte) (*Config, error) {
 	cfg := &Config{path: path}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil {
+		return nil, fileErr(path, err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, &LineError{File: path, Line: next.Line, Msg: "a second YAML document starts here (---): put everything in one document"}
+	case !errors.Is(err, io.EOF):
 		return nil, fileErr(path, err)
 	}
 	// The line numbers of environments, suites and cases, for messages.
@@ -220,39 +343,78 @@ func fileErr(path string, err error) error {
 	if errors.Is(err, io.EOF) {
 		return &LineError{File: path, Msg: "the file is empty: it needs environments and suites"}
 	}
-	return &LineError{File: path, Msg: err.Error()}
+	return &LineError{File: path, Msg: explainYAML(err.Error())}
 }
 
 var (
-	unknownKeyRe = regexp.MustCompile(`^field (\S+) not found in type suites\.(\w+)$`)
-	wrongTypeRe  = regexp.MustCompile(`^cannot unmarshal !!(\w+) ` + "`" + `(.*)` + "`" + ` into (\S+)$`)
+	unknownKeyRe = regexp.MustCompile(`(?s)^field (.*) not found in type [\w.*]*?(\w+)$`)
+	wrongTypeRe  = regexp.MustCompile(`(?s)^cannot unmarshal (.+?)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
 )
 
-// explainYAML rewords yaml.v3's messages in the config's own terms.
+// explainYAML rewords yaml.v3's messages in the config's own terms: no Go
+// type, no YAML tag, no library prefix.
 func explainYAML(msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
 	if m := unknownKeyRe.FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
 	}
 	if m := wrongTypeRe.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%q is a %s, want %s", m[2], m[1], friendlyType(m[3]))
+		kind, value, want := yamlKind(m[1]), m[2], friendlyType(m[3])
+		switch {
+		case m[3] == "suites.Config":
+			return fmt.Sprintf("the config is %s, want a mapping with environments: and suites:", kind)
+		case value != "":
+			return fmt.Sprintf("%q is %s, want %s", value, kind, want)
+		}
+		return fmt.Sprintf("%s, want %s", kind, want)
 	}
 	return msg
 }
 
+// yamlKind names a YAML tag (!!str, !!seq, !!map…) as a person would.
+func yamlKind(tag string) string {
+	if !strings.HasPrefix(tag, "!!") {
+		return fmt.Sprintf("a value tagged %q", tag)
+	}
+	switch strings.TrimPrefix(tag, "!!") {
+	case "str":
+		return "a string"
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping"
+	case "int", "float":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "null":
+		return "empty"
+	case "timestamp":
+		return "a date"
+	}
+	return "a value of another kind"
+}
+
+// friendlyType names the Go type a value was decoded into as a kind of
+// config value.
 func friendlyType(t string) string {
 	switch {
-	case t == "int":
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
 		return "a whole number"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
 	case t == "bool":
 		return "true or false"
 	case t == "string":
 		return "a string"
+	case t == "time.Duration":
+		return "a duration such as 30s, 1m30s or 500ms"
 	case strings.HasPrefix(t, "[]"):
 		return "a list"
-	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "suites."), strings.HasPrefix(t, "*suites."):
+	case strings.HasPrefix(t, "map["), strings.Contains(t, "."):
 		return "a mapping"
 	}
-	return t
+	return "a value of another kind"
 }
 
 // recordLines notes where each environment, suite and case starts.
@@ -361,8 +523,8 @@ func (c *Config) validate() error {
 				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q: two cases are named %q (names must differ as perfdata labels)", name, cs.Name)}
 			}
 			seen[checks.Label(cs.Name)] = true
-			if cs.Retries < 0 || cs.Retries > 10 {
-				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q: retries must be 0 to 10", cs.Name)}
+			if cs.Retries < 0 || cs.Retries > MaxRetries {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q: retries must be 0 to %d", cs.Name, MaxRetries)}
 			}
 			if cs.Console == "" {
 				cs.Console = PolicyWarn

@@ -1,8 +1,14 @@
 package suites
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const validConfig = `
@@ -64,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 		{"no suites", "environments:\n  s: {base_url: x}\n", "c.yaml: no suites"},
 		{"no base_url", "environments:\n  prod: {vars: {a: b}}\nsuites:\n  s: {cases: [{name: a, steps: [{sql: {dsn: x, query: y}}]}]}\n", `c.yaml:2: environment "prod" has no base_url`},
 		{"unknown env key", "environments:\n  prod:\n    base_url: x\n    baseurl: y\n", `c.yaml:4: unknown key "baseurl" in environment`},
-		{"wrong type", base + "          - sql: {dsn: x, query: y}\n        retries: many\n", `c.yaml:10: "many" is a str, want a whole number`},
+		{"wrong type", base + "          - sql: {dsn: x, query: y}\n        retries: many\n", `c.yaml:10: "many" is a string, want a whole number`},
 		{"unknown case key", base + "          - sql: {dsn: x, query: y}\n        retry: 2\n", `c.yaml:10: unknown key "retry" in case`},
 		{"unknown step", base + "          - gotoo: /login\n", `c.yaml:9: unknown step "gotoo": use one of`},
 		{"step two keys", base + "          - {sql: {dsn: x, query: y}, timeout: 1s}\n", "c.yaml:9: a step is a mapping with one key naming its kind"},
@@ -108,10 +114,165 @@ func TestDuplicateCaseLabels(t *testing.T) {
 	}
 }
 
-func TestLoadMissingFile(t *testing.T) {
-	_, err := Load("/nonexistent/suitecheck.yaml")
-	if err == nil || !strings.Contains(err.Error(), "give --config FILE or set SUITECHECK_CONFIG") {
+// TestLoadFiles: only a regular file of at most MaxConfigSize is read; a
+// FIFO, a device or a directory is refused at once, in one line that says
+// what to fix, and never blocks or grows.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	writeConfig(t, big, validConfig+"#"+strings.Repeat("x", MaxConfigSize)+"\n")
+	atLimit := filepath.Join(dir, "limit.yaml")
+	writeConfig(t, atLimit, validConfig+"#"+strings.Repeat("x", MaxConfigSize-len(validConfig)-2)+"\n")
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(atLimit, link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "none.yaml"), "config " + filepath.Join(dir, "none.yaml") + ": no such file (give --config FILE or set SUITECHECK_CONFIG)"},
+		{"fifo", fifo, "config " + fifo + ": a FIFO (named pipe), not a regular file: give --config the path of a YAML file"},
+		{"device", "/dev/zero", "config /dev/zero: a device, not a regular file: give --config the path of a YAML file"},
+		{"directory", dir, "config " + dir + ": a directory, not a regular file: give --config the path of a YAML file"},
+		{"too big", big, "config " + big + ": larger than 1 MiB: a config is YAML text"},
+		{"at the limit", atLimit, ""},
+		{"symlink to a file", link, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := Load(tt.path)
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second): // a failure detector, not a wait: Load returns at once or hangs
+				t.Fatalf("Load(%s) still blocked after 10s", tt.path)
+			}
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant prefix %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+// A config is read within the run budget: LoadContext gives up when its
+// context ends, with a line saying so.
+func TestLoadContextBudget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	writeConfig(t, path, validConfig)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := LoadContext(ctx, path)
+	if err == nil || !strings.HasPrefix(err.Error(), "config "+path+": not read within the run budget") {
 		t.Errorf("err = %v", err)
+	}
+	if _, err := LoadContext(context.Background(), path); err != nil {
+		t.Errorf("LoadContext: %v", err)
+	}
+}
+
+func writeConfig(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestParseErrorWording: whatever is wrong, the error is one line that
+// names the place and speaks of the config, never of Go types or of the
+// YAML library.
+func TestParseErrorWording(t *testing.T) {
+	base := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n"
+	tests := []struct{ name, yaml, want string }{
+		{"environments a list", "environments: [a]\n", `c.yaml:1: a list, want a mapping`},
+		{"environment a list", "environments:\n  e: [x]\n", `c.yaml:2: a list, want a mapping`},
+		{"base_url a list", "environments:\n  e: {base_url: [x]}\n", `c.yaml:2: a list, want a string`},
+		{"vars a list", "environments:\n  e: {base_url: x, vars: [a]}\n", `c.yaml:2: a list, want a mapping`},
+		{"bad duration", base + "        command: {argv: [x], timeout: 5x}\n", `c.yaml:7: "5x" is a string, want a duration such as 30s, 1m30s or 500ms`},
+		{"duration a list", base + "        command: {argv: [x], timeout: [1]}\n", `c.yaml:7: a list, want a duration such as 30s`},
+		{"argv a string", base + "        command: {argv: x}\n", `c.yaml:7: "x" is a string, want a list`},
+		{"command a list", base + "        command: [x]\n", `c.yaml:7: a list, want a mapping`},
+		{"steps a mapping", base + "        steps: {a: b}\n", `c.yaml:7: a mapping, want a list`},
+		{"required not bool", base + "        required: maybe\n        steps: [{goto: x}]\n", `c.yaml:7: "maybe" is a string, want true or false`},
+		{"suite a list", "suites: {s: [1]}\nenvironments: {e: {base_url: x}}\n", `c.yaml:1: a list, want a mapping`},
+		{"tab", "\t- a\n", `c.yaml: found character that cannot start any token`},
+		{"unknown anchor", "a: &x b\nc: *y\n", `c.yaml: unknown anchor 'y' referenced`},
+		{"config a list", "- 1\n- 2\n", `c.yaml:1: the config is a list, want a mapping`},
+		{"config a string", "just a string\n", `c.yaml:1: the config is a string, want a mapping`},
+		{"step a list", base + "        steps:\n          - http: [x]\n", `c.yaml:8: step http: a list, want a mapping`},
+		{"step bad duration", base + "        steps:\n          - http: {url: x, timeout: soon}\n", `c.yaml:8: step http: "soon" is a string, want a duration`},
+	}
+	goish := regexp.MustCompile(`!!|unmarshal|(^|\s)yaml: |\[\]|map\[|\b(suites|httpstep|time|tenant)\.[A-Z]`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("Parse succeeded, want %q", tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error = %q\nwant prefix %q", err, tt.want)
+			}
+			if m := goish.FindString(err.Error()); m != "" || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q speaks of %q, or spans lines", err, m)
+			}
+		})
+	}
+}
+
+// FuzzParseConfig: no input panics Parse, and every error is one line in
+// the config's terms.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(validConfig))
+	f.Add([]byte("environments: [a]\n---\nx: 1\n"))
+	f.Add([]byte("environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - name: a\n        command: {argv: [x], timeout: [1]}\n"))
+	goish := regexp.MustCompile(`!!|unmarshal|(^|\s)yaml: |\[\]|map\[|\b(suites|httpstep|time|tenant)\.[A-Z]`)
+	quoted := regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'[^']*'`) // the config's own text, quoted
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("c.yaml", data)
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "c.yaml") || strings.Contains(msg, "\n") {
+			t.Fatalf("error is not one line naming the file: %q", msg)
+		}
+		if m := goish.FindString(quoted.ReplaceAllString(msg, `""`)); m != "" {
+			t.Fatalf("error %q speaks of %q", msg, m)
+		}
+	})
+}
+
+// A second YAML document would be ignored: it is an error at its line.
+func TestParseSecondDocument(t *testing.T) {
+	for _, tt := range []struct{ name, tail, want string }{
+		{"more config", "---\nsuites: {}\n", "c.yaml:24: a second YAML document starts here (---): put everything in one document"},
+		{"empty", "\n---\n", "c.yaml:25: a second YAML document starts here"},
+		{"broken", "---\n[\n", "c.yaml:25: did not find expected node content"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(validConfig+tt.tail))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant prefix %q", err, tt.want)
+			}
+		})
+	}
+	// A document start before the only document, and an end marker, are fine.
+	if _, err := Parse("c.yaml", []byte("---\n"+validConfig+"...\n")); err != nil {
+		t.Errorf("one marked document: %v", err)
 	}
 }
 
@@ -153,6 +314,7 @@ func TestTemplates(t *testing.T) {
 		"{{.Vars.missing}}":    `map has no entry for key "missing"`,
 		`{{env "SC_NOT_SET"}}`: "environment variable SC_NOT_SET is not set",
 		`{{file "/nonexist"}}`: "no such file or directory",
+		`{{file "/dev/zero"}}`: `{{file \"/dev/zero\"}}": a device, not a regular file`,
 		"{{.Tenant.password}}": `map has no entry for key "password"`,
 		"{{.Nope}}":            "can't evaluate field Nope",
 	} {

@@ -57,7 +57,7 @@ func (r *runState) report(suite *Suite, env string, results []*caseResult, res c
 		if cr.command == nil {
 			continue
 		}
-		for _, t := range cr.command.tests {
+		for _, t := range cr.command.tests() {
 			tc := ReportCase{Class: suite.name + "." + cr.c.Name, Name: t.FullName(), Time: t.Time, State: checks.OK, Detail: t.Message}
 			switch t.Status {
 			case testreport.Skipped:

@@ -314,7 +314,7 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 	switch {
 	case isConfigErr(cr.lastErr):
 		cr.state = checks.Unknown
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && !errors.As(cr.lastErr, new(*failedWhenCut)):
 		// Not the app's failure: the run's state says why it ended.
 		cr.state, cr.cut = checks.Unknown, true
 	case isLost(cr.lastErr):

@@ -35,7 +35,7 @@ var templateFuncs = template.FuncMap{
 		return v, nil
 	},
 	"file": func(path string) (string, error) {
-		f, err := os.Open(path)
+		f, _, err := openRegular(path) // a FIFO or a device would block or never end
 		if err != nil {
 			return "", err
 		}

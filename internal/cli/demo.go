@@ -22,6 +22,9 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 (make deps installs both).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkTeardownTimeout(o.Run.Tenants.TeardownTimeout); err != nil {
+				return err
+			}
 			if printConfig {
 				_, err := cmd.OutOrStdout().Write(demo.Config())
 				return err

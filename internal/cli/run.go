@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,7 +22,10 @@ func (c *configFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.path, "config", "", "the suites file (default $SUITECHECK_CONFIG, else ./suitecheck.yaml)")
 }
 
-func (c *configFlag) load() (*suites.Config, error) {
+func (c *configFlag) load() (*suites.Config, error) { return c.loadWithin(context.Background()) }
+
+// loadWithin reads the config within ctx, the run's budget.
+func (c *configFlag) loadWithin(ctx context.Context) (*suites.Config, error) {
 	path := c.path
 	if path == "" {
 		path = os.Getenv("SUITECHECK_CONFIG")
@@ -28,7 +33,7 @@ func (c *configFlag) load() (*suites.Config, error) {
 	if path == "" {
 		path = "suitecheck.yaml"
 	}
-	return suites.Load(path)
+	return suites.LoadContext(ctx, path)
 }
 
 func newRun(g *globals) *cobra.Command {
@@ -40,18 +45,21 @@ func newRun(g *globals) *cobra.Command {
 		Short: "Run a named suite from the config as a check",
 		Args:  oneArg("the name of the suite to run", "suitecheck run login (suitecheck list --config FILE names them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Retries < -1 {
-				return &UsageError{Err: fmt.Errorf("--retries %d: give 0 or more", o.Retries)}
+			if o.Retries < -1 || o.Retries > suites.MaxRetries {
+				return &UsageError{Err: fmt.Errorf("--retries %d: give 0 to %d", o.Retries, suites.MaxRetries)}
+			}
+			if err := checkTeardownTimeout(o.Tenants.TeardownTimeout); err != nil {
+				return err
 			}
 			if o.Browser.KeepRuns < 1 {
 				return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.Browser.KeepRuns)}
 			}
-			cfg, err := cf.load()
+			ctx, cancel := g.withBudget(cmd.Context())
+			defer cancel()
+			cfg, err := cf.loadWithin(ctx)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
 			if o.Browser.Artifacts == "" && o.Tenants.StateDir != "" {
 				o.Browser.Artifacts = statedir.ArtifactsIn(o.Tenants.StateDir)
 			}
@@ -96,6 +104,15 @@ func writeJUnit(res *checks.Result, rep suites.Report, path string) {
 		res.State = checks.Worst(res.State, checks.Unknown)
 		res.Summary += "; " + err.Error()
 	}
+}
+
+// checkTeardownTimeout refuses a --teardown-timeout that keeps no time
+// for deleting the tenant.
+func checkTeardownTimeout(d time.Duration) error {
+	if d <= 0 {
+		return &UsageError{Err: fmt.Errorf("--teardown-timeout %s: give a positive duration such as 10s", d)}
+	}
+	return nil
 }
 
 // browserFlags are the browser options of run and demo.

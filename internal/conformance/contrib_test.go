@@ -80,11 +80,11 @@ func TestJenkinsStage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tests, err := testreport.ParseJUnit(bytes.NewReader(b))
+		res, err := testreport.ParseJUnit(bytes.NewReader(b))
 		if err != nil {
 			t.Fatalf("%v\n%s", err, b)
 		}
-		return tests
+		return res.Tests
 	}
 	report := filepath.Join(s.dir, "reports", "ok.xml")
 	code, out := stage("ok", report)

@@ -14,22 +14,35 @@ import (
 // failed without a failing test (a build error, a panic in init, a
 // timeout) is a failed Test named after the package. The message is the
 // first line the test logged (t.Error, t.Fatal, a panic), or its output's
-// first line for a package.
+// first line for a package. What it tracks per package and per running
+// test is bounded (maxTracked entries): an endless stream costs no more.
 type GoTest struct {
-	tests    []Test
-	first    map[string]string // first log line per package + test
+	res      Results
+	running  map[string]*goRun // tests that started or logged and have no result yet
+	pkgFirst map[string]string // first output line per package
 	build    map[string]string // first build-output line per import path
-	pkgFail  map[string]bool
-	pkgTests map[string]int
-	running  map[string]goEvent // tests that started and have no result yet
+	pkgFail  map[string]bool   // packages that failed
+	failedIn map[string]bool   // packages with a failed test
 	events   int
 	other    int
+	done     bool
 }
+
+// goRun is a test without a result yet.
+type goRun struct {
+	pkg, test string
+	started   bool   // a run event was seen
+	first     string // the first line it logged
+}
+
+// maxTracked bounds each of GoTest's maps: tests running at once,
+// packages, import paths.
+const maxTracked = 1000
 
 // NewGoTest returns a parser of `go test -json` output.
 func NewGoTest() *GoTest {
-	return &GoTest{first: map[string]string{}, build: map[string]string{}, pkgFail: map[string]bool{}, pkgTests: map[string]int{},
-		running: map[string]goEvent{}}
+	return &GoTest{running: map[string]*goRun{}, pkgFirst: map[string]string{}, build: map[string]string{},
+		pkgFail: map[string]bool{}, failedIn: map[string]bool{}}
 }
 
 type goEvent struct {
@@ -39,6 +52,13 @@ type goEvent struct {
 	Elapsed    float64
 	Output     string
 	ImportPath string
+}
+
+// track sets m[k] = v unless m is full.
+func track[V any](m map[string]V, k string, v V) {
+	if _, ok := m[k]; ok || len(m) < maxTracked {
+		m[k] = v
+	}
 }
 
 // Line implements LineParser.
@@ -53,44 +73,82 @@ func (g *GoTest) Line(line []byte) {
 		return
 	}
 	g.events++
+	e.Package, e.Test, e.ImportPath = clip(e.Package), clip(e.Test), clip(e.ImportPath)
 	key := e.Package + "\x00" + e.Test
 	switch e.Action {
 	case "build-output":
 		if _, ok := g.build[e.ImportPath]; !ok {
 			if l := strings.TrimSpace(e.Output); l != "" && !strings.HasPrefix(l, "# ") {
-				g.build[e.ImportPath] = clip(l)
+				track(g.build, e.ImportPath, clip(l))
 			}
 		}
 	case "run":
 		if e.Test != "" {
-			g.running[key] = e
+			if r := g.running[key]; r != nil {
+				r.started = true
+			} else {
+				track(g.running, key, &goRun{pkg: e.Package, test: e.Test, started: true})
+			}
 		}
 	case "output":
-		if _, ok := g.first[key]; ok {
+		if e.Test == "" {
+			if _, ok := g.pkgFirst[e.Package]; !ok {
+				if l := logLine(e.Output, false); l != "" {
+					track(g.pkgFirst, e.Package, l)
+				}
+			}
 			return
 		}
-		if l := logLine(e.Output, e.Test != ""); l != "" {
-			g.first[key] = l
+		r := g.running[key]
+		if r != nil && r.first != "" {
+			return
+		}
+		if l := logLine(e.Output, true); l != "" {
+			if r != nil {
+				r.first = l
+			} else {
+				track(g.running, key, &goRun{pkg: e.Package, test: e.Test, first: l})
+			}
 		}
 	case "pass", "fail", "skip":
 		if e.Test == "" {
 			if e.Action == "fail" {
-				g.pkgFail[e.Package] = true
+				track(g.pkgFail, e.Package, true)
 			}
 			return
 		}
 		t := Test{Suite: e.Package, Class: e.Package, Name: e.Test, Time: time.Duration(e.Elapsed * float64(time.Second)), HasTime: true}
+		if t.Time < 0 || e.Elapsed > 1e9 {
+			t.Time, t.HasTime = 0, false
+		}
+		var first string
+		if r := g.running[key]; r != nil {
+			first = r.first
+			delete(g.running, key)
+		}
 		switch e.Action {
 		case "fail":
-			t.Status, t.Message = Failed, g.first[key]
+			t.Status, t.Message = Failed, first
+			if t.Message == "" {
+				t.Message = g.subtestMessage(t)
+			}
+			track(g.failedIn, e.Package, true)
 		case "skip":
-			t.Status, t.Message = Skipped, g.first[key]
+			t.Status, t.Message = Skipped, first
 		}
-		g.pkgTests[e.Package]++
-		g.tests = append(g.tests, t)
-		delete(g.first, key)
-		delete(g.running, key)
+		g.res.Add(t)
 	}
+}
+
+// subtestMessage says which subtest a test failed by: its subtests end
+// before it does.
+func (g *GoTest) subtestMessage(t Test) string {
+	for _, sub := range g.res.Tests {
+		if sub.Status == Failed && sub.Suite == t.Suite && strings.HasPrefix(sub.Name, t.Name+"/") && sub.Message != "" {
+			return clip(strings.TrimPrefix(sub.Name, t.Name+"/") + ": " + sub.Message)
+		}
+	}
+	return ""
 }
 
 // logLine picks a line worth reporting from a test's output: not the
@@ -108,73 +166,68 @@ func logLine(out string, inTest bool) string {
 	return clip(l)
 }
 
-// Tests implements LineParser.
-func (g *GoTest) Tests() ([]Test, error) {
+// Results implements LineParser.
+func (g *GoTest) Results() (*Results, error) {
+	if !g.done {
+		g.done = true
+		g.finish()
+	}
+	if g.events == 0 {
+		if g.other > 0 {
+			return &g.res, errors.New("go test -json: no JSON events in the output (was -json given?)")
+		}
+		return &g.res, errors.New("go test -json: no output")
+	}
+	if g.res.Total() == 0 {
+		return &g.res, fmt.Errorf("go test -json: %d events but no test result", g.events)
+	}
+	return &g.res, nil
+}
+
+// finish adds what only the end of the output tells: tests that never
+// ended, packages that failed with no failed test, a build that failed.
+func (g *GoTest) finish() {
 	// Tests that started and never ended: the package timed out (-timeout)
 	// or panicked under them.
-	var unfinished []string
-	for k := range g.running {
-		unfinished = append(unfinished, k)
-	}
-	slices.Sort(unfinished)
-	for _, k := range unfinished {
-		e := g.running[k]
-		msg := g.first[k]
+	for _, k := range sortedKeys(g.running) {
+		r := g.running[k]
+		if !r.started {
+			continue
+		}
+		msg := r.first
 		if msg == "" {
 			msg = "did not finish (the package timed out or panicked)"
 		}
-		g.tests = append(g.tests, Test{Suite: e.Package, Class: e.Package, Name: e.Test, Status: Failed, Message: msg})
+		g.res.Add(Test{Suite: r.pkg, Class: r.pkg, Name: r.test, Status: Failed, Message: msg})
+		g.failedIn[r.pkg] = true
 	}
-	g.running = map[string]goEvent{}
-	tests := g.tests
-	// A test that failed because a subtest did says which.
-	for i, t := range tests {
-		if t.Status != Failed || t.Message != "" {
-			continue
-		}
-		for _, sub := range tests {
-			if sub.Status == Failed && sub.Suite == t.Suite && strings.HasPrefix(sub.Name, t.Name+"/") && sub.Message != "" {
-				tests[i].Message = clip(strings.TrimPrefix(sub.Name, t.Name+"/") + ": " + sub.Message)
-				break
-			}
-		}
-	}
+	g.running = map[string]*goRun{}
 	// Failed packages whose failure no test explains.
-	for pkg := range g.pkgFail {
-		failedTest := false
-		for _, t := range g.tests {
-			if t.Suite == pkg && t.Status == Failed {
-				failedTest = true
-				break
-			}
-		}
-		if failedTest {
+	for _, pkg := range sortedKeys(g.pkgFail) {
+		if g.failedIn[pkg] {
 			continue
 		}
-		msg := g.first[pkg+"\x00"]
-		for path, l := range g.build {
+		msg := g.pkgFirst[pkg]
+		for _, path := range sortedKeys(g.build) {
 			if msg == "" && (path == pkg || strings.HasPrefix(path, pkg+" ")) {
-				msg = l
+				msg = g.build[path]
 			}
 		}
 		if msg == "" {
 			msg = "the package failed"
 		}
-		tests = append(tests, Test{Suite: pkg, Class: pkg, Name: pkg, Status: Failed, Message: msg})
+		g.res.Add(Test{Suite: pkg, Class: pkg, Name: pkg, Status: Failed, Message: msg})
 	}
-	if g.events == 0 {
-		if g.other > 0 {
-			return tests, errors.New("go test -json: no JSON events in the output (was -json given?)")
-		}
-		return tests, errors.New("go test -json: no output")
+	if g.res.Total() == 0 && len(g.build) > 0 {
+		g.res.Add(Test{Name: "build", Status: Failed, Message: g.build[sortedKeys(g.build)[0]]})
 	}
-	if len(tests) == 0 && len(g.build) > 0 {
-		for _, l := range g.build {
-			return []Test{{Name: "build", Status: Failed, Message: l}}, nil
-		}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	if len(tests) == 0 {
-		return tests, fmt.Errorf("go test -json: %d events but no test result", g.events)
-	}
-	return tests, nil
+	slices.Sort(keys)
+	return keys
 }

@@ -11,18 +11,25 @@ import (
 	"time"
 )
 
+// maxDepth bounds how deep elements nest; real reports nest suites a
+// few levels.
+const maxDepth = 256
+
 // ParseJUnit reads a JUnit XML report: a <testsuites> or <testsuite> root,
 // suites nested to any depth, and <testcase> elements with <failure>,
 // <error>, <skipped> (Maven Surefire, pytest, Jest's jest-junit, RSpec's
 // rspec_junit_formatter, Playwright, go-junit-report, Gradle…). Surefire's
 // <flakyFailure>/<flakyError> without a final failure make a test Flaky.
-// <system-out> and <system-err> are skipped, not kept. A report with no
-// testsuite or testcase element is an error.
-func ParseJUnit(r io.Reader) ([]Test, error) {
-	dec := xml.NewDecoder(newCleanXML(r))
+// <system-out> and <system-err> are skipped, not kept, and any text is
+// cut while read (see xmlFilter): a report of any size is read in bounded
+// memory. A report with no testsuite or testcase element is an error; so
+// is a read error, which comes with the results read until then.
+func ParseJUnit(r io.Reader) (*Results, error) {
+	in := newXMLFilter(r)
+	dec := xml.NewDecoder(in)
 	dec.Strict = false // real reports carry odd entities and stray '&'
 	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	var tests []Test
+	res := &Results{}
 	var suites []string // the enclosing testsuite names
 	var cur *Test       // the testcase being read
 	var text *strings.Builder
@@ -30,28 +37,29 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 	var flakyMsg string
 	suiteLevel := false // cur is a suite-level <error>, not a testcase
 	sawRoot := false
+	depth := 0
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			if len(tests) > 0 || sawRoot {
-				return tests, fmt.Errorf("junit: malformed XML after %d tests: %w", len(tests), err)
-			}
-			return nil, fmt.Errorf("junit: not XML: %w", err)
+			return res, junitErr(in, err, res.Total(), sawRoot)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if depth++; depth > maxDepth {
+				return res, junitErr(in, errTooDeep, res.Total(), sawRoot)
+			}
 			switch t.Name.Local {
 			case "testsuites":
 				sawRoot = true
 			case "testsuite":
 				sawRoot = true
-				suites = append(suites, attr(t, "name"))
+				suites = append(suites, clip(attr(t, "name")))
 			case "testcase":
 				sawRoot = true
-				tc := Test{Name: attr(t, "name"), Class: attr(t, "classname")}
+				tc := Test{Name: clip(attr(t, "name")), Class: clip(attr(t, "classname"))}
 				if len(suites) > 0 {
 					tc.Suite = suites[len(suites)-1]
 				}
@@ -65,8 +73,8 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 				if cur == nil {
 					// A suite-level <error> (e.g. a file that did not load).
 					if t.Name.Local == "skipped" {
-						if err := dec.Skip(); err != nil {
-							return tests, fmt.Errorf("junit: %w", err)
+						if err := skip(dec, &depth); err != nil {
+							return res, junitErr(in, err, res.Total(), sawRoot)
 						}
 						continue
 					}
@@ -85,16 +93,16 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 				if cur != nil && flakyMsg == "" {
 					flakyMsg = firstLine(attr(t, "message"))
 				}
-				if err := dec.Skip(); err != nil {
-					return tests, fmt.Errorf("junit: %w", err)
+				if err := skip(dec, &depth); err != nil {
+					return res, junitErr(in, err, res.Total(), sawRoot)
 				}
 				if cur != nil && cur.Status == Passed {
 					cur.Status = Flaky
 					cur.Message = flakyMsg
 				}
 			case "system-out", "system-err", "properties":
-				if err := dec.Skip(); err != nil {
-					return tests, fmt.Errorf("junit: %w", err)
+				if err := skip(dec, &depth); err != nil {
+					return res, junitErr(in, err, res.Total(), sawRoot)
 				}
 			}
 		case xml.CharData:
@@ -102,6 +110,7 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 				text.Write(t[:min(len(t), 4096-text.Len())])
 			}
 		case xml.EndElement:
+			depth = max(depth-1, 0)
 			switch t.Name.Local {
 			case "failure", "error", "skipped":
 				if text != nil && t.Name.Local == textFor {
@@ -111,12 +120,12 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 					text, textFor = nil, ""
 				}
 				if suiteLevel && cur != nil {
-					tests = append(tests, *cur)
+					res.Add(*cur)
 					cur, suiteLevel = nil, false
 				}
 			case "testcase":
 				if cur != nil {
-					tests = append(tests, *cur)
+					res.Add(*cur)
 					cur = nil
 				}
 			case "testsuite":
@@ -127,9 +136,47 @@ func ParseJUnit(r io.Reader) ([]Test, error) {
 		}
 	}
 	if !sawRoot {
-		return nil, errors.New("junit: no <testsuite> or <testcase> in it")
+		return res, errors.New("junit: no <testsuite> or <testcase> in it")
 	}
-	return tests, nil
+	return res, nil
+}
+
+var errTooDeep = fmt.Errorf("elements nested deeper than %d", maxDepth)
+
+// junitErr says why reading a report stopped after n tests.
+func junitErr(in *xmlFilter, err error, n int, sawRoot bool) error {
+	var se *xml.SyntaxError
+	switch {
+	case in.err != nil && !errors.Is(in.err, io.EOF) && !errors.As(err, &se):
+		// The input ended early (the run's time ran out), or the filter
+		// refused a tag.
+		return fmt.Errorf("junit: reading stopped after %d tests: %w", n, in.err)
+	case errors.Is(err, errTooDeep):
+		return fmt.Errorf("junit: %w, after %d tests", err, n)
+	case n > 0 || sawRoot:
+		return fmt.Errorf("junit: malformed XML after %d tests: %w", n, err)
+	}
+	return fmt.Errorf("junit: not XML: %w", err)
+}
+
+// skip skips the element just started, as dec.Skip does, within maxDepth.
+func skip(dec *xml.Decoder, depth *int) error {
+	start := *depth
+	for *depth >= start {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if *depth++; *depth > maxDepth {
+				return errTooDeep
+			}
+		case xml.EndElement:
+			*depth--
+		}
+	}
+	return nil
 }
 
 func attr(e xml.StartElement, name string) string {

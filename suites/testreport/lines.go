@@ -3,6 +3,7 @@ package testreport
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -10,9 +11,9 @@ import (
 type LineParser interface {
 	// Line takes one line, without its newline.
 	Line(line []byte)
-	// Tests returns the tests read so far, and an error when the output
-	// was not what the format promises.
-	Tests() ([]Test, error)
+	// Results returns what was read so far (never nil), and an error
+	// when the output was not what the format promises.
+	Results() (*Results, error)
 }
 
 // maxLine bounds a line; the rest of a longer line is dropped.
@@ -66,12 +67,15 @@ func (w *Writer) Flush() {
 // Written is how many bytes were written.
 func (w *Writer) Written() int64 { return w.written }
 
-// Parse reads all of r with p.
-func Parse(r io.Reader, p LineParser) ([]Test, error) {
+// Parse reads all of r with p. When reading r fails, the results read
+// so far come with the error.
+func Parse(r io.Reader, p LineParser) (*Results, error) {
 	w := &Writer{P: p}
-	if _, err := io.Copy(w, bufio.NewReader(r)); err != nil {
-		return nil, err
-	}
+	_, rerr := io.Copy(w, bufio.NewReader(r))
 	w.Flush()
-	return p.Tests()
+	res, err := p.Results()
+	if rerr != nil {
+		return res, fmt.Errorf("reading stopped after %d tests: %w", res.Total(), rerr)
+	}
+	return res, err
 }
