@@ -12,6 +12,7 @@ import (
 
 	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/proc"
+	"github.com/suitecheck/suitecheck/internal/regfile"
 	"github.com/suitecheck/suitecheck/suites/testreport"
 )
 
@@ -386,15 +387,15 @@ func readJUnit(ctx context.Context, dir, pattern string, start time.Time) (*test
 	var stale []string
 	read := 0
 	for _, p := range paths {
-		f, st, err := openRegular(p)
-		var nr *notRegularError
+		f, st, err := regfile.Open(p)
+		var nr *regfile.NotRegularError
 		switch {
-		case errors.As(err, &nr) && nr.kind == "a directory":
+		case errors.As(err, &nr) && nr.Kind == "a directory":
 			continue
 		case errors.As(err, &nr):
-			return res, fmt.Errorf("junit report %s: %s, not a regular file", p, nr.kind)
+			return res, fmt.Errorf("junit report %s: %s, not a regular file", p, nr.Kind)
 		case err != nil:
-			return res, fmt.Errorf("junit report %s: %s", p, openProblem(err))
+			return res, fmt.Errorf("junit report %s: %s", p, regfile.Problem(err))
 		}
 		if mt := st.ModTime(); (mt.Nanosecond() != 0 && mt.Before(fine)) || mt.Before(since) {
 			f.Close()

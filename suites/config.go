@@ -10,18 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/regfile"
 )
 
 // Config is a whole suitecheck.yaml.
@@ -217,13 +215,13 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 // FIFO is refused instead of waiting for a writer, and its type is checked
 // on the open file.
 func readConfig(path string) ([]byte, error) {
-	f, st, err := openRegular(path)
+	f, st, err := regfile.Open(path)
 	if err != nil {
-		var nr *notRegularError
+		var nr *regfile.NotRegularError
 		if errors.As(err, &nr) {
-			return nil, fmt.Errorf("config %s: %s, not a regular file: give --config the path of a YAML file", path, nr.kind)
+			return nil, fmt.Errorf("config %s: %s, not a regular file: give --config the path of a YAML file", path, nr.Kind)
 		}
-		return nil, fmt.Errorf("config %s: %s (give --config FILE or set SUITECHECK_CONFIG)", path, openProblem(err))
+		return nil, fmt.Errorf("config %s: %s (give --config FILE or set SUITECHECK_CONFIG)", path, regfile.Problem(err))
 	}
 	defer f.Close()
 	tooBig := fmt.Errorf("config %s: larger than %d MiB: a config is YAML text (is --config the right file?)", path, MaxConfigSize>>20)
@@ -232,64 +230,12 @@ func readConfig(path string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("config %s: cannot read it: %s", path, openProblem(err))
+		return nil, fmt.Errorf("config %s: cannot read it: %s", path, regfile.Problem(err))
 	}
 	if len(data) > MaxConfigSize {
 		return nil, tooBig // it grew while read
 	}
 	return data, nil
-}
-
-// notRegularError is a path that is not a regular file.
-type notRegularError struct{ kind string }
-
-func (e *notRegularError) Error() string { return e.kind + ", not a regular file" }
-
-// openRegular opens a regular file for reading without ever blocking: a
-// FIFO, a device, a socket or a directory is refused with a
-// *notRegularError.
-func openRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if m := st.Mode(); !m.IsRegular() {
-		f.Close()
-		kind := "not a regular file"
-		switch {
-		case m.IsDir():
-			kind = "a directory"
-		case m&os.ModeNamedPipe != 0:
-			kind = "a FIFO (named pipe)"
-		case m&os.ModeDevice != 0:
-			kind = "a device"
-		case m&os.ModeSocket != 0:
-			kind = "a socket"
-		}
-		return nil, nil, &notRegularError{kind}
-	}
-	return f, st, nil
-}
-
-// openProblem says why a file could not be opened or read, without the
-// path again or Go's wording.
-func openProblem(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied to the user the check runs as"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // Parse validates a config read from path. The file holds one YAML

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/suitecheck/suitecheck/internal/regfile"
 	"github.com/suitecheck/suitecheck/internal/secret"
 )
 
@@ -35,7 +36,7 @@ var templateFuncs = template.FuncMap{
 		return v, nil
 	},
 	"file": func(path string) (string, error) {
-		f, _, err := openRegular(path) // a FIFO or a device would block or never end
+		f, _, err := regfile.Open(path) // a FIFO or a device would block or never end
 		if err != nil {
 			return "", err
 		}

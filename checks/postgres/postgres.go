@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/suitecheck/suitecheck/checks"
 	"io"
 	"net"
 	"os"
@@ -18,7 +17,9 @@ import (
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 
+	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgconn"
+	"github.com/suitecheck/suitecheck/internal/regfile"
 )
 
 // Options configures Check. Connection settings come from
@@ -111,7 +112,7 @@ func postgresConfig(o Options) (pgTarget, error) {
 		return pgTarget{}, errors.New("postgres connection settings: several hosts given: check one server per check")
 	}
 	if o.PasswordFile != "" {
-		b, err := os.ReadFile(o.PasswordFile)
+		b, err := regfile.ReadAll(o.PasswordFile, 64<<10)
 		if err != nil {
 			return pgTarget{}, fmt.Errorf("--password-file: %w", err)
 		}

@@ -3,13 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"github.com/suitecheck/suitecheck/checks"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgtest"
 )
 
@@ -242,6 +243,17 @@ func TestCheckPasswordFile(t *testing.T) {
 	o.PasswordFile = filepath.Join(t.TempDir(), "missing")
 	if r, _ := checkPG(t, o, 20*time.Second); r.State != checks.Unknown || !strings.Contains(r.Summary, "--password-file") {
 		t.Errorf("missing password file: %v %q, want UNKNOWN naming --password-file", r.State, r.Summary)
+	}
+	// A FIFO once blocked the check past -t; /dev/zero grew without end.
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{fifo, "/dev/zero"} {
+		o.PasswordFile = f
+		if r, _ := checkPG(t, o, 20*time.Second); r.State != checks.Unknown || !strings.Contains(r.Summary, "not a regular file") {
+			t.Errorf("--password-file %s: %v %q, want UNKNOWN: not a regular file", f, r.State, r.Summary)
+		}
 	}
 }
 

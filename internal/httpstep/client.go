@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/suitecheck/suitecheck/internal/regfile"
 )
 
 // The kinds of error Do returns, for errors.Is. Each error also unwraps to
@@ -75,11 +77,15 @@ type Client struct {
 	secrets []string
 }
 
+// maxCAFile bounds a CA bundle (Debian's whole ca-certificates.crt is
+// about 200 KiB).
+const maxCAFile = 4 << 20
+
 // NewClient returns a Client with an empty cookie jar.
 func NewClient(o Options) (*Client, error) {
 	tc := &tls.Config{InsecureSkipVerify: o.Insecure} // the operator asked for it
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pem, err := regfile.ReadAll(o.CAFile, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("CA file: %w", err)
 		}
