@@ -409,14 +409,16 @@ func (c *Config) validate() error {
 	if len(c.Suites) == 0 {
 		return &LineError{Msg: "no suites: add one under suites:"}
 	}
-	for name, e := range c.Environments {
+	for _, name := range sortedKeys(c.Environments) {
+		e := c.Environments[name]
 		if e == nil {
 			return &LineError{Msg: fmt.Sprintf("environment %q is empty: give it a base_url", name)}
 		}
 		if e.BaseURL == "" {
 			return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q has no base_url", name)}
 		}
-		for k, v := range e.Vars {
+		for _, k := range sortedKeys(e.Vars) {
+			v := e.Vars[k]
 			if _, ok := e.Secrets[k]; ok {
 				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q: %q is both a var and a secret", name, k)}
 			}
@@ -424,8 +426,8 @@ func (c *Config) validate() error {
 				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q var %q: %v", name, k, err)}
 			}
 		}
-		for k, v := range e.Secrets {
-			if err := checkTemplate(v); err != nil {
+		for _, k := range sortedKeys(e.Secrets) {
+			if err := checkTemplate(e.Secrets[k]); err != nil {
 				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q secret %q: %v", name, k, err)}
 			}
 		}
