@@ -196,7 +196,9 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	se := &StepError{Step: s.String()}
 	var gone error
 	if ctx.Err() == nil {
-		p.settle(ctx, err)
+		if sctx.Err() == nil {
+			p.settle(ctx) // it failed before its own timeout: perhaps its page died
+		}
 		gone = p.goneErr(ctx)
 	}
 	var f *failure
@@ -270,16 +272,16 @@ var errClosed = &failure{"the browser was closed"}
 const settleWait = 2 * time.Second
 
 // settle tells a step that failed on its own from one whose page died
-// under it: unless the step timed out, it asks the page for a trivial
-// answer; a page that cannot give one is waited on (at most settleWait)
-// until its crash or loss is known.
-func (p *Page) settle(ctx context.Context, err error) {
-	if p.gone.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+// under it: it asks the page for a trivial answer over the DevTools
+// protocol (not waiting for any load); a page that cannot give one is
+// waited on (at most settleWait) until its crash or loss is known.
+func (p *Page) settle(ctx context.Context) {
+	if p.gone.Err() != nil {
 		return
 	}
 	actx, cancel := context.WithTimeout(ctx, settleWait)
 	defer cancel()
-	if _, aerr := p.rp.Context(actx).Eval(`() => 1`); aerr == nil {
+	if _, err := (proto.RuntimeEvaluate{Expression: "1", ReturnByValue: true}).Call(p.rp.Context(actx)); err == nil {
 		return
 	}
 	select {

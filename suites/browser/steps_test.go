@@ -16,7 +16,9 @@ func TestSteps(t *testing.T) {
 	p := sharedPage(t)
 	srv := newServer(t)
 	u := srv.URL
-	short := 300 * time.Millisecond
+	// Steps meant to fail by their timeout; long enough that a loaded
+	// machine still finds the page's elements (300 ms was not).
+	short := time.Second
 	dir := t.TempDir()
 	closed := closedAddr(t)
 	upFile := filepath.Join(dir, "report.csv")
@@ -46,19 +48,19 @@ func TestSteps(t *testing.T) {
 		{name: "goto closed port", step: Step{Action: ActionGoto, Value: "http://" + closed + "/"},
 			wantErr: `goto "http://` + closed + `/": net::ERR_CONNECTION_REFUSED`},
 		{name: "goto never loads", step: Step{Action: ActionGoto, Value: u + "/slow", Timeout: short},
-			wantErr: `goto "` + u + `/slow": not loaded within 300ms`},
+			wantErr: `goto "` + u + `/slow": not loaded within 1s`},
 
 		// click
 		{name: "click", step: Step{Action: ActionClick, Selector: "#send"}, check: []Step{
 			{Action: ActionWaitText, Value: "sent!"}}},
 		{name: "click no match", step: Step{Action: ActionClick, Selector: "#nope", Timeout: short},
-			wantErr: `click "#nope": no element matches within 300ms`},
+			wantErr: `click "#nope": no element matches within 1s`},
 		{name: "click hidden", step: Step{Action: ActionClick, Selector: "#hidden", Timeout: short},
-			wantErr: `click "#hidden": not visible within 300ms`},
+			wantErr: `click "#hidden": not visible within 1s`},
 		{name: "click disabled", step: Step{Action: ActionClick, Selector: "#disabled", Timeout: short},
-			wantErr: `click "#disabled": still disabled after 300ms`},
+			wantErr: `click "#disabled": still disabled after 1s`},
 		{name: "click covered", step: Step{Action: ActionClick, Selector: "#covered", Timeout: short},
-			wantErr: `click "#covered": covered by <div#overlay> after 300ms`},
+			wantErr: `click "#covered": covered by <div#overlay> after 1s`},
 		{name: "click bad selector", step: Step{Action: ActionClick, Selector: "#a[", Timeout: short},
 			wantErr: `click "#a[": invalid selector`},
 		{name: "click appears later", step: Step{Action: ActionClick, Selector: "#later"}},
@@ -73,7 +75,7 @@ func TestSteps(t *testing.T) {
 		{name: "fill read-only", step: Step{Action: ActionFill, Selector: "#ro", Value: "x", Timeout: short},
 			wantErr: `fill "#ro": not an editable field (read-only, or not input, textarea or contenteditable)`},
 		{name: "fill no match", step: Step{Action: ActionFill, Selector: "#nope", Value: "x", Timeout: short},
-			wantErr: `fill "#nope": no element matches within 300ms`},
+			wantErr: `fill "#nope": no element matches within 1s`},
 
 		// select
 		{name: "select by value", step: Step{Action: ActionSelect, Selector: "#color", Value: "g"}, check: []Step{
@@ -81,7 +83,7 @@ func TestSteps(t *testing.T) {
 		{name: "select by text", step: Step{Action: ActionSelect, Selector: "#color", Value: "Blue"}, check: []Step{
 			{Action: ActionWaitText, Value: "color=b"}}},
 		{name: "select no option", step: Step{Action: ActionSelect, Selector: "#color", Value: "Pink", Timeout: short},
-			wantErr: `select "#color": no option "Pink" within 300ms (options: "Red", "Green", "Blue")`},
+			wantErr: `select "#color": no option "Pink" within 1s (options: "Red", "Green", "Blue")`},
 		{name: "select not a select", step: Step{Action: ActionSelect, Selector: "#fullname", Value: "x", Timeout: short},
 			wantErr: `select "#fullname": not a <select>`},
 
@@ -113,18 +115,18 @@ func TestSteps(t *testing.T) {
 		{name: "wait_text later", step: Step{Action: ActionWaitText, Value: "delayed text"}},
 		{name: "wait_text in selector", step: Step{Action: ActionWaitText, Selector: "#stays", Value: "Stays"}},
 		{name: "wait_text not seen", step: Step{Action: ActionWaitText, Value: "hello.txt", Timeout: short},
-			wantErr: `wait_text "hello.txt": not seen within 300ms`},
+			wantErr: `wait_text "hello.txt": not seen within 1s`},
 		{name: "wait_text elsewhere", step: Step{Action: ActionWaitText, Selector: "#out", Value: "Stays", Timeout: short},
-			wantErr: `wait_text "Stays" in "#out": not seen within 300ms`},
+			wantErr: `wait_text "Stays" in "#out": not seen within 1s`},
 		{name: "wait_visible later", step: Step{Action: ActionWaitVisible, Selector: "#later"}},
 		{name: "wait_visible hidden", step: Step{Action: ActionWaitVisible, Selector: "#hidden", Timeout: short},
-			wantErr: `wait_visible "#hidden": not visible within 300ms`},
+			wantErr: `wait_visible "#hidden": not visible within 1s`},
 		{name: "wait_visible no match", step: Step{Action: ActionWaitVisible, Selector: "#nope", Timeout: short},
-			wantErr: `wait_visible "#nope": no element matches within 300ms`},
+			wantErr: `wait_visible "#nope": no element matches within 1s`},
 		{name: "wait_gone removed", step: Step{Action: ActionWaitGone, Selector: "#spinner"}},
 		{name: "wait_gone hidden counts", step: Step{Action: ActionWaitGone, Selector: "#hidden"}},
 		{name: "wait_gone stays", step: Step{Action: ActionWaitGone, Selector: "#stays", Timeout: short},
-			wantErr: `wait_gone "#stays": still visible after 300ms`},
+			wantErr: `wait_gone "#stays": still visible after 1s`},
 
 		// assertions
 		{name: "assert_url substring", step: Step{Action: ActionAssertURL, Value: "/widgets"}},
