@@ -288,7 +288,7 @@ suites:
 // The config's directory is a path, not a pattern; test names and
 // messages are masked; a WARNING only the total time explains is a
 // testcase of its own in --junit.
-func TestCommandReviewFixes(t *testing.T) {
+func TestCommandGlobDirMaskingAndTimeWarning(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "proj[1]")
 	os.MkdirAll(filepath.Join(dir, "reports"), 0o755)
 	report := `<testsuite><testcase name="login[pw-secret-42]" time="0.1"><failure message="bad pw-secret-42 given"/></testcase></testsuite>`

@@ -172,8 +172,9 @@ func TestRunProgress(t *testing.T) {
 	if strings.Contains(progress.String(), pass) {
 		t.Errorf("password in progress")
 	}
-	if strings.Contains(out, "[OK] a") && strings.Index(out, "[OK] a") < strings.Index(out, "[CRITICAL] b") {
-		t.Errorf("long output does not list the failure first:\n%s", out)
+	ok, crit := strings.Index(out, "[OK] a"), strings.Index(out, "[CRITICAL] b")
+	if ok < 0 || crit < 0 || ok < crit {
+		t.Errorf("long output does not list both cases, the failure first:\n%s", out)
 	}
 }
 

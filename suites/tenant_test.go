@@ -150,7 +150,10 @@ suites:
 
 func storeFiles(t *testing.T, store string) []string {
 	t.Helper()
-	des, _ := os.ReadDir(store)
+	des, err := os.ReadDir(store)
+	if err != nil {
+		t.Fatalf("the store: %v", err) // an unreadable store would make "all deleted" pass vacuously
+	}
 	var out []string
 	for _, de := range des {
 		if !strings.HasPrefix(de.Name(), "refuse") {

@@ -572,3 +572,44 @@ func cmpErr(err error) string {
 	}
 	return err.Error()
 }
+
+// Inventory is what the ledger and the app know of this config's tenants,
+// for people (`tenant list`).
+type Inventory struct {
+	Ledger   []Listed  // every entry, of every scope, oldest first
+	Problems []Problem // ledger files that could not be read
+	// App is the app's tenants that carry the prefix, each with whether
+	// the ledger knows it; AppErr is why it is empty (ErrNoList when no
+	// list request is configured).
+	App    []AppTenant
+	AppErr error
+}
+
+// AppTenant is a prefixed tenant the app lists.
+type AppTenant struct {
+	Found
+	InLedger bool
+}
+
+// Inventory lists the ledger and, with a list request, the app's prefixed
+// tenants, joined by name.
+func (m *Manager) Inventory(ctx context.Context) (Inventory, error) {
+	var inv Inventory
+	var err error
+	if inv.Ledger, inv.Problems, err = m.Ledger.List(); err != nil {
+		return inv, err
+	}
+	found, err := m.Prov.List(ctx)
+	if err != nil {
+		inv.AppErr = err
+		return inv, nil
+	}
+	for _, f := range found {
+		if !m.prefixed(f.Name) {
+			continue
+		}
+		in := slices.ContainsFunc(inv.Ledger, func(e Listed) bool { return e.Name == f.Name })
+		inv.App = append(inv.App, AppTenant{Found: f, InLedger: in})
+	}
+	return inv, nil
+}

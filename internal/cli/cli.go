@@ -79,10 +79,9 @@ func Execute(ctx context.Context, args []string, build Build, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	out.MaxOutput = g.maxOutput
 	if err != nil {
-		var ue *UsageError
-		if !errors.As(err, &ue) && isCobraUsage(err) {
-			err = &UsageError{Err: err}
-		}
+		// Flag errors come through the flag error func, argument errors
+		// through our Args: both are UsageErrors already, and no error text
+		// is matched to tell.
 		return out, err
 	}
 	return out, nil
@@ -149,19 +148,6 @@ func oneArg(what, example string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// isCobraUsage recognises cobra's and pflag's own parse errors, which carry
-// no type of their own.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
-		"invalid argument", "accepts ", "requires ", "bad flag syntax", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func newRoot(g *globals, build Build) *cobra.Command {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -240,15 +239,15 @@ func newTenantList(g *globals) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
-				entries, probs, err := m.Ledger.List()
+				inv, err := m.Inventory(ctx)
 				if err != nil {
 					return err
 				}
 				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
 				fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
-				for _, e := range entries {
-					state := "dead: next sweep deletes it"
+				for _, e := range inv.Ledger {
+					state := "dead: swept once the app confirms it is ours"
 					if e.Alive {
 						state = "running"
 					}
@@ -257,32 +256,24 @@ func newTenantList(g *globals) *cobra.Command {
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmp.Or(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
 				}
-				for _, p := range probs {
+				for _, p := range inv.Problems {
 					fmt.Fprintf(w, "unreadable: %s\n", p)
 				}
-				found, err := m.Prov.List(ctx)
 				switch {
-				case err == tenant.ErrNoList:
+				case errors.Is(inv.AppErr, tenant.ErrNoList):
 					fmt.Fprintln(w, "\nthe app: no list request configured")
-				case err != nil:
+				case inv.AppErr != nil:
 					w.Flush()
-					return masked(m, fmt.Errorf("list the app's tenants: %w", err))
+					return masked(m, fmt.Errorf("list the app's tenants: %w", inv.AppErr))
 				default:
 					fmt.Fprintln(w, "\nthe app's tenants with the prefix "+m.Prefix)
 					fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
-					for _, f := range found {
-						if !strings.HasPrefix(f.Name, m.Prefix) {
-							continue
-						}
+					for _, f := range inv.App {
 						created := "-"
 						if !f.Created.IsZero() {
 							created = f.Created.UTC().Format(time.RFC3339)
 						}
-						in := "no"
-						if slices.ContainsFunc(entries, func(e tenant.Listed) bool { return e.Name == f.Name }) {
-							in = "yes"
-						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, in)
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, map[bool]string{true: "yes", false: "no"}[f.InLedger])
 					}
 				}
 				return w.Flush()

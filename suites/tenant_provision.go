@@ -1,0 +1,249 @@
+package suites
+
+// From the tenant config to a tenant.Manager: the provisioners whose
+// requests are rendered at each call, the ledger, and the TenantTool of the
+// `tenant` commands.
+
+import (
+	"cmp"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/suitecheck/suitecheck/internal/httpstep"
+	"github.com/suitecheck/suitecheck/internal/pgconn"
+	"github.com/suitecheck/suitecheck/internal/proc"
+	"github.com/suitecheck/suitecheck/internal/statedir"
+	"github.com/suitecheck/suitecheck/tenant"
+)
+
+// TenantOptions locate the ledger and bound the teardown.
+type TenantOptions struct {
+	StateDir        string        // --state-dir; empty: statedir.Default
+	TeardownTimeout time.Duration // --teardown-timeout: the delete's own bound, and the slice of the budget kept for it
+}
+
+// DefaultTeardownTimeout is --teardown-timeout's default.
+const DefaultTeardownTimeout = 10 * time.Second
+
+// TenantTool is a config environment's tenant manager, for the `tenant`
+// commands.
+type TenantTool struct {
+	*tenant.Manager
+	Mask            func(string) string // masks the environment's secrets
+	Close           func()              // frees the provisioner's connections
+	TeardownTimeout time.Duration       // bounds each delete
+}
+
+// Tenants returns the tenant manager of a config's environment.
+func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) {
+	envName, env, err := cfg.Environment(envName)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Tenant.provisioned() {
+		return nil, fmt.Errorf("%s: no tenant provisioner: add a tenant section with http, sql or command", cfg.path)
+	}
+	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, cfgPath: cfg.path}
+	if err := r.setup(envName, env, nil, RunOptions{}); err != nil {
+		return nil, err
+	}
+	m, err := r.manager(cfg, envName, o)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	return &TenantTool{Manager: m, Mask: r.mask.Mask, Close: r.close, TeardownTimeout: cmp.Or(o.TeardownTimeout, DefaultTeardownTimeout)}, nil
+}
+
+// manager builds the run's tenant manager.
+func (r *runState) manager(cfg *Config, envName string, o TenantOptions) (*tenant.Manager, error) {
+	tc := cfg.Tenant
+	dir := o.StateDir
+	if dir == "" {
+		var err error
+		if dir, err = statedir.Default(); err != nil {
+			return nil, err
+		}
+	}
+	ledger, err := tenant.OpenLedger(dir)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := r.provisioner(tc)
+	if err != nil {
+		return nil, err
+	}
+	path, err := filepath.Abs(cfg.path)
+	if err != nil {
+		path = cfg.path
+	}
+	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: path + "#" + envName, Prefix: tc.prefix(), DeleteChecksName: tc.DeleteChecksName}
+	if tc.Name != "" {
+		m.Name = func(random string) (string, error) {
+			return r.withTenant(map[string]string{"prefix": tc.prefix(), "random": random}).Render(tc.Name)
+		}
+	}
+	return m, nil
+}
+
+// withTenant is the run's scope with these tenant fields.
+func (r *runState) withTenant(fields map[string]string) *Scope {
+	sc := *r.scope
+	sc.Tenant = fields
+	return &sc
+}
+
+// nameFields are what create's templates see.
+func (r *runState) nameFields(tc *TenantConfig, name string) map[string]string {
+	return map[string]string{"name": name, "prefix": tc.prefix()}
+}
+
+// provisioner turns the config into a tenant.Provisioner whose requests
+// are rendered at each call.
+func (r *runState) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
+	switch {
+	case tc.HTTP != nil:
+		return r.httpProvisioner(tc)
+	case tc.SQL != nil:
+		dsn, err := r.scope.Render(tc.SQL.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("tenant sql dsn: %w", err)
+		}
+		if cfg, err := pgconn.Config(dsn); err == nil {
+			r.mask.Add(cfg.Password)
+		}
+		p := &tenant.SQL{DSN: dsn, SecretField: tc.secretField}
+		stmt := func(what string, s *SQLStatement, fields map[string]string) (tenant.Statement, error) {
+			sc := r.withTenant(fields)
+			args := make([]string, len(s.Args))
+			for i, a := range s.Args {
+				v, err := sc.Render(a)
+				if err != nil {
+					return tenant.Statement{}, fmt.Errorf("tenant sql %s arg %d: %w", what, i+1, err)
+				}
+				args[i] = v
+			}
+			return tenant.Statement{Query: s.Query, Args: args}, nil
+		}
+		p.CreateStmt = func(name string) (tenant.Statement, error) {
+			return stmt("create", tc.SQL.Create, r.nameFields(tc, name))
+		}
+		p.DeleteStmt = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("delete", tc.SQL.Delete, t.Fields) }
+		if tc.SQL.List != nil {
+			p.ListStmt = func() (tenant.Statement, error) { return stmt("list", tc.SQL.List, nil) }
+		}
+		if tc.SQL.Get != nil {
+			p.GetStmt = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("get", tc.SQL.Get, t.Fields) }
+		}
+		r.ext = append(r.ext, p)
+		return p, nil
+	}
+	c := tc.Command
+	build := func(what string, argv []string, fields map[string]string) (proc.Cmd, error) {
+		sc := r.withTenant(fields)
+		cmd := proc.Cmd{Argv: make([]string, len(argv))}
+		for i, a := range argv {
+			v, err := sc.Render(a)
+			if err != nil {
+				return cmd, fmt.Errorf("tenant command %s: %w", what, err)
+			}
+			cmd.Argv[i] = v
+		}
+		dir, err := sc.Render(c.Dir)
+		if err != nil {
+			return cmd, fmt.Errorf("tenant command dir: %w", err)
+		}
+		cmd.Dir = dir
+		cmd.Env = []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
+		for _, k := range sortedKeys(fields) {
+			cmd.Env = append(cmd.Env, "SUITECHECK_TENANT_"+envName(k)+"="+fields[k])
+		}
+		for _, k := range sortedKeys(c.Env) {
+			v, err := sc.Render(c.Env[k])
+			if err != nil {
+				return cmd, fmt.Errorf("tenant command env %s: %w", k, err)
+			}
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		return cmd, nil
+	}
+	p := &tenant.Command{SecretField: tc.secretField}
+	p.CreateCmd = func(name string) (proc.Cmd, error) { return build("create", c.Create, r.nameFields(tc, name)) }
+	p.DeleteCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("delete", c.Delete, t.Fields) }
+	if len(c.List) > 0 {
+		p.ListCmd = func() (proc.Cmd, error) { return build("list", c.List, nil) }
+	}
+	if len(c.Get) > 0 {
+		p.GetCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("get", c.Get, t.Fields) }
+	}
+	return p, nil
+}
+
+// envName is a field's name as an environment variable: FIELD, with
+// anything but letters and digits as _.
+func envName(field string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, field)
+}
+
+func (r *runState) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
+	// A client of its own: the admin API's cookies stay out of the
+	// suite's http steps.
+	client, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure})
+	if err != nil {
+		return nil, &tenant.ConfigError{Err: err}
+	}
+	r.ext = append(r.ext, closerFunc(func() error { client.Close(); return nil }))
+	step := func(what string, n *yaml.Node, fields map[string]string) (httpstep.Step, error) {
+		var s httpstep.Step
+		body, err := r.withTenant(fields).renderNode(n)
+		if err != nil {
+			return s, fmt.Errorf("tenant http %s: %w", what, err)
+		}
+		if err := decodeStrict(&StepConfig{Kind: "tenant http " + what, Line: n.Line}, body, &s); err != nil {
+			return s, err
+		}
+		r.mask.Add(s.Secrets()...)
+		client.AddSecrets(r.mask.Secrets()...)
+		return s, nil
+	}
+	h := tc.HTTP
+	p := &tenant.HTTP{Client: client, SecretField: tc.secretField}
+	p.CreateReq = func(name string) (httpstep.Step, error) { return step("create", &h.Create, r.nameFields(tc, name)) }
+	p.DeleteReq = func(t tenant.Tenant) (httpstep.Step, error) { return step("delete", &h.Delete, t.Fields) }
+	if h.List != nil {
+		l := h.List
+		p.ListReq = func() (httpstep.Step, error) {
+			s, err := step("list", &l.Request, nil)
+			if err == nil && s.Expect.MaxBodyBytes == 0 {
+				s.Expect.MaxBodyBytes = 16 << 20
+			}
+			return s, err
+		}
+		p.Items, p.NameAt, p.IDAt, p.CreatedAt = cmp.Or(l.Items, "$[*]"), cmp.Or(l.Name, "$.name"), cmp.Or(l.ID, "$.id"), cmp.Or(l.Created, "$.created_at")
+	}
+	if h.Get != nil {
+		g := h.Get
+		p.GetReq = func(t tenant.Tenant) (httpstep.Step, error) {
+			s, err := step("get", &g.Request, t.Fields)
+			if err == nil && s.Expect.MaxBodyBytes == 0 {
+				s.Expect.MaxBodyBytes = 1 << 20
+			}
+			return s, err
+		}
+		p.GetName = cmp.Or(g.Name, "$.name")
+	}
+	return p, nil
+}
