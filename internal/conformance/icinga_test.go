@@ -29,6 +29,10 @@ type icinga struct {
 
 	mu      sync.Mutex
 	metrics []string // "path value" as Icinga sent them
+
+	// graphiteUp is closed once the GraphiteWriter has connected: Icinga
+	// drops the metrics of a check result it gets before that.
+	graphiteUp chan struct{}
 }
 
 const icingaUser, icingaPass = "conformance", "conformance-pw"
@@ -39,7 +43,7 @@ const icingaUser, icingaPass = "conformance", "conformance-pw"
 func startIcinga(t *testing.T, s *site, name string, services map[string]string) *icinga {
 	t.Helper()
 	need(t, "/usr/sbin/icinga2")
-	ic := &icinga{dir: filepath.Join(s.dir, name)}
+	ic := &icinga{dir: filepath.Join(s.dir, name), graphiteUp: make(chan struct{})}
 	for _, d := range []string{"data/certs", "log", "cache", "spool", "run"} {
 		os.MkdirAll(filepath.Join(ic.dir, d), 0o755)
 	}
@@ -50,11 +54,13 @@ func startIcinga(t *testing.T, s *site, name string, services map[string]string)
 	}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
+		var up sync.Once
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			up.Do(func() { close(ic.graphiteUp) })
 			go func() {
 				defer c.Close()
 				sc := bufio.NewScanner(c)
@@ -147,6 +153,12 @@ object GraphiteWriter "graphite" { host = "127.0.0.1"; port = %s }
 		_, err := ic.api("GET", "/v1/status", "")
 		return err == nil
 	})
+	// The writer connects at start, or after its 10 s reconnect timer.
+	select {
+	case <-ic.graphiteUp:
+	case <-time.After(30 * time.Second):
+		t.Fatal("icinga2's GraphiteWriter never connected")
+	}
 	return ic
 }
 
