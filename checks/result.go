@@ -1,8 +1,10 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -15,12 +17,69 @@ const Prefix = "SUITECHECK"
 const DefaultMaxOutput = 4096
 
 // Result is the outcome of one check run: a state, a one-line summary,
-// performance data, and long output lines for humans.
+// performance data, and for humans its named parts (cases, layers, tests)
+// and more long output lines. Render shows the parts first, in order, then
+// Long.
 type Result struct {
 	State    State
 	Summary  string
 	Perfdata []Perfdata
+	Parts    []Part
 	Long     []string
+}
+
+// Part is one named part of a result — a case, a layer, a test, the
+// tenant — with its own state. Every "[STATE] name time: detail" line of
+// the output is a Part's Line.
+type Part struct {
+	Name  string
+	State State
+	// Mark, when set, stands for a part that was not judged: Skipped or
+	// NotRun (its State is then not shown).
+	Mark   string
+	Time   time.Duration
+	Timed  bool   // show Time
+	Detail string // why it failed, was skipped, or is flaky; or what it found
+}
+
+// The marks of parts that were not judged.
+const (
+	Skipped = "SKIPPED"
+	NotRun  = "NOT RUN"
+)
+
+// Line is the part as a long output line: "[OK] sign in 2.10s",
+// "[CRITICAL] upload 5.00s: not seen within 5s", "[SKIPPED] pay: tag…".
+func (p Part) Line() string {
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(cmp.Or(p.Mark, p.State.String()))
+	b.WriteByte(']')
+	if p.Name != "" {
+		b.WriteByte(' ')
+		b.WriteString(p.Name)
+	}
+	if p.Timed {
+		b.WriteByte(' ')
+		b.WriteString(Seconds(p.Time))
+	}
+	if p.Detail != "" {
+		if p.Name != "" || p.Timed {
+			b.WriteByte(':')
+		}
+		b.WriteByte(' ')
+		b.WriteString(p.Detail)
+	}
+	return b.String()
+}
+
+// Seconds is a duration as long output shows it: two decimals ("2.10s"),
+// three below a tenth of a second ("0.004s"), where two would say 0.00s.
+func Seconds(d time.Duration) string {
+	if d < 100*time.Millisecond {
+		return fmt.Sprintf("%.3fs", d.Seconds())
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 // Errorf builds a result with no perfdata from a formatted summary.
@@ -80,7 +139,11 @@ func (r Result) Render(maxBytes int) string {
 		summary = "no summary"
 	}
 	var lines []string
-	for _, l := range r.Long {
+	long := make([]string, 0, len(r.Parts)+len(r.Long))
+	for _, p := range r.Parts {
+		long = append(long, p.Line())
+	}
+	for _, l := range append(long, r.Long...) {
 		for part := range strings.SplitSeq(l, "\n") {
 			if c := CleanText(part); c != "" {
 				lines = append(lines, c)

@@ -276,3 +276,28 @@ func TestShorten(t *testing.T) {
 		}
 	}
 }
+
+// Every "[STATE] name time: detail" line of the product is a Part's Line:
+// one set of words, one precision.
+func TestPartLine(t *testing.T) {
+	tests := []struct {
+		p    Part
+		want string
+	}{
+		{Part{Name: "sign in", State: OK, Time: 2100 * time.Millisecond, Timed: true}, "[OK] sign in 2.10s"},
+		{Part{Name: "upload", State: Critical, Time: 5 * time.Second, Timed: true, Detail: "not seen within 5s"}, "[CRITICAL] upload 5.00s: not seen within 5s"},
+		{Part{Name: "1/8 reachable", State: OK, Time: 1500 * time.Microsecond, Timed: true}, "[OK] 1/8 reachable 0.002s"},
+		{Part{Name: "pay", Mark: Skipped, Detail: "tag payments is skipped"}, "[SKIPPED] pay: tag payments is skipped"},
+		{Part{Name: "5/8 extensions", Mark: NotRun}, "[NOT RUN] 5/8 extensions"},
+		{Part{State: Warning, Detail: "tenant sc-x NOT deleted"}, "[WARNING] tenant sc-x NOT deleted"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Line(); got != tt.want {
+			t.Errorf("Line() = %q, want %q", got, tt.want)
+		}
+	}
+	r := Result{State: OK, Summary: "s", Parts: []Part{{Name: "a", State: OK}}, Long: []string{"note"}}
+	if got := r.Render(0); got != "SUITECHECK OK - s\n[OK] a\nnote\n" {
+		t.Errorf("Render = %q: want the parts, then Long", got)
+	}
+}

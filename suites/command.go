@@ -470,35 +470,28 @@ func (cm *commandRun) perfdata(caseName string) []checks.Perfdata {
 	return pd
 }
 
-// lines are a command case's tests for the long output: the failed ones,
-// and the others; a last line counts the tests not kept.
-func (cm *commandRun) lines(caseName string) (bad, good []string) {
+// parts are a command case's tests as parts of the result: the failed
+// ones and the others; unlisted is a line counting the tests not kept.
+func (cm *commandRun) parts(caseName string) (bad, good []checks.Part, unlisted []string) {
 	for _, t := range cm.tests() {
-		st := "OK"
+		p := checks.Part{Name: caseName + " › " + t.FullName(), State: checks.OK, Time: t.Time, Timed: t.HasTime, Detail: t.Message}
 		switch t.Status {
 		case testreport.Failed, testreport.Errored:
-			st = "CRITICAL"
+			p.State = checks.Critical
 		case testreport.Flaky:
-			st = "WARNING"
+			p.State = checks.Warning
 		case testreport.Skipped:
-			st = "SKIPPED"
-		}
-		l := fmt.Sprintf("[%s] %s › %s", st, caseName, t.FullName())
-		if t.HasTime {
-			l += fmt.Sprintf(" %.2fs", t.Time.Seconds())
-		}
-		if t.Message != "" {
-			l += ": " + t.Message
+			p.Mark = checks.Skipped
 		}
 		if t.Status >= testreport.Flaky {
-			bad = append(bad, l)
+			bad = append(bad, p)
 		} else {
-			good = append(good, l)
+			good = append(good, p)
 		}
 	}
 	if cm != nil && cm.res != nil && cm.res.Unlisted > 0 {
-		good = append(good, fmt.Sprintf("%s: %d more tests not listed (the first %d failures and %d others are)",
+		unlisted = append(unlisted, fmt.Sprintf("%s: %d more tests not listed (the first %d failures and %d others are)",
 			caseName, cm.res.Unlisted, testreport.MaxProblems, testreport.MaxListed))
 	}
-	return bad, good
+	return bad, good, unlisted
 }

@@ -219,8 +219,8 @@ func BenchmarkCommandBigReport(b *testing.B) {
 			b.Fatal(err)
 		}
 		cm := &commandRun{res: tests, slowest: defaultSlowest}
-		bad, good := cm.lines("e2e")
-		res := checks.Result{State: checks.Critical, Summary: failedTests(tests), Long: append(bad, good...), Perfdata: cm.perfdata("e2e")}
+		bad, good, unlisted := cm.parts("e2e")
+		res := checks.Result{State: checks.Critical, Summary: failedTests(tests), Parts: append(bad, good...), Long: unlisted, Perfdata: cm.perfdata("e2e")}
 		_ = res.Render(checks.DefaultMaxOutput)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
-	"github.com/suitecheck/suitecheck/suites/testreport"
 )
 
 // Report is a run as CI servers read it: `run --junit FILE` writes it as
@@ -32,61 +31,6 @@ type ReportCase struct {
 	State   checks.State
 	Skipped bool
 	Detail  string // why it failed, was skipped, or is flaky
-}
-
-// report builds the run's Report.
-func (r *runState) report(suite *Suite, env string, results []*caseResult, res checks.Result, total time.Duration, tr *tenantRun) Report {
-	rep := Report{Suite: suite.name, Env: env, Start: r.start, Total: total, State: res.State, Summary: res.Summary}
-	add := func(c ReportCase) {
-		c.Detail = r.mask.Mask(c.Detail)
-		rep.Cases = append(rep.Cases, c)
-	}
-	if tr != nil && (tr.sess != nil || tr.createErr != nil) {
-		c := ReportCase{Class: suite.name, Name: "tenant create", Time: tr.createDur, State: checks.OK}
-		if tr.createErr != nil {
-			c.State, c.Detail = tr.createState, tr.createErr.Error()
-		}
-		add(c)
-	}
-	for _, cr := range results {
-		c := ReportCase{Class: suite.name, Name: cr.c.Name, Time: cr.dur, State: cr.state, Detail: cr.detail}
-		if !cr.ran {
-			c.Skipped = cr.state == checks.OK
-		}
-		add(c)
-		if cr.command == nil {
-			continue
-		}
-		for _, t := range cr.command.tests() {
-			tc := ReportCase{Class: suite.name + "." + cr.c.Name, Name: t.FullName(), Time: t.Time, State: checks.OK, Detail: t.Message}
-			switch t.Status {
-			case testreport.Skipped:
-				tc.Skipped = true
-			case testreport.Flaky:
-				tc.State = suite.Flaky.State
-			case testreport.Failed, testreport.Errored:
-				tc.State = checks.Critical
-			}
-			add(tc)
-		}
-	}
-	// A state no case explains (the total time's threshold): a testcase of
-	// its own, or a CI server would read a WARNING as a pass.
-	explained := false
-	for _, c := range rep.Cases {
-		explained = explained || c.State != checks.OK
-	}
-	if res.State != checks.OK && !explained && !(tr != nil && tr.deleteErr != nil) {
-		add(ReportCase{Class: suite.name, Name: "run", Time: total, State: res.State, Detail: res.Summary})
-	}
-	if tr != nil && tr.sess != nil {
-		c := ReportCase{Class: suite.name, Name: "tenant delete", Time: tr.deleteDur, State: checks.OK}
-		if tr.deleteErr != nil {
-			c.State, c.Detail = checks.Warning, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v", tr.sess.Tenant.Name, tr.sess.Tenant.ID, tr.deleteErr)
-		}
-		add(c)
-	}
-	return rep
 }
 
 type junitSuites struct {

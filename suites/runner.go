@@ -130,18 +130,18 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
 		defer cancel()
 	}
-	var tr *tenantRun
+	oc := &outcome{suite: suite, env: envName, th: th, opts: o, ctx: ctx}
 	if provision {
 		r.prelaunch(ctx, suite, env)
-		tr = &tenantRun{}
-		if res, failed := r.provision(ctx, cfg, suite, envName, tr, o); failed {
-			r.maskResult(&res)
-			if o.Report != nil {
-				*o.Report = r.report(suite, envName, nil, res, time.Since(start), tr)
-			}
-			return res
+		oc.tenant = &tenantRun{}
+		ok, err := r.provision(ctx, cfg, envName, oc.tenant, o)
+		if err != nil {
+			return checks.FromError(err)
 		}
-		defer r.teardown(tr, o)
+		if !ok {
+			return r.finish(oc)
+		}
+		defer r.teardown(oc.tenant, o)
 	}
 
 	var results []*caseResult
@@ -177,17 +177,11 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 			stopped = fmt.Sprintf("required case %s failed", c.Name)
 		}
 	}
-	if tr != nil {
-		r.teardown(tr, o)
+	if oc.tenant != nil {
+		r.teardown(oc.tenant, o)
 	}
-	total := time.Since(start)
-	res := r.result(ctx, suite, envName, results, total, th, o, fatal)
-	tr.apply(r, &res)
-	r.maskResult(&res)
-	if o.Report != nil {
-		*o.Report = r.report(suite, envName, results, res, total, tr)
-	}
-	return res
+	oc.cases, oc.fatal = results, fatal
+	return r.finish(oc)
 }
 
 // maskResult masks the result's text once more, whole: each part was masked
@@ -195,6 +189,10 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 // thought of, or span two parts.
 func (r *runState) maskResult(res *checks.Result) {
 	res.Summary = r.mask.Mask(res.Summary)
+	for i := range res.Parts {
+		res.Parts[i].Name = r.mask.Mask(res.Parts[i].Name)
+		res.Parts[i].Detail = r.mask.Mask(res.Parts[i].Detail)
+	}
 	for i, l := range res.Long {
 		res.Long[i] = r.mask.Mask(l)
 	}
@@ -395,127 +393,13 @@ func progress(w io.Writer, cr *caseResult, m *Masker) {
 	if w == nil {
 		return
 	}
-	fmt.Fprintln(w, m.Mask(caseLine(cr)))
+	fmt.Fprintln(w, m.Mask(casePart(cr).Line()))
 }
 
-func caseLine(cr *caseResult) string {
+// casePart is a case as a part of the result.
+func casePart(cr *caseResult) checks.Part {
 	if !cr.ran {
-		return fmt.Sprintf("[SKIPPED] %s: %s", cr.c.Name, cr.detail)
+		return checks.Part{Name: cr.c.Name, Mark: checks.Skipped, Detail: cr.detail}
 	}
-	line := fmt.Sprintf("[%s] %s %.2fs", cr.state, cr.c.Name, cr.dur.Seconds())
-	if cr.detail != "" {
-		line += ": " + cr.detail
-	}
-	return line
-}
-
-// result assembles the plugin result.
-func (r *runState) result(ctx context.Context, suite *Suite, env string, results []*caseResult, total time.Duration,
-	th checks.Thresholds, o RunOptions, fatal error) checks.Result {
-	var res checks.Result
-	res.Perfdata = append(res.Perfdata, checks.Duration("time", total, th))
-	var states []checks.State
-	var failed, ran, flaky, warned []string
-	for _, cr := range results {
-		if !cr.ran {
-			continue
-		}
-		ran = append(ran, cr.c.Name)
-		// A passing case's items make room for the summary first when the
-		// status line would not fit the output limit.
-		pd := append([]checks.Perfdata{checks.Duration(checks.Label(cr.c.Name), cr.dur,
-			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range})},
-			cr.command.perfdata(cr.c.Name)...)
-		if cr.state == checks.OK {
-			for i := range pd {
-				pd[i].Keep = checks.KeepIfRoom
-			}
-		}
-		res.Perfdata = append(res.Perfdata, pd...)
-		if !cr.cut {
-			states = append(states, cr.state)
-		}
-		if cr.lost {
-			continue // the run's summary names it
-		}
-		if cr.state == checks.Critical || cr.state == checks.Unknown {
-			limit := 120
-			if cr.command != nil {
-				limit = 300 // the names of the failed tests
-			}
-			failed = append(failed, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, limit)))
-		} else if cr.attempts > 1 {
-			flaky = append(flaky, cr.c.Name)
-		} else if cr.state == checks.Warning {
-			warned = append(warned, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, 120)))
-		}
-	}
-	res.Perfdata = append(res.Perfdata, checks.Perfdata{Label: "failed", Value: float64(len(failed)),
-		Min: checks.Float(0), Max: checks.Float(float64(len(results)))})
-
-	// Failures first in long output, so trimming keeps what matters.
-	var bad, good []string
-	for _, cr := range results {
-		l := r.mask.Mask(caseLine(cr))
-		if cr.ran && cr.state != checks.OK {
-			bad = append(bad, l)
-		} else {
-			good = append(good, l)
-		}
-	}
-	// A command case's tests: failures after the failed cases, the rest
-	// last, so that trimming drops passing tests first.
-	var passedTests []string
-	for _, cr := range results {
-		b, g := cr.command.lines(cr.c.Name)
-		bad = append(bad, b...)
-		passedTests = append(passedTests, g...)
-	}
-	res.Long = append(append(bad, good...), passedTests...)
-
-	head := fmt.Sprintf("%s on %s: ", suite.name, env)
-	totalState := th.Evaluate(total.Seconds())
-	var lost *browserLost
-	switch {
-	case errors.As(fatal, &lost):
-		// The cases judged before stand: a failure among them stays
-		// CRITICAL, and comes first.
-		res.State = checks.Worst(append(states, checks.Unknown)...)
-		res.Summary = head + r.mask.Mask(lost.Error())
-		if len(failed) > 0 {
-			res.Summary = head + fmt.Sprintf("%d of %d cases failed: %s; then %s", len(failed), len(ran), r.mask.Mask(strings.Join(failed, ", ")), r.mask.Mask(lost.Error()))
-		}
-	case fatal != nil && !isConfigErr(fatal) && (errors.Is(fatal, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded)):
-		// A case that failed before the budget ran out stays CRITICAL.
-		res.State = checks.Worst(append(states, o.TimeoutState)...)
-		res.Summary = head + fmt.Sprintf("timed out after %s", o.Budget)
-		if len(failed) > 0 {
-			res.Summary += " in " + failed[len(failed)-1]
-		}
-	case fatal != nil && !isConfigErr(fatal) && ctx.Err() != nil:
-		res.State = checks.Worst(append(states, checks.Unknown)...)
-		res.Summary = head + fmt.Sprintf("interrupted (%v)", context.Cause(ctx))
-	case fatal != nil:
-		res.State = checks.Unknown
-		res.Summary = head + r.mask.Mask(fatal.Error())
-	case len(ran) == 0:
-		res.State = checks.Unknown
-		res.Summary = head + "no case ran (every case is skipped in this environment)"
-	case len(failed) > 0:
-		res.State = checks.Worst(append(states, totalState)...)
-		res.Summary = head + fmt.Sprintf("%d of %d cases failed: %s", len(failed), len(ran), r.mask.Mask(strings.Join(failed, ", ")))
-	default:
-		res.State = checks.Worst(append(states, totalState)...)
-		res.Summary = head + fmt.Sprintf("%d of %d cases passed in %.2fs", len(ran), len(ran), total.Seconds())
-		if len(flaky) > 0 {
-			res.Summary += fmt.Sprintf(", flaky: %s", strings.Join(flaky, ", "))
-		}
-		if len(warned) > 0 {
-			res.Summary += ", warning: " + r.mask.Mask(strings.Join(warned, ", "))
-		}
-		if totalState != checks.OK {
-			res.Summary += " (total " + crossed(total, totalState, th) + ")"
-		}
-	}
-	return res
+	return checks.Part{Name: cr.c.Name, State: cr.state, Time: cr.dur, Timed: true, Detail: cr.detail}
 }

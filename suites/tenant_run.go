@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,10 +25,15 @@ type tenantRun struct {
 	deleteDur time.Duration
 	tornDown  bool
 	deleteErr error
-	// createErr is why create failed, and createState the state it gave.
-	createErr   error
-	createState checks.State
-	swept       bool // the sweep ran (its time is perfdata)
+	// createErr is why create failed, createState the state it gave, and
+	// createSummary what the status line says of it; diagnose is what the
+	// diagnose steps found (the app refused).
+	createErr     error
+	createState   checks.State
+	createSummary string
+	diagnose      string
+	diagnosed     bool
+	swept         bool // the sweep ran (its time is perfdata)
 }
 
 // teardownReserve is the slice of the budget kept for deleting the tenant.
@@ -63,12 +67,13 @@ func teardownContext(outer context.Context, timeout, reserve time.Duration) (con
 }
 
 // provision sweeps the leftovers of dead runs, then creates the run's
-// tenant and puts its fields in the scope. When create fails, it returns
-// the run's result and true.
-func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, envName string, tr *tenantRun, o RunOptions) (checks.Result, bool) {
+// tenant and puts its fields in the scope. It returns false when there is
+// no tenant to run the cases with: tr says why (createErr), or err does
+// (the tenant config or ledger could not be used).
+func (r *runState) provision(ctx context.Context, cfg *Config, envName string, tr *tenantRun, o RunOptions) (bool, error) {
 	m, err := r.manager(cfg, envName, o.Tenants)
 	if err != nil {
-		return checks.FromError(fmt.Errorf("tenant: %w", err)), true
+		return false, fmt.Errorf("tenant: %w", err)
 	}
 	host, _ := os.Hostname()
 	timeout := cmp.Or(o.Tenants.TeardownTimeout, DefaultTeardownTimeout)
@@ -91,19 +96,17 @@ func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, env
 				r.mask.Add(v)
 			}
 		}
-		return checks.Result{}, false
+		return true, nil
 	}
 
-	head := fmt.Sprintf("%s on %s: ", suite.name, envName)
-	var res checks.Result
 	msg := r.mask.Mask(err.Error())
 	switch {
 	case tenant.IsConfigError(err):
-		res.State, res.Summary = checks.Unknown, head+msg
+		tr.createState, tr.createSummary = checks.Unknown, msg
 	case errors.Is(context.Cause(ctx), context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		res.State, res.Summary = o.TimeoutState, head+fmt.Sprintf("timed out after %s: %s", o.Budget, msg)
+		tr.createState, tr.createSummary = o.TimeoutState, fmt.Sprintf("timed out after %s: %s", o.Budget, msg)
 	case ctx.Err() != nil:
-		res.State, res.Summary = checks.Unknown, head+fmt.Sprintf("interrupted (%v): %s", context.Cause(ctx), msg)
+		tr.createState, tr.createSummary = checks.Unknown, fmt.Sprintf("interrupted (%v): %s", context.Cause(ctx), msg)
 	default:
 		// The app refused (or failed: a 5xx): CRITICAL, and the diagnose
 		// steps say why.
@@ -111,29 +114,21 @@ func (r *runState) provision(ctx context.Context, cfg *Config, suite *Suite, env
 		if sess != nil {
 			verb = "the app failed to "
 		}
-		res.State, res.Summary = checks.Critical, head+verb+msg
-		res.Long = append(res.Long, "[CRITICAL] "+msg)
+		tr.createState, tr.createSummary = checks.Critical, verb+msg
 		if len(cfg.Tenant.Diagnose) > 0 {
-			derr := r.runSteps(ctx, &Case{Name: "diagnose", Steps: cfg.Tenant.Diagnose})
-			if derr != nil {
-				d := r.mask.Mask(derr.Error())
-				res.Summary += "; diagnose: " + d
-				res.Long = append(res.Long, "diagnose: "+d)
-			} else {
-				res.Long = append(res.Long, "diagnose: every diagnose step passed")
+			tr.diagnosed = true
+			if derr := r.runSteps(ctx, &Case{Name: "diagnose", Steps: cfg.Tenant.Diagnose}); derr != nil {
+				tr.diagnose = r.mask.Mask(derr.Error())
 			}
 		}
 	}
-	tr.createErr, tr.createState = errors.New(msg), res.State
+	tr.createErr = errors.New(msg)
 	if sess != nil {
 		// The tenant may exist: find it by name and delete it now.
 		tr.sess = sess
 		r.teardown(tr, o)
 	}
-	res.Perfdata = append(res.Perfdata, checks.Duration("time", time.Since(r.start), checks.Thresholds{}),
-		checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
-	tr.apply(r, &res)
-	return res, true
+	return false, nil
 }
 
 // sweepSlice is the part of the run's time the sweep may take: at most the
@@ -159,15 +154,10 @@ func (r *runState) teardown(tr *tenantRun, o RunOptions) {
 	tr.deleteDur = time.Since(t0)
 }
 
-// apply adds the tenant's part to the run's result: perfdata tenant_create
-// (after time), tenant_delete (before failed) and swept (last), and a
-// WARNING for every tenant that could not be deleted and every unreadable
-// ledger file.
-func (tr *tenantRun) apply(r *runState, res *checks.Result) {
-	if tr == nil {
-		return
-	}
-	var warnings, notes []string
+// judge says what the tenant side adds to the run's result: a WARNING for
+// every tenant that could not be deleted, every ledger entry that is not
+// provably ours and every unreadable ledger file; notes on what was done.
+func (tr *tenantRun) judge() (warnings, notes []string) {
 	rep := tr.sweep
 	if len(rep.Deleted) > 0 {
 		notes = append(notes, fmt.Sprintf("swept %d leftover tenant(s) of killed runs: %s", len(rep.Deleted), strings.Join(rep.Deleted, ", ")))
@@ -193,47 +183,23 @@ func (tr *tenantRun) apply(r *runState, res *checks.Result) {
 	if tr.sweepErr != nil {
 		warnings = append(warnings, "sweep: "+tr.sweepErr.Error())
 	}
-	if tr.sess != nil {
-		pd := res.Perfdata
-		if len(pd) > 0 && pd[0].Label == "time" && !slices.ContainsFunc(pd, func(p checks.Perfdata) bool { return p.Label == "tenant_create" }) {
-			pd = slices.Insert(pd, 1, checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
-		}
-		at := len(pd)
-		if at > 0 && pd[at-1].Label == "failed" {
-			at--
-		}
-		res.Perfdata = slices.Insert(pd, at, checks.Duration("tenant_delete", tr.deleteDur, checks.Thresholds{}))
-		t := tr.sess.Tenant
-		switch {
-		case tr.sess.InDoubt() && errors.Is(tr.deleteErr, tenant.ErrNotListed):
-			notes = append(notes, fmt.Sprintf("tenant %s: the app does not list it (most likely never created); kept in the ledger for the sweep", t.Name))
-		case tr.deleteErr != nil && t.ID == "":
-			warnings = append(warnings, fmt.Sprintf("tenant %s (create in doubt) NOT deleted: %v", t.Name, tr.deleteErr))
-		case tr.deleteErr != nil:
-			warnings = append(warnings, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v (kept in the ledger for the next sweep)", t.Name, t.ID, tr.deleteErr))
-		case tr.createErr != nil:
-			notes = append(notes, fmt.Sprintf("tenant %s: its create was in doubt; the app listed it (id %s) and it was deleted in %.2fs", t.Name, t.ID, tr.deleteDur.Seconds()))
-		default:
-			notes = append(notes, fmt.Sprintf("tenant %s created (id %s) in %.2fs, deleted in %.2fs", t.Name, t.ID, tr.createDur.Seconds(), tr.deleteDur.Seconds()))
-		}
+	if tr.sess == nil {
+		return warnings, notes
 	}
-	res.Perfdata = append(res.Perfdata, checks.Perfdata{Label: "swept", Value: float64(len(rep.Deleted)), Min: checks.Float(0)})
-	if tr.swept {
-		res.Perfdata = append(res.Perfdata, checks.Duration("sweep", rep.Took, checks.Thresholds{}))
+	t := tr.sess.Tenant
+	switch {
+	case tr.sess.InDoubt() && errors.Is(tr.deleteErr, tenant.ErrNotListed):
+		notes = append(notes, fmt.Sprintf("tenant %s: the app does not list it (most likely never created); kept in the ledger for the sweep", t.Name))
+	case tr.deleteErr != nil && t.ID == "":
+		warnings = append(warnings, fmt.Sprintf("tenant %s (create in doubt) NOT deleted: %v", t.Name, tr.deleteErr))
+	case tr.deleteErr != nil:
+		warnings = append(warnings, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v (kept in the ledger for the next sweep)", t.Name, t.ID, tr.deleteErr))
+	case tr.createErr != nil:
+		notes = append(notes, fmt.Sprintf("tenant %s: its create was in doubt; the app listed it (id %s) and it was deleted in %.2fs", t.Name, t.ID, tr.deleteDur.Seconds()))
+	default:
+		notes = append(notes, fmt.Sprintf("tenant %s created (id %s) in %.2fs, deleted in %.2fs", t.Name, t.ID, tr.createDur.Seconds(), tr.deleteDur.Seconds()))
 	}
-	for i := range warnings {
-		warnings[i] = r.mask.Mask(warnings[i])
-	}
-	if len(warnings) > 0 {
-		res.State = checks.Worst(res.State, checks.Warning)
-		res.Summary += "; " + strings.Join(warnings, "; ")
-		for _, w := range warnings {
-			res.Long = append([]string{"[WARNING] " + w}, res.Long...)
-		}
-	}
-	for _, n := range notes {
-		res.Long = append(res.Long, r.mask.Mask(n))
-	}
+	return warnings, notes
 }
 
 // ledgerProblem says what is wrong with a ledger file, and what was done.

@@ -166,7 +166,7 @@ func Check(ctx context.Context, o Options) checks.Result {
 	}
 	res.Perfdata = pd
 	for l := range nLayers {
-		res.Long = append(res.Long, p.layerLine(l, err))
+		res.Parts = append(res.Parts, p.part(l, err))
 	}
 	if p.info != "" {
 		res.Long = append(res.Long, p.info)
@@ -228,27 +228,31 @@ func (p *pgProbe) count() int {
 	return n
 }
 
-func (p *pgProbe) layerLine(i layer, err error) string {
-	name := i.String()
+// part is layer i as a part of the result.
+func (p *pgProbe) part(i layer, err error) checks.Part {
+	part := checks.Part{Name: i.String()}
 	var le *layerError
 	switch {
 	case p.skipped[i] != "":
-		return fmt.Sprintf("[SKIPPED] %s: %s", name, p.skipped[i])
+		part.Mark, part.Detail = checks.Skipped, p.skipped[i]
 	case err != nil && i == p.current:
-		msg := err.Error()
+		part.Time, part.Timed = p.times[i], true
 		switch {
 		case errors.As(err, &le):
-			msg = le.msg
+			part.State, part.Detail = checks.Critical, le.msg
 		case errors.Is(err, context.DeadlineExceeded):
-			msg = "timed out"
+			part.State, part.Detail = p.o.TimeoutState, "timed out"
 		case errors.Is(err, context.Canceled):
-			msg = "interrupted"
+			part.State, part.Detail = checks.Unknown, "interrupted"
+		default:
+			part.State, part.Detail = checks.Unknown, err.Error()
 		}
-		return fmt.Sprintf("[FAILED] %s %.3fs: %s", name, p.times[i].Seconds(), msg)
 	case p.ran[i]:
-		return fmt.Sprintf("[OK] %s %.3fs", name, p.times[i].Seconds())
+		part.State, part.Time, part.Timed = checks.OK, p.times[i], true
+	default:
+		part.Mark = checks.NotRun
 	}
-	return fmt.Sprintf("[NOT RUN] %s", name)
+	return part
 }
 
 // layer times fn as layer i.

@@ -175,8 +175,8 @@ func TestCheckBrokenLayers(t *testing.T) {
 			if err := sqlOpen(t, a.Cluster.SuperDSN(a.DB)).QueryRow("SELECT count(*) FROM files").Scan(&kept); err != nil || kept != 0 {
 				t.Errorf("files has %d rows (err %v) after the check: a write was kept", kept, err)
 			}
-			if strings.Count(out, "[FAILED]") != 1 {
-				t.Errorf("want exactly one [FAILED] layer line:\n%s", out)
+			if strings.Count(out, "[CRITICAL] ") != 1 {
+				t.Errorf("want exactly one [CRITICAL] layer line:\n%s", out)
 			}
 			checkContract(t, r, out, checks.DefaultMaxOutput)
 		})
