@@ -19,37 +19,13 @@ import (
 	"github.com/suitecheck/suitecheck/suites/browser"
 )
 
-// browserScalar names the field a browser step's short form fills:
-// `goto: URL`, `click: SELECTOR`, `wait_text: TEXT`… Steps missing here
-// (fill, select, upload) need the mapping form.
-var browserScalar = map[string]string{
-	browser.ActionGoto:        "value",
-	browser.ActionClick:       "selector",
-	browser.ActionCheck:       "selector",
-	browser.ActionPress:       "value",
-	browser.ActionWaitText:    "value",
-	browser.ActionWaitVisible: "selector",
-	browser.ActionWaitGone:    "selector",
-	browser.ActionAssertURL:   "value",
-	browser.ActionAssertTitle: "value",
-	browser.ActionScreenshot:  "file",
-}
-
-func init() {
-	for _, a := range []string{browser.ActionGoto, browser.ActionClick, browser.ActionFill, browser.ActionSelect,
-		browser.ActionCheck, browser.ActionPress, browser.ActionUpload, browser.ActionWaitText, browser.ActionWaitVisible,
-		browser.ActionWaitGone, browser.ActionAssertURL, browser.ActionAssertTitle, browser.ActionScreenshot} {
-		stepKinds[a] = stepKind{validate: validateBrowser, run: runBrowser, browser: true}
-	}
-}
-
 // decodeBrowser reads a browser step in its short or mapping form.
 func decodeBrowser(st *StepConfig, n *yaml.Node) (browser.Step, error) {
 	var s browser.Step
 	if n.Kind == yaml.ScalarNode {
-		field, ok := browserScalar[st.Kind]
-		if !ok {
-			return s, &LineError{Line: st.Line, Msg: fmt.Sprintf("step %s needs a mapping, e.g. %s", st.Kind, browserExample(st.Kind))}
+		field, example, _ := browser.ShortForm(st.Kind)
+		if field == "" {
+			return s, &LineError{Line: st.Line, Msg: fmt.Sprintf("step %s needs a mapping, e.g. %s", st.Kind, example)}
 		}
 		n = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Content: []*yaml.Node{
 			{Kind: yaml.ScalarNode, Tag: "!!str", Value: field, Line: n.Line}, n}}
@@ -59,18 +35,6 @@ func decodeBrowser(st *StepConfig, n *yaml.Node) (browser.Step, error) {
 	}
 	s.Action = st.Kind
 	return s, nil
-}
-
-func browserExample(kind string) string {
-	switch kind {
-	case browser.ActionFill:
-		return `fill: {selector: "#password", value: "{{.Tenant.password}}", secret: true}`
-	case browser.ActionSelect:
-		return `select: {selector: "#plan", value: pro}`
-	case browser.ActionUpload:
-		return `upload: {selector: "input[type=file]", content: hello, name: hello.txt}`
-	}
-	return kind + ": {selector: …}"
 }
 
 func validateBrowser(st *StepConfig) error {

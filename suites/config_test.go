@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/suitecheck/suitecheck/suites/browser"
 )
 
 const validConfig = `
@@ -335,5 +337,20 @@ func TestMasker(t *testing.T) {
 	m.Add("Mon Pass!42/x")
 	if got := m.Mask("?password=Mon+Pass%2142%2Fx and /Mon%20Pass%2142%2Fx/"); got != "?password=**** and /****/" {
 		t.Errorf("escaped forms not masked: %q", got)
+	}
+}
+
+// Every browser action is a step kind, from the browser package's one
+// table, with a short form or an example of its mapping form.
+func TestBrowserActionsAreStepKinds(t *testing.T) {
+	for _, a := range browser.Actions() {
+		k, ok := stepKinds[a]
+		field, example, known := browser.ShortForm(a)
+		if !ok || !k.browser || !known || (field == "" && !strings.HasPrefix(example, a+": {")) {
+			t.Errorf("action %s: kind %+v (%v), short form %q, example %q", a, k, ok, field, example)
+		}
+	}
+	if _, _, known := browser.ShortForm("teleport"); known {
+		t.Error("an unknown action has a short form")
 	}
 }

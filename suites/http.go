@@ -11,10 +11,6 @@ import (
 	"github.com/suitecheck/suitecheck/internal/httpstep"
 )
 
-func init() {
-	stepKinds["http"] = stepKind{validate: validateHTTP, run: runHTTP}
-}
-
 func validateHTTP(st *StepConfig) error {
 	if err := checkNodeTemplates(st.Node); err != nil {
 		return err

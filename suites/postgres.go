@@ -26,10 +26,6 @@ type PostgresStep struct {
 	Timeout    time.Duration `yaml:"timeout"`
 }
 
-func init() {
-	stepKinds["check_postgres"] = stepKind{validate: validatePostgres, run: runPostgres}
-}
-
 func validatePostgres(st *StepConfig) error {
 	if err := checkNodeTemplates(st.Node); err != nil {
 		return err

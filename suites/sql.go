@@ -42,10 +42,6 @@ type SQLExpect struct {
 // maxSQLRows bounds how many rows a step reads.
 const maxSQLRows = 10000
 
-func init() {
-	stepKinds["sql"] = stepKind{validate: validateSQL, run: runSQL}
-}
-
 func validateSQL(st *StepConfig) error {
 	if err := checkNodeTemplates(st.Node); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 
+	"github.com/suitecheck/suitecheck/suites/browser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,9 +20,20 @@ type stepKind struct {
 	browser  bool // a step in the run's one browser page
 }
 
-// stepKinds is filled by the files of each kind (sql.go, http.go,
-// browser.go) in their init: a fixed table, not a plugin registry.
-var stepKinds = map[string]stepKind{}
+// stepKinds is every step kind, by the key that names it in the config: a
+// literal table, and the browser package's actions. A new kind is a row
+// here and its file.
+var stepKinds = func() map[string]stepKind {
+	kinds := map[string]stepKind{
+		"http":           {validate: validateHTTP, run: runHTTP},
+		"sql":            {validate: validateSQL, run: runSQL},
+		"check_postgres": {validate: validatePostgres, run: runPostgres},
+	}
+	for _, a := range browser.Actions() {
+		kinds[a] = stepKind{validate: validateBrowser, run: runBrowser, browser: true}
+	}
+	return kinds
+}()
 
 func kindNames() []string {
 	names := make([]string, 0, len(stepKinds))

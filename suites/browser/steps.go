@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,42 +78,15 @@ func (s Step) Validate() error {
 		// A bare number in YAML decodes as nanoseconds.
 		return fmt.Errorf("%s: timeout %s is too short: give a unit, e.g. 5s", s.Action, s.Timeout)
 	}
-	switch s.Action {
-	case ActionGoto:
-		return need("value (the URL)", s.Value)
-	case ActionClick, ActionFill, ActionCheck, ActionWaitVisible, ActionWaitGone:
-		return need("selector", s.Selector)
-	case ActionSelect:
-		return errors.Join(need("selector", s.Selector), need("value (the option)", s.Value))
-	case ActionPress:
-		if _, ok := lookupKey(s.Value); !ok {
-			return fmt.Errorf("press: unknown key %q: use a letter, a digit or one of %s", s.Value, strings.Join(keyNames(), ", "))
-		}
-	case ActionUpload:
-		if err := need("selector", s.Selector); err != nil {
-			return err
-		}
-		if s.File != "" && (s.Content != "" || s.Name != "") {
-			return errors.New("upload: give either file, or content and name")
-		}
-		if s.File == "" && s.Content == "" && s.Name == "" {
-			return errors.New("upload: file or content is required")
-		}
-	case ActionWaitText:
-		return need("value (the text)", s.Value)
-	case ActionAssertURL, ActionAssertTitle:
-		if err := need("value (a substring, or /regexp/)", s.Value); err != nil {
-			return err
-		}
-		if _, err := assertPattern(s.Value); err != nil {
-			return fmt.Errorf("%s: %v", s.Action, err)
-		}
-	case ActionScreenshot:
-		return need("file", s.File)
-	case "":
+	if s.Action == "" {
 		return errors.New("step without an action")
-	default:
+	}
+	a, ok := actions[s.Action]
+	if !ok {
 		return fmt.Errorf("unknown browser step %q", s.Action)
+	}
+	if a.needs != nil {
+		return a.needs(s, need)
 	}
 	return nil
 }
@@ -188,7 +163,7 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	}
 	err := errGone
 	if p.gone.Err() == nil {
-		err = actions[s.Action](r)
+		err = actions[s.Action].run(r)
 	}
 	if err == nil {
 		return nil
@@ -224,20 +199,80 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	return se
 }
 
-var actions = map[string]func(*run) error{
-	ActionGoto:        (*run).gotoURL,
-	ActionClick:       (*run).click,
-	ActionFill:        (*run).fill,
-	ActionSelect:      (*run).selectOption,
-	ActionCheck:       (*run).check,
-	ActionPress:       (*run).press,
-	ActionUpload:      (*run).upload,
-	ActionWaitText:    (*run).waitText,
-	ActionWaitVisible: (*run).waitVisible,
-	ActionWaitGone:    (*run).waitGone,
-	ActionAssertURL:   (*run).assertURL,
-	ActionAssertTitle: (*run).assertTitle,
-	ActionScreenshot:  (*run).screenshot,
+// action is one kind of browser step. A new action is a row here and its
+// run method: the config's short form, its error messages, validation and
+// the step kinds of suites all come from this table.
+type action struct {
+	short   string // the field the short form `NAME: X` fills; "" when it needs a mapping
+	example string // the mapping form, for an error that asks for it
+	needs   func(s Step, need func(what, v string) error) error
+	run     func(*run) error
+}
+
+var actions = map[string]action{
+	ActionGoto: {short: "value", run: (*run).gotoURL,
+		needs: func(s Step, need func(string, string) error) error { return need("value (the URL)", s.Value) }},
+	ActionClick: {short: "selector", run: (*run).click, needs: needSelector},
+	ActionFill:  {example: `fill: {selector: "#password", value: "{{.Tenant.password}}", secret: true}`, run: (*run).fill, needs: needSelector},
+	ActionSelect: {example: `select: {selector: "#plan", value: pro}`, run: (*run).selectOption,
+		needs: func(s Step, need func(string, string) error) error {
+			return errors.Join(need("selector", s.Selector), need("value (the option)", s.Value))
+		}},
+	ActionCheck: {short: "selector", run: (*run).check, needs: needSelector},
+	ActionPress: {short: "value", run: (*run).press,
+		needs: func(s Step, _ func(string, string) error) error {
+			if _, ok := lookupKey(s.Value); !ok {
+				return fmt.Errorf("press: unknown key %q: use a letter, a digit or one of %s", s.Value, strings.Join(keyNames(), ", "))
+			}
+			return nil
+		}},
+	ActionUpload: {example: `upload: {selector: "input[type=file]", content: hello, name: hello.txt}`, run: (*run).upload,
+		needs: func(s Step, need func(string, string) error) error {
+			if err := need("selector", s.Selector); err != nil {
+				return err
+			}
+			if s.File != "" && (s.Content != "" || s.Name != "") {
+				return errors.New("upload: give either file, or content and name")
+			}
+			if s.File == "" && s.Content == "" && s.Name == "" {
+				return errors.New("upload: file or content is required")
+			}
+			return nil
+		}},
+	ActionWaitText: {short: "value", run: (*run).waitText,
+		needs: func(s Step, need func(string, string) error) error { return need("value (the text)", s.Value) }},
+	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector},
+	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector},
+	ActionAssertURL:   {short: "value", run: (*run).assertURL, needs: needPattern},
+	ActionAssertTitle: {short: "value", run: (*run).assertTitle, needs: needPattern},
+	ActionScreenshot: {short: "file", run: (*run).screenshot,
+		needs: func(s Step, need func(string, string) error) error { return need("file", s.File) }},
+}
+
+func needSelector(s Step, need func(string, string) error) error { return need("selector", s.Selector) }
+
+func needPattern(s Step, need func(string, string) error) error {
+	if err := need("value (a substring, or /regexp/)", s.Value); err != nil {
+		return err
+	}
+	if _, err := assertPattern(s.Value); err != nil {
+		return fmt.Errorf("%s: %v", s.Action, err)
+	}
+	return nil
+}
+
+// Actions are the browser steps' names, sorted: the config's keys for them.
+func Actions() []string { return slices.Sorted(maps.Keys(actions)) }
+
+// ShortForm says which field the short form of an action fills
+// (`click: SELECTOR`), or, when it has none, an example of its mapping
+// form. ok is false for an unknown action.
+func ShortForm(name string) (field, example string, ok bool) {
+	a, ok := actions[name]
+	if a.example == "" {
+		a.example = name + ": {selector: …}"
+	}
+	return a.short, a.example, ok
 }
 
 // run is one step being run.
