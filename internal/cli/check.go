@@ -17,12 +17,14 @@ func newCheck(g *globals) *cobra.Command {
 			return &UsageError{Err: errors.New("check: name what to check: postgres")}
 		},
 	}
-	cmd.AddCommand(newCheckPostgres(g))
+	cmd.AddCommand(newCheckPostgres(g, runCheckPostgres(g)))
 	return cmd
 }
 
-func newCheckPostgres(g *globals) *cobra.Command {
-	var o postgres.Options
+// newCheckPostgres is `suitecheck check postgres`. runF runs it
+// (runCheckPostgres, or a test's).
+func newCheckPostgres(g *globals, runF func(*cobra.Command, *postgres.Options) error) *cobra.Command {
+	o := &postgres.Options{}
 	cmd := &cobra.Command{
 		Use:   "postgres",
 		Short: "Walk the layers between an app and its PostgreSQL database and name the first that fails",
@@ -38,15 +40,7 @@ PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE).`,
 		Example: `  suitecheck check postgres --dsn 'host=db1 user=app dbname=appdb' --password-file /etc/suitecheck/app.pw \
     --extension uuid-ossp --table files --writable files -w 0.5s -c 2s`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
-			g.logf(1, "check postgres: budget %s", g.budget)
-			res := postgres.Check(ctx, o)
-			g.out.Result = &res
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runF(cmd, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.DSN, "dsn", "", "libpq connection string or URL (key=value or postgres://…); the PG* environment variables fill in the rest")
@@ -56,4 +50,18 @@ PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE).`,
 	f.StringArrayVar(&o.Writable, "writable", nil, "layer 8: this table must have the INSERT privilege (repeatable); also enables layer 5")
 	f.StringVar(&o.WriteProbe, "write-probe", "", "layer 8: SQL run in a transaction that is always rolled back; also enables layer 5")
 	return cmd
+}
+
+// runCheckPostgres walks the layers within the budget and leaves the
+// result for main.
+func runCheckPostgres(g *globals) func(*cobra.Command, *postgres.Options) error {
+	return func(cmd *cobra.Command, o *postgres.Options) error {
+		ctx, cancel := g.withBudget(cmd.Context())
+		defer cancel()
+		o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
+		g.logf(1, "check postgres: budget %s", g.budget)
+		res := postgres.Check(ctx, *o)
+		g.out.Result = &res
+		return nil
+	}
 }

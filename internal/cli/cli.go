@@ -180,7 +180,7 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes, trimming long output (never perfdata); 0 = no cap")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: flagError(err)} })
 
-	root.AddCommand(newVersion(build), newCheck(g), newRun(g), newValidate(), newList(), newDemo(g), newTenant(g))
+	root.AddCommand(newVersion(build), newCheck(g), newRun(g, runRun), newValidate(), newList(), newDemo(g, runDemo), newTenant(g))
 	return root
 }
 

@@ -9,9 +9,17 @@ import (
 	"github.com/suitecheck/suitecheck/suites"
 )
 
-func newDemo(g *globals) *cobra.Command {
-	var printConfig, keep bool
-	o := demo.Options{Run: suites.RunOptions{Retries: -1}}
+// demoOptions are `suitecheck demo`'s options, from its flags.
+type demoOptions struct {
+	g           *globals
+	demo        demo.Options
+	printConfig bool
+	keep        bool
+}
+
+// newDemo is `suitecheck demo`. runF runs it (runDemo, or a test's).
+func newDemo(g *globals, runF func(*cobra.Command, *demoOptions) error) *cobra.Command {
+	o := &demoOptions{g: g, demo: demo.Options{Run: suites.RunOptions{Retries: -1}}}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the demo suite against the embedded sample app on a throwaway PostgreSQL",
@@ -22,42 +30,48 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 (make deps installs both).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkTeardownTimeout(o.Run.Tenants.TeardownTimeout); err != nil {
+			if err := checkTeardownTimeout(o.demo.Run.Tenants.TeardownTimeout); err != nil {
 				return err
 			}
-			if printConfig {
-				_, err := cmd.OutOrStdout().Write(demo.Config())
-				return err
-			}
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			o.Run.Thresholds, o.Run.TimeoutState, o.Run.Budget = g.thresholds, g.timeoutState, g.budget
-			if isTerminal(g.stderr) || g.verbose > 0 {
-				o.Run.Progress = g.stderr
-			}
-			o.Run.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
-			o.Logf = func(format string, args ...any) { g.logf(1, "demo: "+format, args...) }
-			if keep {
-				// --keep outlives the budget: the app stays up until Ctrl-C.
-				base := cmd.Context()
-				o.Keep = func(url, token string) {
-					fmt.Fprintf(g.stderr, "suitecheck demo: the sample app runs at %s (admin token %s); Ctrl-C to stop\n", url, token)
-					<-base.Done()
-				}
-			}
-			res, err := demo.Run(ctx, o)
-			if err != nil {
-				return err
-			}
-			g.out.Result = &res
-			return nil
+			return runF(cmd, o)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&printConfig, "print-config", false, "print the demo's suite config, a start for your own, and exit")
-	f.BoolVar(&keep, "keep", false, "after the run, keep the app running (printing its URL and admin token on stderr) until Ctrl-C")
-	f.StringVar(&o.Break, "break", "", "break the infrastructure under the app first, to see what the check catches: db-readonly, no-extension, bad-password, db-down, slow")
-	browserFlags(f, &o.Run.Browser)
-	f.DurationVar(&o.Run.Tenants.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
+	f.BoolVar(&o.printConfig, "print-config", false, "print the demo's suite config, a start for your own, and exit")
+	f.BoolVar(&o.keep, "keep", false, "after the run, keep the app running (printing its URL and admin token on stderr) until Ctrl-C")
+	f.StringVar(&o.demo.Break, "break", "", "break the infrastructure under the app first, to see what the check catches: db-readonly, no-extension, bad-password, db-down, slow")
+	browserFlags(f, &o.demo.Run.Browser)
+	f.DurationVar(&o.demo.Run.Tenants.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
 	return cmd
+}
+
+// runDemo runs the demo within the budget and leaves its result for main.
+func runDemo(cmd *cobra.Command, o *demoOptions) error {
+	g, do := o.g, o.demo
+	if o.printConfig {
+		_, err := cmd.OutOrStdout().Write(demo.Config())
+		return err
+	}
+	ctx, cancel := g.withBudget(cmd.Context())
+	defer cancel()
+	do.Run.Thresholds, do.Run.TimeoutState, do.Run.Budget = g.thresholds, g.timeoutState, g.budget
+	if isTerminal(g.stderr) || g.verbose > 0 {
+		do.Run.Progress = g.stderr
+	}
+	do.Run.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
+	do.Logf = func(format string, args ...any) { g.logf(1, "demo: "+format, args...) }
+	if o.keep {
+		// --keep outlives the budget: the app stays up until Ctrl-C.
+		base := cmd.Context()
+		do.Keep = func(url, token string) {
+			fmt.Fprintf(g.stderr, "suitecheck demo: the sample app runs at %s (admin token %s); Ctrl-C to stop\n", url, token)
+			<-base.Done()
+		}
+	}
+	res, err := demo.Run(ctx, do)
+	if err != nil {
+		return err
+	}
+	g.out.Result = &res
+	return nil
 }

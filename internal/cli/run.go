@@ -36,59 +36,80 @@ func (c *configFlag) loadWithin(ctx context.Context) (*suites.Config, error) {
 	return suites.LoadContext(ctx, path)
 }
 
-func newRun(g *globals) *cobra.Command {
-	var cf configFlag
-	var junit string
-	o := suites.RunOptions{Retries: -1}
+// runOptions are `suitecheck run`'s options, from its arguments and flags.
+type runOptions struct {
+	g      *globals
+	config configFlag
+	run    suites.RunOptions
+	junit  string // --junit FILE
+}
+
+// newRun is `suitecheck run SUITE`. runF runs it (runRun, or a test's).
+func newRun(g *globals, runF func(*cobra.Command, *runOptions) error) *cobra.Command {
+	o := &runOptions{g: g, run: suites.RunOptions{Retries: -1}}
 	cmd := &cobra.Command{
 		Use:   "run SUITE",
 		Short: "Run a named suite from the config as a check",
 		Args:  oneArg("the name of the suite to run", "suitecheck run login (suitecheck list --config FILE names them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Retries < -1 || o.Retries > suites.MaxRetries {
-				return &UsageError{Err: fmt.Errorf("--retries %d: give 0 to %d", o.Retries, suites.MaxRetries)}
-			}
-			if err := checkTeardownTimeout(o.Tenants.TeardownTimeout); err != nil {
+			o.run.Suite = args[0]
+			if err := o.check(); err != nil {
 				return err
 			}
-			if o.Browser.KeepRuns < 1 {
-				return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.Browser.KeepRuns)}
-			}
-			ctx, cancel := g.withBudget(cmd.Context())
-			defer cancel()
-			cfg, err := cf.loadWithin(ctx)
-			if err != nil {
-				return err
-			}
-			if o.Browser.Artifacts == "" && o.Tenants.StateDir != "" {
-				o.Browser.Artifacts = statedir.ArtifactsIn(o.Tenants.StateDir)
-			}
-			o.Suite = args[0]
-			o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
-			if isTerminal(g.stderr) || g.verbose > 0 {
-				o.Progress = g.stderr
-			}
-			o.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
-			var rep suites.Report
-			if junit != "" {
-				o.Report = &rep
-			}
-			res := suites.Run(ctx, cfg, o)
-			if junit != "" {
-				writeJUnit(&res, rep, junit)
-			}
-			g.out.Result = &res
-			return nil
+			return runF(cmd, o)
 		},
 	}
-	cf.register(cmd)
+	o.config.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
-	f.IntVar(&o.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
-	browserFlags(f, &o.Browser)
-	tenantFlags(f, &o.Tenants)
-	f.StringVar(&junit, "junit", "", "also write the result as JUnit XML to FILE, for CI servers (Jenkins, GitLab…)")
+	f.StringVar(&o.run.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
+	f.IntVar(&o.run.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
+	browserFlags(f, &o.run.Browser)
+	tenantFlags(f, &o.run.Tenants)
+	f.StringVar(&o.junit, "junit", "", "also write the result as JUnit XML to FILE, for CI servers (Jenkins, GitLab…)")
 	return cmd
+}
+
+// check refuses flag values no run could use.
+func (o *runOptions) check() error {
+	if o.run.Retries < -1 || o.run.Retries > suites.MaxRetries {
+		return &UsageError{Err: fmt.Errorf("--retries %d: give 0 to %d", o.run.Retries, suites.MaxRetries)}
+	}
+	if err := checkTeardownTimeout(o.run.Tenants.TeardownTimeout); err != nil {
+		return err
+	}
+	if o.run.Browser.KeepRuns < 1 {
+		return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.run.Browser.KeepRuns)}
+	}
+	return nil
+}
+
+// runRun runs the suite within the budget and leaves its result for main.
+func runRun(cmd *cobra.Command, o *runOptions) error {
+	g, ro := o.g, o.run
+	ctx, cancel := g.withBudget(cmd.Context())
+	defer cancel()
+	cfg, err := o.config.loadWithin(ctx)
+	if err != nil {
+		return err
+	}
+	if ro.Browser.Artifacts == "" && ro.Tenants.StateDir != "" {
+		ro.Browser.Artifacts = statedir.ArtifactsIn(ro.Tenants.StateDir)
+	}
+	ro.Thresholds, ro.TimeoutState, ro.Budget = g.thresholds, g.timeoutState, g.budget
+	if isTerminal(g.stderr) || g.verbose > 0 {
+		ro.Progress = g.stderr
+	}
+	ro.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
+	var rep suites.Report
+	if o.junit != "" {
+		ro.Report = &rep
+	}
+	res := suites.Run(ctx, cfg, ro)
+	if o.junit != "" {
+		writeJUnit(&res, rep, o.junit)
+	}
+	g.out.Result = &res
+	return nil
 }
 
 // writeJUnit writes the run's JUnit report; when it cannot, the result

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/suitecheck/suitecheck/checks/postgres"
+	"github.com/suitecheck/suitecheck/suites"
+)
+
+// parse runs a command on args with a run function that only keeps what
+// it was given: flag parsing without running anything.
+func parse[O any](t *testing.T, newCmd func(*globals, func(*cobra.Command, *O) error) *cobra.Command, args ...string) (*O, error) {
+	t.Helper()
+	var got *O
+	cmd := newCmd(&globals{stderr: io.Discard, out: &Outcome{}}, func(_ *cobra.Command, o *O) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.Execute()
+	if err == nil && got == nil {
+		t.Fatal("the command ran nothing")
+	}
+	return got, err
+}
+
+func TestRunFlags(t *testing.T) {
+	o, err := parse(t, newRun, "login", "--config", "c.yaml", "--env", "prod", "--retries", "2", "--teardown-timeout", "5s",
+		"--junit", "out.xml", "--browser", "/usr/bin/chromium", "--browser-url", "ws://b:9222", "--artifacts", "/a", "--keep-artifacts", "3", "--state-dir", "/s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := o.run
+	if r.Suite != "login" || o.config.path != "c.yaml" || r.Env != "prod" || r.Retries != 2 || r.Tenants.TeardownTimeout != 5*time.Second ||
+		o.junit != "out.xml" || r.Browser.Bin != "/usr/bin/chromium" || r.Browser.RemoteURL != "ws://b:9222" || r.Browser.Artifacts != "/a" ||
+		r.Browser.KeepRuns != 3 || r.Tenants.StateDir != "/s" {
+		t.Errorf("options %+v", *o)
+	}
+	o, err = parse(t, newRun, "login")
+	if err != nil || o.run.Retries != -1 || o.run.Browser.KeepRuns != 10 || o.run.Tenants.TeardownTimeout != suites.DefaultTeardownTimeout {
+		t.Errorf("defaults %+v, %v", o.run, err)
+	}
+	for _, bad := range [][]string{{"--retries", "11"}, {"--retries", "-2"}, {"--teardown-timeout", "0s"}, {"--keep-artifacts", "0"}} {
+		o, err := parse(t, newRun, append([]string{"login"}, bad...)...)
+		var ue *UsageError
+		if !errors.As(err, &ue) || o != nil {
+			t.Errorf("%v: err %v, ran %v: want a UsageError and no run", bad, err, o != nil)
+		}
+	}
+}
+
+func TestDemoFlags(t *testing.T) {
+	o, err := parse(t, newDemo, "--break", "db-readonly", "--print-config", "--keep", "--teardown-timeout", "3s")
+	if err != nil || o.demo.Break != "db-readonly" || !o.printConfig || !o.keep || o.demo.Run.Tenants.TeardownTimeout != 3*time.Second || o.demo.Run.Retries != -1 {
+		t.Errorf("options %+v, %v", o, err)
+	}
+}
+
+func TestCheckPostgresFlags(t *testing.T) {
+	o, err := parse(t, func(g *globals, runF func(*cobra.Command, *postgres.Options) error) *cobra.Command {
+		return newCheckPostgres(g, runF)
+	}, "--dsn", "host=db user=app", "--password-file", "/pw", "--extension", "uuid-ossp", "--extension", "pg_trgm",
+		"--table", "files", "--writable", "files", "--write-probe", "SELECT 1")
+	if err != nil || o.DSN != "host=db user=app" || o.PasswordFile != "/pw" || !slices.Equal(o.Extensions, []string{"uuid-ossp", "pg_trgm"}) ||
+		!slices.Equal(o.Tables, []string{"files"}) || !slices.Equal(o.Writable, []string{"files"}) || o.WriteProbe != "SELECT 1" {
+		t.Errorf("options %+v, %v", o, err)
+	}
+}
