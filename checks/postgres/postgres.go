@@ -144,8 +144,8 @@ func postgresConfig(o Options) (pgTarget, error) {
 // Check walks the layers between an app and its database in order —
 // reachable, accepts connections, authenticates, the database exists,
 // primary (when anything writable is asked), extensions, tables, writable —
-// timing each, and names the first that fails. It uses one database
-// connection for every layer after the first two.
+// timing each, and names the first that fails. Layers 2 to 8 share one
+// connection (one server backend), as libpq clients such as check_pgsql do.
 func Check(ctx context.Context, o Options) checks.Result {
 	start := time.Now()
 	target, err := postgresConfig(o)
@@ -281,8 +281,8 @@ func (p *pgProbe) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var answer byte // the server's answer to the SSLRequest: S or N
 	err = p.layer(accepts, func() error {
-		defer conn.Close()
 		pctx := ctx
 		if t := p.target.cfg.ConnectTimeout; t > 0 {
 			// connect_timeout (PGCONNECT_TIMEOUT) bounds connecting, as in libpq.
@@ -290,7 +290,8 @@ func (p *pgProbe) run(ctx context.Context) error {
 			pctx, cancel = context.WithTimeout(ctx, t)
 			defer cancel()
 		}
-		err := p.speaksPostgres(pctx, conn)
+		var err error
+		answer, err = p.speaksPostgres(pctx, conn)
 		// The connection's deadline can fire a moment before the context's
 		// timer: judge by the clock which bound ran out.
 		if err != nil && ctx.Err() == nil && !pastDeadline(ctx) && pastDeadline(pctx) {
@@ -302,6 +303,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		conn.Close()
 		return err
 	}
 
@@ -312,11 +314,21 @@ func (p *pgProbe) run(ctx context.Context) error {
 		// bounds the whole handshake.
 		cfg.ConnectTimeout = max(time.Until(dl), time.Millisecond)
 	}
+	// The login goes on over layer 2's connection: one server backend for
+	// the whole check, as libpq's clients (check_pgsql) use.
+	reuse := reusable(&cfg, answer)
+	if !reuse {
+		conn.Close()
+	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("postgres connection settings: %w", err)
 	}
-	connector.Dialer(&cancelDialer{ctx: ctx})
+	d := &cancelDialer{ctx: ctx}
+	if reuse {
+		d.first = &reusedConn{Conn: conn, answer: answer}
+	}
+	connector.Dialer(d)
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
@@ -447,9 +459,13 @@ func unwrapNet(err error) error {
 // cancelDialer makes pq's connections give up at once when ctx ends. pq
 // honours a context only while dialling, not during the login handshake, so
 // a server that accepts and then stalls would hold the check past a SIGTERM.
+//
+// Its first dial, when first is set, returns layer 2's connection instead
+// of a new one.
 type cancelDialer struct {
-	ctx context.Context // the whole check's, not the one pq passes per dial
-	d   net.Dialer
+	ctx   context.Context // the whole check's, not the one pq passes per dial
+	d     net.Dialer
+	first net.Conn
 }
 
 func (d *cancelDialer) Dial(network, addr string) (net.Conn, error) {
@@ -463,20 +479,77 @@ func (d *cancelDialer) DialTimeout(network, addr string, timeout time.Duration) 
 }
 
 func (d *cancelDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := d.d.DialContext(ctx, network, addr)
+	c, err := d.first, error(nil)
+	d.first = nil
+	if c == nil {
+		c, err = d.d.DialContext(ctx, network, addr)
+	}
 	if err != nil {
 		return nil, err
 	}
+	_ = c.SetDeadline(time.Time{}) // layer 2's deadline is over
 	// The connection lives no longer than the check, so the AfterFunc is
 	// never stopped.
 	context.AfterFunc(d.ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	return c, nil
 }
 
+// reusable reports whether the login can go on over the connection whose
+// SSLRequest the server answered (S: it now expects a TLS handshake; N: a
+// startup message), and sets cfg's sslmode for that. A server that said N
+// to a client that does not require TLS gets the startup message at once
+// (lib/pq would otherwise send a second SSLRequest, which a server refuses
+// on one connection, and dial again). A server that said S to a client
+// that disables TLS, or N to one that requires it, gets a new connection,
+// as before.
+func reusable(cfg *pq.Config, answer byte) bool {
+	switch {
+	case answer == 'N' && (cfg.SSLMode == pq.SSLModeDisable || cfg.SSLMode == pq.SSLModeAllow || cfg.SSLMode == pq.SSLModePrefer):
+		cfg.SSLMode = pq.SSLModeDisable
+		return true
+	case answer == 'S' && cfg.SSLMode != pq.SSLModeDisable && cfg.SSLMode != pq.SSLModeAllow && cfg.SSLNegotiation != pq.SSLNegotiationDirect:
+		return true
+	}
+	return false
+}
+
+// reusedConn is layer 2's connection handed to lib/pq: pq's own SSLRequest
+// is answered with the server's earlier answer instead of being sent again.
+type reusedConn struct {
+	net.Conn
+	answer  byte
+	pending bool // the answer is to be read
+	checked bool // the first write has been looked at
+}
+
+func (c *reusedConn) Write(b []byte) (int, error) {
+	if !c.checked {
+		c.checked = true
+		if len(b) == 8 && binary.BigEndian.Uint32(b[0:4]) == 8 && binary.BigEndian.Uint32(b[4:8]) == sslRequestCode {
+			c.pending = true
+			return len(b), nil
+		}
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *reusedConn) Read(b []byte) (int, error) {
+	if c.pending && len(b) > 0 {
+		c.pending = false
+		b[0] = c.answer
+		return 1, nil
+	}
+	return c.Conn.Read(b)
+}
+
+// sslRequestCode is the SSLRequest's code in the protocol.
+const sslRequestCode = 80877103
+
 // speaksPostgres sends an SSLRequest: any PostgreSQL server answers with one
 // byte, S or N, before authentication, so this shows a server that speaks
-// the protocol is listening without spending a login.
-func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
+// the protocol is listening without spending a login. It returns the
+// answer.
+func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) (byte, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
@@ -484,27 +557,27 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) error {
 	defer stop()
 	var req [8]byte
 	binary.BigEndian.PutUint32(req[0:4], 8)
-	binary.BigEndian.PutUint32(req[4:8], 80877103) // SSLRequest code
+	binary.BigEndian.PutUint32(req[4:8], sslRequestCode)
 	if _, err := conn.Write(req[:]); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return layerFail(accepts, "server closed the connection: %v", unwrapNet(err))
+		return 0, layerFail(accepts, "server closed the connection: %v", unwrapNet(err))
 	}
 	var b [1]byte
 	if _, err := io.ReadFull(conn, b[:]); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 		if errors.Is(err, io.EOF) {
-			return layerFail(accepts, "no PostgreSQL server answered: the connection was closed")
+			return 0, layerFail(accepts, "no PostgreSQL server answered: the connection was closed")
 		}
-		return layerFail(accepts, "no PostgreSQL server answered: %v", unwrapNet(err))
+		return 0, layerFail(accepts, "no PostgreSQL server answered: %v", unwrapNet(err))
 	}
 	if b[0] != 'S' && b[0] != 'N' {
-		return layerFail(accepts, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
+		return 0, layerFail(accepts, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
 	}
-	return nil
+	return b[0], nil
 }
 
 // classifyConnect maps a connection error to the layer it belongs to.

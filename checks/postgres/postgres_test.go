@@ -3,9 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -300,5 +303,58 @@ func checkContract(t *testing.T, r checks.Result, out string, maxBytes int) {
 	}
 	if len(out) > maxBytes {
 		t.Errorf("output is %d bytes, over %d", len(out), maxBytes)
+	}
+}
+
+// countingProxy forwards TCP connections to the cluster and counts them:
+// each is a server backend forked for the check.
+func countingProxy(t *testing.T, target string) (addr string, conns *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns = &atomic.Int32{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				io.Copy(c, up)
+			}()
+		}
+	}()
+	return ln.Addr().String(), conns
+}
+
+// Every layer after the first goes over one connection: one backend per
+// check, as for check_pgsql (there were three: the SSLRequest probe,
+// lib/pq's TLS attempt, and its plain retry).
+func TestCheckUsesOneConnection(t *testing.T) {
+	a := newAppDB(t)
+	for _, mode := range []string{"", "sslmode=disable", "sslmode=prefer", "sslmode=allow"} {
+		t.Run(mode, func(t *testing.T) {
+			addr, conns := countingProxy(t, net.JoinHostPort(a.Cluster.Host, fmt.Sprint(a.Cluster.Port)))
+			host, port, _ := net.SplitHostPort(addr)
+			o := a.opts()
+			o.DSN = fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=%s %s", host, port, a.User, a.Password, a.DB, mode)
+			if r, out := checkPG(t, o, 20*time.Second); r.State != checks.OK {
+				t.Fatalf("check: %s", out)
+			}
+			if n := conns.Load(); n != 1 {
+				t.Errorf("%d connections for one check, want 1", n)
+			}
+		})
 	}
 }
