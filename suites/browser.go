@@ -55,13 +55,13 @@ func validateBrowser(st *StepConfig) error {
 	return nil
 }
 
-func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+func runBrowser(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
 	s, err := decodeBrowser(st, body)
 	if err != nil {
 		return &configError{err}
 	}
 	if s.Secret {
-		r.mask.Add(s.Value)
+		env.masker().Add(s.Value)
 	}
 	if err := s.Validate(); err != nil {
 		return &configError{err}
@@ -71,7 +71,7 @@ func runBrowser(ctx context.Context, r *runState, st *StepConfig, body *yaml.Nod
 			return &configError{fmt.Errorf("upload: %w", err)}
 		}
 	}
-	p, err := r.page(ctx)
+	p, err := env.page(ctx)
 	if err != nil {
 		if isLost(err) {
 			return fmt.Errorf("%s: %w", s, err)

@@ -25,13 +25,13 @@ func validateHTTP(st *StepConfig) error {
 	return nil
 }
 
-func runHTTP(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+func runHTTP(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
 	var s httpstep.Step
 	if err := decodeStrict(st, body, &s); err != nil {
 		return &configError{err}
 	}
-	r.mask.Add(s.Secrets()...)
-	c, err := r.httpClient()
+	env.masker().Add(s.Secrets()...)
+	c, err := env.httpClient()
 	if err != nil {
 		return &configError{fmt.Errorf("http: %w", err)}
 	}
@@ -43,10 +43,10 @@ func runHTTP(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) 
 		return &stepError{"http", err}
 	}
 	for k, v := range out.Vars {
-		r.scope.Vars[k] = v
+		env.setVar(k, v)
 	}
 	for _, k := range out.SecretVars {
-		r.mask.Add(out.Vars[k])
+		env.masker().Add(out.Vars[k])
 	}
 	return nil
 }

@@ -40,13 +40,13 @@ func validatePostgres(st *StepConfig) error {
 	return nil
 }
 
-func runPostgres(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+func runPostgres(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
 	var s PostgresStep
 	if err := decodeStrict(st, body, &s); err != nil {
 		return &configError{err}
 	}
 	if cfg, err := pgconn.Config(s.DSN); err == nil {
-		r.mask.Add(cfg.Password)
+		env.masker().Add(cfg.Password)
 	}
 	timeout := durationOr(s.Timeout, defaultStepTimeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)

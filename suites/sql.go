@@ -61,12 +61,12 @@ func validateSQL(st *StepConfig) error {
 	return nil
 }
 
-func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error {
+func runSQL(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
 	var s SQLStep
 	if err := decodeStrict(st, body, &s); err != nil {
 		return &configError{err}
 	}
-	db, err := r.database(s.DSN)
+	db, err := env.database(s.DSN)
 	if err != nil {
 		return &configError{fmt.Errorf("sql: %w", err)}
 	}
@@ -136,7 +136,7 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 			return &configError{fmt.Errorf("sql: expect names column %q, which the query does not return (columns: %s)", col, strings.Join(cols, ", "))}
 		case got != want:
 			// Masked before shortened, so that no secret is cut with its start left.
-			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, checks.Shorten(r.mask.Mask(got), 80), want)}
+			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, checks.Shorten(env.masker().Mask(got), 80), want)}
 		}
 	}
 	for _, name := range sortedKeys(s.Extract) {
@@ -148,7 +148,7 @@ func runSQL(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) e
 		if !ok {
 			return &stepError{"sql", fmt.Errorf("no rows to extract %s from", name)}
 		}
-		r.scope.Vars[name] = got
+		env.setVar(name, got)
 	}
 	return nil
 }

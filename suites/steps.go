@@ -3,22 +3,40 @@ package suites
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"sort"
 
+	"github.com/suitecheck/suitecheck/internal/httpstep"
 	"github.com/suitecheck/suitecheck/suites/browser"
 	"go.yaml.in/yaml/v3"
 )
 
 // A stepKind is one kind of step, found by the key that names it in the
 // config. validate runs at load time on the raw (templated) body; run gets
-// the body with its templates rendered.
+// the body with its templates rendered, and the run's stepEnv.
 type stepKind struct {
 	validate func(st *StepConfig) error
-	run      func(ctx context.Context, r *runState, st *StepConfig, body *yaml.Node) error
+	run      func(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error
 	browser  bool // a step in the run's one browser page
 }
+
+// stepEnv is what a step may use of its run: secrets to mask, variables
+// to set for later steps, and the run's shared resources, each made on
+// first use and closed with the run.
+type stepEnv interface {
+	masker() *Masker
+	setVar(name, value string)
+	httpClient() (*httpstep.Client, error)
+	database(dsn string) (*sql.DB, error)
+	page(ctx context.Context) (*browser.Page, error)
+}
+
+var _ stepEnv = (*runState)(nil)
+
+func (r *runState) masker() *Masker           { return r.mask }
+func (r *runState) setVar(name, value string) { r.scope.Vars[name] = value }
 
 // stepKinds is every step kind, by the key that names it in the config: a
 // literal table, and the browser package's actions. A new kind is a row
