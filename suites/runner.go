@@ -41,32 +41,44 @@ type RunOptions struct {
 
 // runState is what the steps of one run share.
 type runState struct {
-	env     *Environment
-	scope   *Scope
-	http    *httpstep.Client
-	pg      *browser.Page // the run's one page, once a browser step ran
-	bopts   BrowserOptions
-	suite   string
-	stamp   string // the run's start, naming its artifacts
-	start   time.Time
-	cfgPath string // the config file, which command dirs are relative to
+	*runEnv
+	http  *httpstep.Client
+	pg    *browser.Page // the run's one page, once a browser step ran
+	bopts BrowserOptions
+	suite string
+	stamp string // the run's start, naming its artifacts
+	start time.Time
 	// resultReserve is the end of the budget kept for artifacts and the
 	// result; the tenant's delete stops before it.
 	resultReserve time.Duration
 	outer         context.Context // the whole run's; steps get one that ends a little earlier
-	mask          *Masker
 	dbs           map[string]*sql.DB
-	ext           []io.Closer   // step kinds' per-run resources (the browser), closed at the end
 	launching     chan launched // a browser started ahead of its first step, until a step takes it
+}
+
+// runEnv is a run's environment: its templates' scope, its masker, what
+// must be closed with it. The tenant commands use it alone; a run adds its
+// cases' state (runState).
+type runEnv struct {
+	env     *Environment
+	scope   *Scope
+	mask    *Masker
+	ext     []io.Closer // per-run resources (the browser, clients), closed at the end
+	cfgPath string      // the config file, which command dirs are relative to
+}
+
+// close closes what the environment holds, the last opened first.
+func (e *runEnv) close() {
+	for i := len(e.ext) - 1; i >= 0; i-- {
+		e.ext[i].Close()
+	}
 }
 
 func (r *runState) close() {
 	for _, db := range r.dbs {
 		db.Close()
 	}
-	for i := len(r.ext) - 1; i >= 0; i-- {
-		r.ext[i].Close()
-	}
+	r.runEnv.close()
 }
 
 // caseResult is the outcome of one case.
@@ -97,8 +109,8 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	if err != nil {
 		return checks.FromError(err)
 	}
-	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
-		stamp: start.UTC().Format("20060102T150405Z"), start: start, cfgPath: cfg.path}
+	r := &runState{runEnv: &runEnv{mask: &Masker{}, cfgPath: cfg.path}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
+		stamp: start.UTC().Format("20060102T150405Z"), start: start}
 	defer r.close()
 	if err := r.setup(envName, env, cfg.Tenant, o); err != nil {
 		return checks.FromError(err)
@@ -207,7 +219,7 @@ func skippedTag(c *Case, env *Environment) string {
 	return ""
 }
 
-func (r *runState) setup(envName string, env *Environment, tc *TenantConfig, o RunOptions) error {
+func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o RunOptions) error {
 	sc := &Scope{Env: envName, Vars: map[string]string{}, Tenant: map[string]string{}}
 	r.scope, r.env = sc, env
 	for _, k := range sortedKeys(env.Vars) {

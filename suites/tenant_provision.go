@@ -6,7 +6,6 @@ package suites
 
 import (
 	"cmp"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -48,7 +47,8 @@ func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) 
 	if !cfg.Tenant.provisioned() {
 		return nil, fmt.Errorf("%s: no tenant provisioner: add a tenant section with http, sql or command", cfg.path)
 	}
-	r := &runState{mask: &Masker{}, dbs: map[string]*sql.DB{}, cfgPath: cfg.path}
+	// The run's environment alone: no cases, no browser.
+	r := &runEnv{mask: &Masker{}, cfgPath: cfg.path}
 	if err := r.setup(envName, env, nil, RunOptions{}); err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) 
 }
 
 // manager builds the run's tenant manager.
-func (r *runState) manager(cfg *Config, envName string, o TenantOptions) (*tenant.Manager, error) {
+func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.Manager, error) {
 	tc := cfg.Tenant
 	dir := o.StateDir
 	if dir == "" {
@@ -92,20 +92,20 @@ func (r *runState) manager(cfg *Config, envName string, o TenantOptions) (*tenan
 }
 
 // withTenant is the run's scope with these tenant fields.
-func (r *runState) withTenant(fields map[string]string) *Scope {
+func (r *runEnv) withTenant(fields map[string]string) *Scope {
 	sc := *r.scope
 	sc.Tenant = fields
 	return &sc
 }
 
 // nameFields are what create's templates see.
-func (r *runState) nameFields(tc *TenantConfig, name string) map[string]string {
+func (r *runEnv) nameFields(tc *TenantConfig, name string) map[string]string {
 	return map[string]string{"name": name, "prefix": tc.prefix()}
 }
 
 // provisioner turns the config into a tenant.Provisioner whose requests
 // are rendered at each call.
-func (r *runState) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
+func (r *runEnv) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 	switch {
 	case tc.HTTP != nil:
 		return r.httpProvisioner(tc)
@@ -198,7 +198,7 @@ func envName(field string) string {
 	}, field)
 }
 
-func (r *runState) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
+func (r *runEnv) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
 	// A client of its own: the admin API's cookies stay out of the
 	// suite's http steps.
 	client, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure})
