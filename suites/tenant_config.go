@@ -227,6 +227,17 @@ func (tc *TenantConfig) validateHTTP() error {
 		if err := tc.checkRefs(st.Kind, st.Line, s.node, s.what == "list request"); err != nil {
 			return err
 		}
+		if s.what == "get request" {
+			var first error
+			walkStrings(s.node, func(n *yaml.Node) {
+				if first == nil {
+					first = checkGetRefs(st.Kind, n.Line, n.Value)
+				}
+			})
+			if first != nil {
+				return first
+			}
+		}
 	}
 	return nil
 }
@@ -263,6 +274,11 @@ func (tc *TenantConfig) validateSQL() error {
 					return err
 				}
 			}
+			if what == "get" {
+				if err := checkGetRefs("tenant sql get", tc.line, a); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -285,6 +301,11 @@ func (tc *TenantConfig) validateCommand() error {
 			}
 			if what != "create" {
 				if err := tc.checkRefString("tenant command "+what, tc.line, a, what == "list"); err != nil {
+					return err
+				}
+			}
+			if what == "get" {
+				if err := checkGetRefs("tenant command get", tc.line, a); err != nil {
 					return err
 				}
 			}
@@ -317,6 +338,18 @@ func (tc *TenantConfig) checkRefString(what string, line int, s string, list boo
 			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, but a list is not about one tenant", what, f)}
 		case tc.secretField(f) || tc.httpSecret(f):
 			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, a secret the ledger does not keep, so a sweep could not delete with it: use .Tenant.id or .Tenant.name", what, f)}
+		}
+	}
+	return nil
+}
+
+// checkGetRefs refuses, in a get request, tenant fields other than the id
+// and the name: the get is how a sweep confirms that the ledger's id and
+// name are ours, so it may not depend on what only the ledger says.
+func checkGetRefs(what string, line int, s string) error {
+	for _, f := range tenantRefs(s) {
+		if f != "id" && f != "name" {
+			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s: a get request may use only .Tenant.id and .Tenant.name, which it confirms", what, f)}
 		}
 	}
 	return nil

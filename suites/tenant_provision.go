@@ -82,7 +82,8 @@ func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.
 	if err != nil {
 		path = cfg.path
 	}
-	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: path + "#" + envName, Prefix: tc.prefix(), DeleteChecksName: tc.DeleteChecksName}
+	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: path + "#" + envName, Prefix: tc.prefix(),
+		DeleteChecksName: tc.DeleteChecksName, DeleteFields: tc.deleteRefs(), Secret: r.mask.Contains}
 	if tc.Name != "" {
 		m.Name = func(random string) (string, error) {
 			return r.withTenant(map[string]string{"prefix": tc.prefix(), "random": random}).Render(tc.Name)

@@ -44,6 +44,7 @@ func TestTenantConfigErrors(t *testing.T) {
 		{"get uses the password", "tenant:\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}, pw: {json: $.pw, secret: true}}}\n    delete: {url: \"https://x/t/{{.Tenant.id}}\"}\n    get: {request: {url: \"https://x/t/{{.Tenant.pw}}\"}}\n", "a secret the ledger does not keep"},
 		{"http get without request", "tenant:\n  http:\n" + httpOK + "    get: {name: $.n}\n", "no get request"},
 		{"sql get password", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE}\n    get: {query: SELECT, args: [\"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
+		{"get uses another field", "tenant:\n  http:\n" + httpOK + "    get: {request: {url: \"https://x/{{.Tenant.org}}/t/{{.Tenant.id}}\"}}\n", "a get request may use only .Tenant.id and .Tenant.name"},
 		{"command get password", "tenant:\n  command: {create: [a], delete: [b], get: [c, \"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
 	}
 	for _, tc := range tests {

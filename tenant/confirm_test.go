@@ -414,3 +414,90 @@ func TestHTTPGet(t *testing.T) {
 		t.Errorf("sweep = %+v, %v; app %v", rep, err, app.tenants)
 	}
 }
+
+// The reproduced bypass: an entry whose id is a customer's and whose
+// fields hold our own tenant's id. The config's requests render
+// .Tenant.id from the fields, so the app was asked about ours and the
+// customer was deleted. Only the confirmed id and name reach the requests.
+func TestSweepUsesOnlyConfirmedFields(t *testing.T) {
+	for mode, set := range confirmModes(t) {
+		if mode == "none" {
+			continue
+		}
+		t.Run(mode, func(t *testing.T) {
+			cmd, _ := commandStore(t)
+			m := manager(t, cmd)
+			ctx := context.Background()
+			customer, _ := cmd.Create(ctx, "customer-acme")
+			ours, _ := cmd.Create(ctx, DefaultPrefix+"leftover09")
+			set(cmd, m)
+			// The requests render from the fields, as the config's templates do.
+			del, get := cmd.DeleteCmd, cmd.GetCmd
+			cmd.DeleteCmd = func(tn Tenant) (proc.Cmd, error) { tn.ID = tn.Fields["id"]; return del(tn) }
+			if get != nil {
+				cmd.GetCmd = func(tn Tenant) (proc.Cmd, error) { tn.ID = tn.Fields["id"]; return get(tn) }
+			}
+			h, err := m.Ledger.Record(Entry{Run: "forged", Scope: m.Scope, Started: time.Now().Add(-time.Hour), Name: DefaultPrefix + "leftover09"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Update(customer.ID, map[string]string{"id": ours.ID, "name": DefaultPrefix + "leftover09"})
+			h.Release()
+			if _, err := m.Sweep(ctx, SweepOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := storeNamesOf(t, cmd); !slices.Contains(got, "customer-acme") {
+				t.Fatalf("the customer was deleted: the app has %v", got)
+			}
+			if err := m.DeleteByID(ctx, customer.ID); err == nil {
+				t.Error("tenant delete of the customer's id succeeded")
+			}
+			if got := storeNamesOf(t, cmd); !slices.Contains(got, "customer-acme") {
+				t.Fatalf("tenant delete deleted the customer: the app has %v", got)
+			}
+		})
+	}
+}
+
+// A delete request that needs a field the app does not confirm (an org
+// id) sweeps nothing: a forged value would point it at someone else.
+func TestSweepRefusesUnconfirmedDeleteFields(t *testing.T) {
+	cmd, _ := commandStore(t)
+	m := manager(t, cmd)
+	ctx := context.Background()
+	ours, _ := cmd.Create(ctx, DefaultPrefix+"ours")
+	m.DeleteFields = []string{"id", "org"}
+	plant(t, m, m.Scope, DefaultPrefix+"ours", ours.ID)
+	rep, err := m.Sweep(ctx, SweepOptions{})
+	if err != nil || len(rep.Deleted) != 0 || len(rep.Refused) != 1 || !strings.Contains(rep.Refused[0], "uses .Tenant.org, which only the ledger vouches for") {
+		t.Fatalf("sweep = %+v, %v", rep, err)
+	}
+	if err := m.DeleteByID(ctx, ours.ID); err == nil || !strings.Contains(err.Error(), ".Tenant.org") {
+		t.Errorf("tenant delete: %v", err)
+	}
+	if got := storeNames(t, cmd); !slices.Contains(got, DefaultPrefix+"ours") {
+		t.Errorf("deleted: %v", got)
+	}
+}
+
+// A field that holds a secret of the run (an environment secret in a
+// webhook URL, in base64) stays out of the ledger.
+func TestLedgerKeepsNoRunSecret(t *testing.T) {
+	cmd, _ := commandStore(t)
+	m := manager(t, cmd)
+	m.Secret = func(v string) bool { return strings.Contains(v, "pw-") } // the script's passwords stand in for a run secret
+	create := cmd.CreateCmd
+	cmd.CreateCmd = func(name string) (proc.Cmd, error) {
+		c, _ := create(name)
+		c.Argv = append([]string{"sh", "-c", `"$@" | sed 's/"admin": true/"webhook": "https:\/\/x\/?k=pw-123"/'`, "sh"}, c.Argv...)
+		return c, nil
+	}
+	s, err := m.Create(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Delete(context.Background())
+	if rec := string(entryFile(t, m.Ledger)); strings.Contains(rec, "webhook") || strings.Contains(rec, "pw-") {
+		t.Errorf("the ledger keeps a run secret:\n%s", rec)
+	}
+}

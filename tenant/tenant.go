@@ -131,6 +131,15 @@ type Manager struct {
 	// name and that the app refuses it when the id's name is another: a
 	// confirmation when there is no get or list request.
 	DeleteChecksName bool
+	// DeleteFields are the tenant fields the delete request uses. A
+	// tenant this run did not create is deleted with its confirmed id and
+	// name only: a field only the ledger vouches for (a forged org id)
+	// could point the delete elsewhere, so such a config sweeps nothing.
+	DeleteFields []string
+	// Secret reports whether a value holds a secret of the run (an
+	// environment secret in a URL, a token in base64): such fields stay
+	// out of the ledger.
+	Secret func(string) bool
 }
 
 // Session is a tenant created by this run, recorded in the ledger.
@@ -189,7 +198,7 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	if t.ID == "" {
 		t.ID = t.Fields["id"]
 	}
-	if err := held.Update(t.ID, t.Public()); err != nil {
+	if err := held.Update(t.ID, m.public(t)); err != nil {
 		// The tenant exists but the ledger lost track: delete it now.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		derr := m.Prov.Delete(dctx, t)
@@ -202,6 +211,18 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 		return nil, &ConfigError{err}
 	}
 	return &Session{m: m, held: held, Tenant: t}, nil
+}
+
+// public is what the ledger may keep of t: no secret field, and no field
+// that holds a secret of the run.
+func (m *Manager) public(t Tenant) map[string]string {
+	out := t.Public()
+	for k, v := range out {
+		if k != "id" && k != "name" && m.Secret != nil && m.Secret(v) {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 // InDoubt reports a session whose create failed in a way that may have
@@ -231,7 +252,7 @@ func (s *Session) Delete(ctx context.Context) error {
 		}
 		s.Tenant.ID = found[i].ID
 		s.Tenant.Fields["id"] = found[i].ID
-		if err := s.held.Update(s.Tenant.ID, s.Tenant.Public()); err != nil {
+		if err := s.held.Update(s.Tenant.ID, s.m.public(s.Tenant)); err != nil {
 			s.held.Release()
 			return err
 		}
@@ -421,11 +442,14 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 func (m *Manager) sweepOne(ctx context.Context, h *Held, now time.Time, c *confirmer, rep *SweepReport,
 	add func(*[]string, string, ...any), file string) {
 	e := h.Entry
-	t := Tenant{Name: e.Name, ID: e.ID, Fields: map[string]string{}}
-	for k, v := range e.Fields {
-		t.Fields[k] = v
+	// Only what the app confirms is used: the id and the name. The
+	// entry's other fields are the ledger's word alone.
+	t := Tenant{Name: e.Name, ID: e.ID, Fields: map[string]string{"name": e.Name}}
+	if why := m.unconfirmedFields(); why != "" {
+		h.Release()
+		add(&rep.Refused, "%s (id %s): not deleted: %s", e.Name, orUnknown(e.ID), why)
+		return
 	}
-	t.Fields["name"] = e.Name
 	if t.ID == "" {
 		// Killed during create: find it by name, if the app lists. A
 		// young entry may be a create the app has not finished.
@@ -491,6 +515,18 @@ func (m *Manager) sweepOne(ctx context.Context, h *Held, now time.Time, c *confi
 
 func orUnknown(id string) string { return cmp.Or(id, "unknown") }
 
+// unconfirmedFields says why a tenant this run did not create cannot be
+// deleted: its delete request needs a field other than the id and the
+// name, which the app does not confirm. Empty when it can.
+func (m *Manager) unconfirmedFields() string {
+	for _, f := range m.DeleteFields {
+		if f != "id" && f != "name" {
+			return fmt.Sprintf("the delete request uses .Tenant.%s, which only the ledger vouches for; delete it by hand (only .Tenant.id and .Tenant.name are confirmed with the app)", f)
+		}
+	}
+	return ""
+}
+
 // DeleteByID deletes a tenant by id (or, for an entry of a dead run, by
 // its name), for people. The app must confirm that the id carries a name
 // with the prefix, the ledger's recorded name when it has an entry, as a
@@ -509,9 +545,6 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 		h = held[0]
 		for _, other := range held[1:] {
 			other.Release()
-		}
-		for k, v := range h.Entry.Fields {
-			t.Fields[k] = v
 		}
 		t.Name, t.Fields["name"] = h.Entry.Name, h.Entry.Name
 		if !m.prefixed(t.Name) {
@@ -541,6 +574,10 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 		if h != nil {
 			h.Release()
 		}
+	}
+	if why := m.unconfirmedFields(); why != "" {
+		release()
+		return fmt.Errorf("delete tenant %s: not deleted: %s", id, why)
 	}
 	conf := c.confirm(ctx, t)
 	switch conf.Verdict {
