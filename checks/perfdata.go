@@ -55,6 +55,10 @@ const (
 	// KeepIfRoom items (a passing case's time) are left out, the last
 	// first, before the summary is trimmed.
 	KeepIfRoom
+	// KeepIfRoomLast items (a failed case's time) are left out after every
+	// KeepIfRoom item, the last first, and still before the summary is
+	// trimmed: the summary names what failed.
+	KeepIfRoomLast
 )
 
 // Float returns a pointer to v, for Perfdata's Min and Max.

@@ -129,7 +129,8 @@ func CleanText(s string) string {
 // in a newline. maxBytes caps the whole output (0 means no cap). When the
 // status line would not leave room for the first long output line (and a
 // note on the lines after it), the KeepIfRoom items of performance data are
-// left out, the last first, and a first long output line says how many;
+// left out, the last first, then the KeepIfRoomLast ones, and a first long
+// output line says how many;
 // if the status line still does not fit, the summary is trimmed. Other
 // items are never cut. Long output is trimmed by whole lines, with a note.
 func (r Result) Render(maxBytes int) string {
@@ -173,16 +174,19 @@ func (r Result) Render(maxBytes int) string {
 	}
 	var note string // on the items left out, the first long output line
 	firstLen := func() int { return len(head) + len(summary) + pdLen + 1 + len(note) }
-	for i, left := len(items)-1, 0; i >= 0 && maxBytes > 0 && firstLen()+reserve > maxBytes; i-- {
-		if r.Perfdata[i].Keep != KeepIfRoom {
-			continue
+	left := 0
+	for _, level := range []Keep{KeepIfRoom, KeepIfRoomLast} {
+		for i := len(items) - 1; i >= 0 && maxBytes > 0 && firstLen()+reserve > maxBytes; i-- {
+			if r.Perfdata[i].Keep != level {
+				continue
+			}
+			kept[i] = false
+			pdLen -= len(items[i]) + 1
+			if left++; left == len(items) {
+				pdLen = 0
+			}
+			note = fmt.Sprintf("perfdata: %d of %d labels left out to fit --max-output %d\n", left, len(items), maxBytes)
 		}
-		kept[i] = false
-		pdLen -= len(items[i]) + 1
-		if left++; left == len(items) {
-			pdLen = 0
-		}
-		note = fmt.Sprintf("perfdata: %d of %d labels left out to fit --max-output %d\n", left, len(items), maxBytes)
 	}
 	var pd strings.Builder
 	for i, item := range items {

@@ -145,13 +145,23 @@ func checkContract(t *testing.T, r Result, out string, maxBytes int) {
 				rest = strings.TrimPrefix(after, " ")
 				continue
 			}
-			if p.Keep != KeepIfRoom {
+			if p.Keep == KeepAlways {
 				t.Fatalf("perfdata %s cut or changed: %q", item, pd)
 			}
 			left++
 		}
 		if rest != "" {
 			t.Errorf("perfdata holds more than the items: %q", rest)
+		}
+		// A failed case's item goes only once every passing one has.
+		for _, p := range r.Perfdata {
+			if p.Keep == KeepIfRoom && strings.Contains(" "+pd+" ", " "+p.String()+" ") {
+				for _, q := range r.Perfdata {
+					if q.Keep == KeepIfRoomLast && !strings.Contains(" "+pd+" ", " "+q.String()+" ") {
+						t.Errorf("%s left out while %s was kept", q.String(), p.String())
+					}
+				}
+			}
 		}
 		if left < len(r.Perfdata) && !hasPD {
 			t.Fatalf("status line has no perfdata: %q", first)
@@ -163,7 +173,7 @@ func checkContract(t *testing.T, r Result, out string, maxBytes int) {
 		t.Errorf("%d perfdata items left out without the note %q first in long output", left, note)
 	case left > 0 && strings.HasSuffix(text, "..."):
 		for _, p := range r.Perfdata {
-			if p.Keep == KeepIfRoom && strings.Contains(" "+pd+" ", " "+p.String()+" ") {
+			if p.Keep != KeepAlways && strings.Contains(" "+pd+" ", " "+p.String()+" ") {
 				t.Errorf("summary trimmed while %s was kept", p.String())
 			}
 		}

@@ -110,10 +110,14 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 		pd := append([]checks.Perfdata{checks.Duration(checks.Label(cr.c.Name), cr.dur,
 			checks.Thresholds{Warning: cr.c.Warning.Range, Critical: cr.c.Critical.Range})},
 			cr.command.perfdata(cr.c.Name)...)
+		// A failed case's items go only after every passing one: the
+		// summary, which names the failures, goes last of all.
+		keep := checks.KeepIfRoomLast
 		if cr.state == checks.OK {
-			for i := range pd {
-				pd[i].Keep = checks.KeepIfRoom
-			}
+			keep = checks.KeepIfRoom
+		}
+		for i := range pd {
+			pd[i].Keep = keep
 		}
 		casePerf = append(casePerf, pd...)
 		if !cr.cut {

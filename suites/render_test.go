@@ -65,3 +65,30 @@ func TestRunManyCasesKeepSummary(t *testing.T) {
 		t.Errorf("long output lacks %q:\n%s", want, long)
 	}
 }
+
+// An outage: 200 cases, all failed. The status line still says so, within
+// the output limit: failed cases' labels go too, the last first, before
+// the summary (they all stayed, and the summary became "...").
+func TestRunAllCasesFailedKeepSummary(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	var y strings.Builder
+	fmt.Fprintf(&y, "environments:\n  e: {base_url: %s}\nsuites:\n  s:\n    cases:\n", srv.URL)
+	for i := range 200 {
+		fmt.Fprintf(&y, "      - name: login check %d\n        steps:\n          - http: {url: \"{{.BaseURL}}/x\"}\n", i)
+	}
+	r, out := runYAML(t, y.String(), RunOptions{Retries: -1})
+	first, _, _ := strings.Cut(out, "\n")
+	text, pd, _ := strings.Cut(first, " | ")
+	if r.State != checks.Critical || !strings.HasPrefix(text, "SUITECHECK CRITICAL - s on e: 200 of 200 cases failed: login check 0 (") {
+		t.Errorf("status line %q", text)
+	}
+	if len(out) > checks.DefaultMaxOutput {
+		t.Errorf("output is %d bytes, over %d", len(out), checks.DefaultMaxOutput)
+	}
+	if !strings.Contains(pd, "time=") || !strings.Contains(pd, "failed=200;") || strings.Contains(pd, "login_check_199=") {
+		t.Errorf("perfdata %q: want time and failed kept, the last case's label left out", pd)
+	}
+}
