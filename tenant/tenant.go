@@ -460,8 +460,10 @@ func (m *Manager) sweepOne(ctx context.Context, h *Held, now time.Time, c *confi
 			h.Release()
 			return
 		case errors.Is(err, ErrNoList):
-			h.Forget()
-			add(&rep.Failed, "%s: its run was killed during create and no list request is configured; check by hand whether it exists (the ledger forgot it)", e.Name)
+			// It may exist, and nothing can find it: it stays, and is
+			// reported on every sweep until a person looks.
+			h.Release()
+			add(&rep.Refused, "%s: its create did not finish (no id) and no list request is configured to find it by name: check by hand whether the app has it, then remove %s", e.Name, file)
 			return
 		case err != nil:
 			h.Release()

@@ -431,11 +431,13 @@ func TestSweepIDlessEntries(t *testing.T) {
 	cmd.ListCmd = nil
 	record(time.Hour)
 	rep, _ = m.Sweep(context.Background(), SweepOptions{})
-	if len(rep.Failed) != 1 || !strings.Contains(rep.Failed[0], "no list request is configured") {
+	if len(rep.Refused) != 1 || !strings.Contains(rep.Refused[0], "no list request is configured") {
 		t.Errorf("sweep without list = %+v", rep)
 	}
-	if rep, _ = m.Sweep(context.Background(), SweepOptions{}); len(rep.Failed) != 0 {
-		t.Errorf("reported twice: %+v", rep)
+	// It may exist and nothing can find it: reported on every sweep (it was
+	// forgotten after one WARNING, and leaked silently after that).
+	if rep, _ = m.Sweep(context.Background(), SweepOptions{}); len(rep.Refused) != 1 {
+		t.Errorf("second sweep: %+v", rep)
 	}
 }
 

@@ -42,25 +42,26 @@ func (t *tenantCmd) register(cmd *cobra.Command) {
 	t.cf.register(cmd)
 	cmd.Flags().StringVar(&t.env, "env", "", "the environment (may be left out when the config has only one)")
 	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives; "+stateDirHelp)
+	cmd.Flags().DurationVar(&t.o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "the bound of each request to the app (confirm, delete)")
 }
 
-func (t *tenantCmd) manager() (*suites.TenantTool, error) {
-	cfg, err := t.cf.load()
-	if err != nil {
-		return nil, err
-	}
-	return suites.Tenants(cfg, t.env, t.o)
-}
-
-// with runs fn with the environment's tenant manager, within the budget.
+// with runs fn with the environment's tenant manager, within the budget
+// (the config is read within it too).
 func (t *tenantCmd) with(cmd *cobra.Command, fn func(ctx context.Context, m *suites.TenantTool) error) error {
-	m, err := t.manager()
+	if err := checkTeardownTimeout(t.o.TeardownTimeout); err != nil {
+		return err
+	}
+	ctx, cancel := t.g.withBudget(cmd.Context())
+	defer cancel()
+	cfg, err := t.cf.loadWithin(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := suites.Tenants(cfg, t.env, t.o)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	ctx, cancel := t.g.withBudget(cmd.Context())
-	defer cancel()
 	return fn(ctx, m)
 }
 
@@ -162,6 +163,9 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 	}
 	for _, g := range rep.Gone {
 		res.Long = append(res.Long, "forgot "+g+": the app no longer has it")
+	}
+	if rep.Others > 0 {
+		res.Long = append(res.Long, fmt.Sprintf("%d dead ledger entr(ies) of other configs, environments or hosts left alone (sweep them with their --config and --env)", rep.Others))
 	}
 	for _, s := range rep.Skipped {
 		res.Long = append(res.Long, "skipped "+s)

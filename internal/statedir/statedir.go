@@ -75,6 +75,8 @@ func (e *UntrustedError) Is(target error) bool { return target == ErrUntrusted }
 // writable by group or others. A missing directory is an error matching
 // fs.ErrNotExist; any other refusal is an *UntrustedError.
 func Check(path string, r Role) error {
+	// "link/" would have lstat follow the link: judge the name itself.
+	path = filepath.Clean(path)
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", r.What, path, err)

@@ -270,3 +270,18 @@ func TestWriteFileReplacesHardLink(t *testing.T) {
 		t.Errorf("the new file holds %q", b)
 	}
 }
+
+// "link/" is the link, not its target: lstat of a name with a trailing
+// slash follows the link, and a symlinked state dir slipped through.
+func TestCheckTrailingSlashLink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	os.Mkdir(real, 0o700)
+	link := filepath.Join(dir, "link")
+	os.Symlink(real, link)
+	for _, p := range []string{link, link + "/", link + "//", link + "/."} {
+		if err := Check(p, State); !errors.Is(err, ErrUntrusted) {
+			t.Errorf("Check(%q) = %v, want the link refused", p, err)
+		}
+	}
+}
