@@ -257,11 +257,11 @@ func TestBinaryTenantCorruptLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A dead run's entry for a tenant that exists.
-	id := s.app.Create(t, "sc-leftover1")
+	id := s.app.Create(t, "sc-leftover01")
 	host, _ := os.Hostname()
 	cfg, _ := filepath.Abs(s.cfg)
 	e, _ := json.Marshal(map[string]any{"run": "deadrun", "scope": cfg + "#staging", "pid": 1, "host": host,
-		"started": time.Now().Add(-time.Minute), "name": "sc-leftover1", "id": id})
+		"started": time.Now().Add(-time.Minute), "name": "sc-leftover01", "id": id})
 	os.WriteFile(filepath.Join(dir, "deadrun.json"), e, 0o600)
 
 	stdout, _, code := runBinary(t, s.env, s.args("ok")...)
@@ -307,7 +307,7 @@ func TestBinaryTenantCommands(t *testing.T) {
 		t.Errorf("sweep --older-than 1ns: exit %d\n%s", code, stdout)
 	}
 	s.assertClean(t)
-	id := s.app.Create(t, "sc-byhand")
+	id := s.app.Create(t, "sc-byhand0001")
 	stdout, _, code = runBinary(t, s.env, append([]string{"tenant", "delete", id}, base...)...)
 	if code != 0 || stdout != "deleted tenant "+id+"\n" {
 		t.Errorf("tenant delete: exit %d\n%s", code, stdout)

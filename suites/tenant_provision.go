@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -89,7 +90,28 @@ func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.
 			return r.withTenant(map[string]string{"prefix": tc.prefix(), "random": random}).Render(tc.Name)
 		}
 	}
+	shape, err := r.nameShape(tc)
+	if err != nil {
+		return nil, &tenant.ConfigError{Err: fmt.Errorf("tenant name: %w", err)}
+	}
+	m.Shape = shape
 	return m, nil
+}
+
+// nameShape is the pattern of every name the config makes: the name
+// template (default prefix + random) with its random part as 10 letters
+// or digits.
+func (r *runEnv) nameShape(tc *TenantConfig) (*regexp.Regexp, error) {
+	const marker = "\x00random\x00"
+	name := regexp.QuoteMeta(tc.prefix()) + marker
+	if tc.Name != "" {
+		var err error
+		if name, err = r.withTenant(map[string]string{"prefix": tc.prefix(), "random": marker}).Render(tc.Name); err != nil {
+			return nil, err
+		}
+		name = regexp.QuoteMeta(name)
+	}
+	return regexp.Compile("^" + strings.ReplaceAll(name, marker, "[a-z0-9]{10}") + "$")
 }
 
 // withTenant is the run's scope with these tenant fields.

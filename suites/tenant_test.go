@@ -267,3 +267,36 @@ func TestRunTenantTeardownWithinBudget(t *testing.T) {
 		t.Errorf("took %s, over the budget of %s", took, o.Budget)
 	}
 }
+
+// The shape of the names a config makes, for telling ours from a
+// customer's: the template with its random part as 10 letters or digits.
+func TestTenantNameShape(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		ours, not []string
+	}{
+		{"", []string{"sc-k2v9x0d3qa"}, []string{"sc-freiburg", "sc-k2v9x0d3qa1", "xsc-k2v9x0d3q"}},
+		{`name: "{{.Tenant.prefix}}{{.Tenant.random}}@mon.example.com"`, []string{"sc-k2v9x0d3qa@mon.example.com"}, []string{"sc-k2v9x0d3qa", "sc-k2v9x0d3qa@monxexample.com"}},
+	} {
+		y := "environments:\n  e: {base_url: https://x}\ntenant:\n  " + tt.name + "\n  command: {create: [a], delete: [b, \"{{.Tenant.id}}\"]}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"
+		cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tool, err := Tenants(cfg, "e", TenantOptions{StateDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range tt.ours {
+			if !tool.Shape.MatchString(n) {
+				t.Errorf("%q: %s not ours", tt.name, n)
+			}
+		}
+		for _, n := range tt.not {
+			if tool.Shape.MatchString(n) {
+				t.Errorf("%q: %s taken for ours", tt.name, n)
+			}
+		}
+		tool.Close()
+	}
+}

@@ -81,14 +81,14 @@ func (c *confirmer) confirm(ctx context.Context, t Tenant) Confirmation {
 		return Confirmation{Verdict: Unknown, Why: "no id to ask the app about"}
 	}
 	if t.Name != "" && !m.prefixed(t.Name) {
-		return Confirmation{Verdict: NotOurs, Why: fmt.Sprintf("its name %q lacks the prefix %q", t.Name, m.Prefix)}
+		return Confirmation{Verdict: NotOurs, Why: fmt.Sprintf("its name %q %s", t.Name, m.notShaped())}
 	}
 	judge := func(appName, how string) Confirmation {
 		switch {
 		case t.Name == "" && m.prefixed(appName):
 			return Confirmation{Verdict: Ours, Name: appName}
 		case t.Name == "":
-			return Confirmation{Verdict: NotOurs, Name: appName, Why: fmt.Sprintf("the app's %s names it %q, which lacks the prefix %q", how, appName, m.Prefix)}
+			return Confirmation{Verdict: NotOurs, Name: appName, Why: fmt.Sprintf("the app's %s names it %q, which %s", how, appName, m.notShaped())}
 		case appName == t.Name:
 			return Confirmation{Verdict: Ours, Name: appName}
 		}
@@ -122,6 +122,20 @@ func (c *confirmer) confirm(ctx context.Context, t Tenant) Confirmation {
 	return Confirmation{Verdict: Unconfirmable, Why: "the app cannot be asked whether that id carries that name: configure a tenant get or list request (or a delete that carries the name, with delete_checks_name)"}
 }
 
+// notShaped says what a name that is not ours lacks.
+func (m *Manager) notShaped() string {
+	if m.Shape != nil {
+		return fmt.Sprintf("lacks the prefix %q or the shape of this config's names (%s)", m.Prefix, m.Shape)
+	}
+	return fmt.Sprintf("lacks the prefix %q", m.Prefix)
+}
+
+// prefixed reports whether name has the shape of the names this config
+// makes: the prefix, and (when Shape is set) the whole pattern, so that a
+// customer who happens to be called sc-freiburg is not taken for ours.
 func (m *Manager) prefixed(name string) bool {
-	return m.Prefix != "" && strings.HasPrefix(name, m.Prefix) && len(name) > len(m.Prefix)
+	if m.Prefix == "" || !strings.HasPrefix(name, m.Prefix) || len(name) <= len(m.Prefix) {
+		return false
+	}
+	return m.Shape == nil || m.Shape.MatchString(name)
 }

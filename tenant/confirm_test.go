@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -499,5 +500,28 @@ func TestLedgerKeepsNoRunSecret(t *testing.T) {
 	defer s.Delete(context.Background())
 	if rec := string(entryFile(t, m.Ledger)); strings.Contains(rec, "webhook") || strings.Contains(rec, "pw-") {
 		t.Errorf("the ledger keeps a run secret:\n%s", rec)
+	}
+}
+
+// A customer who happens to be called sc-freiburg is not ours: the name
+// must have the whole shape of the names this config makes.
+func TestNameShape(t *testing.T) {
+	cmd, store := commandStore(t)
+	m := manager(t, cmd)
+	m.Shape = regexp.MustCompile(`^sc-[a-z0-9]{10}$`)
+	ctx := context.Background()
+	for _, n := range []string{"sc-freiburg", "sc-2024q1abcd"} {
+		tn, _ := cmd.Create(ctx, n)
+		os.WriteFile(filepath.Join(store, tn.ID), []byte(n+" 2020-01-01T00:00:00Z\n"), 0o600)
+	}
+	fr, _ := cmd.Create(ctx, "sc-freiburg2")
+	plant(t, m, m.Scope, "sc-freiburg2", fr.ID)
+	rep, err := m.Sweep(ctx, SweepOptions{OlderThan: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := storeNames(t, cmd)
+	if !slices.Contains(got, "sc-freiburg") || !slices.Contains(got, "sc-freiburg2") || slices.Contains(got, "sc-2024q1abcd") {
+		t.Errorf("the app has %v: want the sc-freiburg customers kept, the stray of our shape deleted (%+v)", got, rep)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -136,6 +137,10 @@ type Manager struct {
 	// name only: a field only the ledger vouches for (a forged org id)
 	// could point the delete elsewhere, so such a config sweeps nothing.
 	DeleteFields []string
+	// Shape, when set, is the whole shape of the names this config makes
+	// (the prefix, 10 random letters and digits, what the name template
+	// adds): a name of another shape is not ours.
+	Shape *regexp.Regexp
 	// Secret reports whether a value holds a secret of the run (an
 	// environment secret in a URL, a token in base64): such fields stay
 	// out of the ledger.
@@ -363,7 +368,7 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 		file := filepath.Join(m.Ledger.Dir(), e.Run+".json")
 		if !m.prefixed(e.Name) {
 			h.Release()
-			add(&rep.Refused, "%s (id %s): its name lacks the prefix %q, so it is not ours: never deleted; remove %s once you have checked it", e.Name, orUnknown(e.ID), m.Prefix, file)
+			add(&rep.Refused, "%s (id %s): its name %s, so it is not ours: never deleted; remove %s once you have checked it", e.Name, orUnknown(e.ID), m.notShaped(), file)
 			continue
 		}
 		select {
@@ -551,7 +556,7 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 		t.Name, t.Fields["name"] = h.Entry.Name, h.Entry.Name
 		if !m.prefixed(t.Name) {
 			h.Release()
-			return fmt.Errorf("tenant %s: its ledger name lacks the prefix %q, so it is not ours: not deleted", t.Name, m.Prefix)
+			return fmt.Errorf("tenant %s: its ledger name %s, so it is not ours: not deleted", t.Name, m.notShaped())
 		}
 		if h.Entry.ID != "" {
 			t.ID, t.Fields["id"] = h.Entry.ID, h.Entry.ID
