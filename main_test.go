@@ -135,8 +135,8 @@ func TestBinarySignal(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// Layer 2's probe, then the login connection: the check now
-			// waits in layer 3.
+			// Layer 2's probe answered, then the login sent on the same
+			// connection: the check now waits in layer 3.
 			<-answered
 			<-answered
 			_ = cmd.Process.Signal(sig)

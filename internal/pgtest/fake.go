@@ -9,7 +9,8 @@ import (
 // client's first packet (an SSLRequest), writes reply ("N" answers it as a
 // PostgreSQL server would; "" writes nothing) and then holds the connection
 // open without answering, until the test ends: a server whose login hangs.
-// Each connection, once answered, is reported on the returned channel.
+// Each connection is reported on the returned channel once answered, and
+// again once the client has sent its login (the startup packet) on it.
 func FakeServer(t testing.TB, reply string) (port int, answered <-chan struct{}) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -32,9 +33,18 @@ func FakeServer(t testing.TB, reply string) (port int, answered <-chan struct{})
 					_, _ = c.Read(buf)
 					_, _ = c.Write([]byte(reply))
 				}
-				select {
-				case ch <- struct{}{}:
-				default:
+				report := func() {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+				}
+				report()
+				if reply != "" {
+					// The login, which the server never answers.
+					if n, _ := c.Read(make([]byte, 512)); n > 0 {
+						report()
+					}
 				}
 				<-done
 			}()
