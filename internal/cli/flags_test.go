@@ -72,3 +72,17 @@ func TestCheckPostgresFlags(t *testing.T) {
 		t.Errorf("options %+v, %v", o, err)
 	}
 }
+
+func TestTenantFlags(t *testing.T) {
+	o, err := parse(t, newTenantSweep, "--older-than", "2h", "--config", "c.yaml", "--env", "prod", "--state-dir", "/s", "--teardown-timeout", "3s")
+	if err != nil || o.olderThan != 2*time.Hour || o.cf.path != "c.yaml" || o.env != "prod" || o.o.StateDir != "/s" || o.o.TeardownTimeout != 3*time.Second {
+		t.Errorf("sweep options %+v, %v", o, err)
+	}
+	if o, err := parse(t, newTenantSweep, "--older-than", "-1h"); o != nil || !errors.As(err, new(*UsageError)) {
+		t.Errorf("negative --older-than: ran %v, err %v", o != nil, err)
+	}
+	d, err := parse(t, newTenantDelete, "812", "--env", "prod")
+	if err != nil || d.id != "812" || d.env != "prod" {
+		t.Errorf("delete options %+v, %v", d, err)
+	}
+}

@@ -91,41 +91,54 @@ catch leaked tenants.`,
 		Args: unknownCommand,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newTenantSweep(g), newTenantCreate(g), newTenantDelete(g), newTenantList(g))
+	cmd.AddCommand(newTenantSweep(g, runTenantSweep), newTenantCreate(g, runTenantCreate),
+		newTenantDelete(g, runTenantDelete), newTenantList(g, runTenantList))
 	return cmd
 }
 
-func newTenantSweep(g *globals) *cobra.Command {
-	t := &tenantCmd{g: g}
-	var olderThan time.Duration
+// tenantSweepOptions are `suitecheck tenant sweep`'s options.
+type tenantSweepOptions struct {
+	tenantCmd
+	olderThan time.Duration
+}
+
+// newTenantSweep is `suitecheck tenant sweep`. runF runs it
+// (runTenantSweep, or a test's).
+func newTenantSweep(g *globals, runF func(*cobra.Command, *tenantSweepOptions) error) *cobra.Command {
+	o := &tenantSweepOptions{tenantCmd: tenantCmd{g: g}}
 	cmd := &cobra.Command{
 		Use:   "sweep",
 		Short: "Delete the tenants of killed runs (and, with a list request, old prefixed strays)",
 		Long: `Deletes the tenants that the ledger holds for runs that are no longer alive
 (their lock is free), as every run does when it starts. With --older-than
 and a list request in the config, also deletes the tenants the app lists
-that carry the prefix, that the ledger does not know, and that were
+that have our names' shape, that the ledger does not know, and that were
 created longer ago than that; and ledger entries of other hosts older than
 that. Prints a check result: WARNING when a tenant could not be deleted.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if olderThan < 0 {
-				return &UsageError{Err: fmt.Errorf("--older-than %s: give a duration of 0 or more", olderThan)}
+			if o.olderThan < 0 {
+				return &UsageError{Err: fmt.Errorf("--older-than %s: give a duration of 0 or more", o.olderThan)}
 			}
-			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
-				host, _ := os.Hostname()
-				start := time.Now()
-				rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: olderThan, Host: host, DeleteTimeout: m.TeardownTimeout})
-				res := sweepResult(rep, err, time.Since(start))
-				res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
-				g.out.Result = &res
-				return nil
-			})
+			return runF(cmd, o)
 		},
 	}
-	t.register(cmd)
-	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "also delete unknown prefixed tenants the app lists that are older than this (e.g. 1h); 0: only the ledger's dead runs")
+	o.register(cmd)
+	cmd.Flags().DurationVar(&o.olderThan, "older-than", 0, "also delete unknown tenants of our names' shape the app lists that are older than this (e.g. 1h); 0: only the ledger's dead runs")
 	return cmd
+}
+
+// runTenantSweep sweeps and leaves the sweep's check result for main.
+func runTenantSweep(cmd *cobra.Command, o *tenantSweepOptions) error {
+	return o.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+		host, _ := os.Hostname()
+		start := time.Now()
+		rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: o.olderThan, Host: host, DeleteTimeout: m.TeardownTimeout})
+		res := sweepResult(rep, err, time.Since(start))
+		res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
+		o.g.out.Result = &res
+		return nil
+	})
 }
 
 // sweepResult is the check result of a sweep.
@@ -178,114 +191,139 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 	return res
 }
 
-func newTenantCreate(g *globals) *cobra.Command {
-	t := &tenantCmd{g: g}
+// newTenantCreate is `suitecheck tenant create`. runF runs it
+// (runTenantCreate, or a test's).
+func newTenantCreate(g *globals, runF func(*cobra.Command, *tenantCmd) error) *cobra.Command {
+	o := &tenantCmd{g: g}
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a tenant and print its fields as JSON (password included); it is yours to delete",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
-				sess, err := m.Create(ctx)
-				if err != nil {
-					if sess != nil {
-						// In doubt: delete it if the app made it after all.
-						if derr := sess.Delete(ctx); derr != nil && !errors.Is(derr, tenant.ErrNotListed) {
-							err = fmt.Errorf("%w; and %v", err, derr)
-						}
-					}
-					return masked(m, err)
-				}
-				// Not a run's tenant: the ledger forgets it, so no sweep takes
-				// it from under the person who asked for it.
-				if err := sess.Disown(); err != nil {
-					return err
-				}
-				b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(g.stderr, "suitecheck: tenant %s created; delete it with: suitecheck tenant delete %s\n", sess.Tenant.Name, sess.Tenant.ID)
-				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
-				return err
-			})
-		},
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runF(cmd, o) },
 	}
-	t.register(cmd)
+	o.register(cmd)
 	return cmd
 }
 
-func newTenantDelete(g *globals) *cobra.Command {
-	t := &tenantCmd{g: g}
+// runTenantCreate creates a tenant and prints it.
+func runTenantCreate(cmd *cobra.Command, t *tenantCmd) error {
+	g := t.g
+	return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+		sess, err := m.Create(ctx)
+		if err != nil {
+			if sess != nil {
+				// In doubt: delete it if the app made it after all.
+				if derr := sess.Delete(ctx); derr != nil && !errors.Is(derr, tenant.ErrNotListed) {
+					err = fmt.Errorf("%w; and %v", err, derr)
+				}
+			}
+			return masked(m, err)
+		}
+		// Not a run's tenant: the ledger forgets it, so no sweep takes
+		// it from under the person who asked for it.
+		if err := sess.Disown(); err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "suitecheck: tenant %s created; delete it with: suitecheck tenant delete %s\n", sess.Tenant.Name, sess.Tenant.ID)
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
+		return err
+	})
+}
+
+// tenantDeleteOptions are `suitecheck tenant delete`'s options.
+type tenantDeleteOptions struct {
+	tenantCmd
+	id string // or the name of a dead run's ledger entry
+}
+
+// newTenantDelete is `suitecheck tenant delete ID`. runF runs it
+// (runTenantDelete, or a test's).
+func newTenantDelete(g *globals, runF func(*cobra.Command, *tenantDeleteOptions) error) *cobra.Command {
+	o := &tenantDeleteOptions{tenantCmd: tenantCmd{g: g}}
 	cmd := &cobra.Command{
 		Use:   "delete ID",
-		Short: "Delete a tenant by id (its ledger entry, if any, goes too)",
+		Short: "Delete a tenant by id (its ledger entry, if any, goes too), once the app confirms it is ours",
 		Args:  oneArg("the tenant's id (or the name of a dead run's ledger entry)", "suitecheck tenant delete 812"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
-				if err := m.DeleteByID(ctx, args[0]); err != nil {
-					return masked(m, err)
-				}
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "deleted tenant %s\n", args[0])
-				return err
-			})
+			o.id = args[0]
+			return runF(cmd, o)
 		},
 	}
-	t.register(cmd)
+	o.register(cmd)
 	return cmd
 }
 
-func newTenantList(g *globals) *cobra.Command {
-	t := &tenantCmd{g: g}
+// runTenantDelete deletes the tenant.
+func runTenantDelete(cmd *cobra.Command, o *tenantDeleteOptions) error {
+	return o.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+		if err := m.DeleteByID(ctx, o.id); err != nil {
+			return masked(m, err)
+		}
+		_, err := fmt.Fprintf(cmd.OutOrStdout(), "deleted tenant %s\n", o.id)
+		return err
+	})
+}
+
+// newTenantList is `suitecheck tenant list`. runF runs it
+// (runTenantList, or a test's).
+func newTenantList(g *globals, runF func(*cobra.Command, *tenantCmd) error) *cobra.Command {
+	o := &tenantCmd{g: g}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the ledger's tenants and, with a list request, the app's prefixed tenants",
+		Short: "List the ledger's tenants and, with a list request, the app's tenants of our names' shape",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
-				inv, err := m.Inventory(ctx)
-				if err != nil {
-					return err
-				}
-				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
-				fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
-				for _, e := range inv.Ledger {
-					state := "dead: swept once the app confirms it is ours"
-					if e.Alive {
-						state = "running"
-					}
-					if e.Scope != m.Scope {
-						state += " (other config)"
-					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmp.Or(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
-				}
-				for _, p := range inv.Problems {
-					fmt.Fprintf(w, "unreadable: %s\n", p)
-				}
-				switch {
-				case errors.Is(inv.AppErr, tenant.ErrNoList):
-					fmt.Fprintln(w, "\nthe app: no list request configured")
-				case inv.AppErr != nil:
-					w.Flush()
-					return masked(m, fmt.Errorf("list the app's tenants: %w", inv.AppErr))
-				default:
-					fmt.Fprintln(w, "\nthe app's tenants with the prefix "+m.Prefix)
-					fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
-					for _, f := range inv.App {
-						created := "-"
-						if !f.Created.IsZero() {
-							created = f.Created.UTC().Format(time.RFC3339)
-						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, map[bool]string{true: "yes", false: "no"}[f.InLedger])
-					}
-				}
-				return w.Flush()
-			})
-		},
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runF(cmd, o) },
 	}
-	t.register(cmd)
+	o.register(cmd)
 	return cmd
+}
+
+// runTenantList prints the ledger and the app's tenants of our shape.
+func runTenantList(cmd *cobra.Command, t *tenantCmd) error {
+	return t.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+		inv, err := m.Inventory(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
+		fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
+		for _, e := range inv.Ledger {
+			state := "dead: swept once the app confirms it is ours"
+			if e.Alive {
+				state = "running"
+			}
+			if e.Scope != m.Scope {
+				state += " (other config)"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, cmp.Or(e.ID, "-"), e.Run, e.Started.Format(time.RFC3339), e.Host, e.PID, state, e.Scope)
+		}
+		for _, p := range inv.Problems {
+			fmt.Fprintf(w, "unreadable: %s\n", p)
+		}
+		switch {
+		case errors.Is(inv.AppErr, tenant.ErrNoList):
+			fmt.Fprintln(w, "\nthe app: no list request configured")
+		case inv.AppErr != nil:
+			w.Flush()
+			return masked(m, fmt.Errorf("list the app's tenants: %w", inv.AppErr))
+		default:
+			fmt.Fprintln(w, "\nthe app's tenants of our names' shape (prefix "+m.Prefix+")")
+			fmt.Fprintln(w, "NAME\tID\tCREATED\tIN LEDGER")
+			for _, f := range inv.App {
+				created := "-"
+				if !f.Created.IsZero() {
+					created = f.Created.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.ID, created, map[bool]string{true: "yes", false: "no"}[f.InLedger])
+			}
+		}
+		return w.Flush()
+	})
 }
 
 func maskAll(m *suites.TenantTool, lines []string) []string {

@@ -73,7 +73,7 @@ func TestTenantCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ledger " + filepath.Join(state, "tenants"), "NAME  ID", "the app's tenants with the prefix sc-",
+	for _, want := range []string{"ledger " + filepath.Join(state, "tenants"), "NAME  ID", "the app's tenants of our names' shape (prefix sc-)",
 		fields["name"] + "  " + fields["id"]} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("list lacks %q:\n%s", want, stdout)
