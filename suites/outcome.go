@@ -49,7 +49,9 @@ func (oc *outcome) result(r *runState) checks.Result {
 	if tr != nil && tr.createErr != nil {
 		// No tenant, no cases: the create's failure is the result.
 		res.State, res.Summary = tr.createState, head+tr.createSummary
-		res.Parts = []checks.Part{{State: tr.createState, Detail: tr.createErr.Error()}}
+		if tr.appFailed {
+			res.Parts = []checks.Part{{State: tr.createState, Detail: tr.createErr.Error()}}
+		}
 		if tr.diagnosed {
 			res.Long = append(res.Long, "diagnose: "+cmp.Or(tr.diagnose, "every diagnose step passed"))
 			if tr.diagnose != "" {
@@ -60,7 +62,11 @@ func (oc *outcome) result(r *runState) checks.Result {
 		res, casePerf = oc.casesResult(r)
 	}
 
-	res.Perfdata = []checks.Perfdata{checks.Duration("time", oc.total, oc.th)}
+	th := oc.th
+	if tr != nil && tr.createErr != nil {
+		th = checks.Thresholds{} // no case ran: the total time is not judged
+	}
+	res.Perfdata = []checks.Perfdata{checks.Duration("time", oc.total, th)}
 	if tr != nil && (tr.sess != nil || tr.createErr != nil) {
 		res.Perfdata = append(res.Perfdata, checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
 	}

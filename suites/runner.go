@@ -148,7 +148,13 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		oc.tenant = &tenantRun{}
 		ok, err := r.provision(ctx, cfg, envName, oc.tenant, o)
 		if err != nil {
-			return checks.FromError(err)
+			res := checks.FromError(err)
+			r.maskResult(&res)
+			if o.Report != nil {
+				oc.total = time.Since(r.start)
+				*o.Report = oc.report(r, res)
+			}
+			return res
 		}
 		if !ok {
 			return r.finish(oc)

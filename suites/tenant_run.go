@@ -33,6 +33,7 @@ type tenantRun struct {
 	createSummary string
 	diagnose      string
 	diagnosed     bool
+	appFailed     bool // the app refused or failed the create (not our config, the budget or a signal)
 	swept         bool // the sweep ran (its time is perfdata)
 }
 
@@ -114,7 +115,7 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 		if sess != nil {
 			verb = "the app failed to "
 		}
-		tr.createState, tr.createSummary = checks.Critical, verb+msg
+		tr.createState, tr.createSummary, tr.appFailed = checks.Critical, verb+msg, true
 		if len(cfg.Tenant.Diagnose) > 0 {
 			tr.diagnosed = true
 			if derr := r.runSteps(ctx, &Case{Name: "diagnose", Steps: cfg.Tenant.Diagnose}); derr != nil {

@@ -300,3 +300,46 @@ func TestTenantNameShape(t *testing.T) {
 		tool.Close()
 	}
 }
+
+// A tenant config that cannot be used (an untrusted state dir) is UNKNOWN,
+// and --junit still reports the run's suite and environment with it.
+func TestRunProvisionErrorReport(t *testing.T) {
+	store, state := t.TempDir(), t.TempDir()
+	os.Chmod(state, 0o777)
+	cfg := commandConfig(t, "https://app.example", store, "")
+	var rep Report
+	res := Run(context.Background(), cfg, RunOptions{Suite: "s", Retries: -1, Report: &rep, Tenants: TenantOptions{StateDir: state}})
+	if res.State != checks.Unknown || !strings.Contains(res.Summary, "writable by group/others") {
+		t.Fatalf("result %+v", res)
+	}
+	if rep.Suite != "s" || rep.Env != "e" || len(rep.Cases) != 1 || rep.Cases[0].Name != "run" || rep.Cases[0].State != checks.Unknown {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// A create that fails for our own reasons (a program that does not exist)
+// is one UNKNOWN line: no [UNKNOWN] part repeating it, and the time is not
+// judged against the suite's thresholds (no case ran).
+func TestRunCreateConfigError(t *testing.T) {
+	y := `environments:
+  e: {base_url: https://app.example}
+tenant:
+  command: {create: [/nonexistent/provision, "{{.Tenant.name}}"], delete: [/bin/true, "{{.Tenant.id}}"]}
+suites:
+  s:
+    warning: 5s
+    cases:
+      - name: a
+        steps: [{sql: {dsn: x, query: SELECT 1}}]
+`
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(context.Background(), cfg, RunOptions{Suite: "s", Retries: -1, Tenants: TenantOptions{StateDir: t.TempDir()}})
+	out := res.Render(0)
+	if res.State != checks.Unknown || len(res.Parts) != 0 || len(res.Perfdata) == 0 || res.Perfdata[0].Label != "time" ||
+		strings.Contains(res.Perfdata[0].String(), ";5") {
+		t.Errorf("result:\n%s", out)
+	}
+}

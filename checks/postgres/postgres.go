@@ -306,6 +306,9 @@ func (p *pgProbe) run(ctx context.Context) error {
 		conn.Close()
 		return err
 	}
+	// Closed on every path: pq may leave it (a TLS fallback redials
+	// without closing it), or never dial at all (ctx ended first).
+	defer conn.Close()
 
 	// Layers 3 and 4: one authenticated connection, kept for the rest.
 	cfg := p.target.cfg.Clone()

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -356,5 +357,39 @@ func TestCheckUsesOneConnection(t *testing.T) {
 				t.Errorf("%d connections for one check, want 1", n)
 			}
 		})
+	}
+}
+
+// Whatever ends the check after layer 2 (here its context, just after the
+// server answered), the connection layer 2 opened is closed: the server
+// sees EOF, not a socket left open until the process exits.
+func TestCheckClosesLayer2Connection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	eof := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			eof <- err
+			return
+		}
+		defer c.Close()
+		c.Read(make([]byte, 8))
+		c.Write([]byte("N"))
+		cancel() // the check is stopped between layer 2 and its login
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.Copy(io.Discard, c) // until EOF, or the deadline
+		eof <- err
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	Check(ctx, Options{DSN: "host=127.0.0.1 port=" + port + " user=app sslmode=disable", TimeoutState: checks.Critical})
+	// EOF, or a reset (the client closed with the login unread): closed.
+	if err := <-eof; err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the server did not see the connection closed: %v", err)
 	}
 }
