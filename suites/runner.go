@@ -60,9 +60,10 @@ type runState struct {
 // must be closed with it. The tenant commands use it alone; a run adds its
 // cases' state (runState).
 type runEnv struct {
-	env     *Environment
-	scope   *Scope
-	mask    *Masker
+	env       *Environment
+	scope     *Scope
+	generated map[string]string // the tenant's generated fields, made before create
+	mask      *Masker
 	ext     []io.Closer // per-run resources (the browser, clients), closed at the end
 	cfgPath string      // the config file, which command dirs are relative to
 }

@@ -4,7 +4,10 @@ package suites
 // validation (which fields a delete, get or list request may use).
 
 import (
+	"crypto/rand"
 	"fmt"
+	"math/big"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template/parse"
@@ -33,9 +36,25 @@ type TenantConfig struct {
 	// and the app refuses it when the id's name is another: how a sweep
 	// confirms a tenant is ours when there is no get or list request.
 	DeleteChecksName bool `yaml:"delete_checks_name"`
+	// Generate makes fields before create (a password the create reply
+	// does not return): random from the system's CSPRNG, secret (masked
+	// everywhere, never in the ledger), {{.Tenant.NAME}} in create and in
+	// every step.
+	Generate map[string]*GenerateField `yaml:"generate"`
 
 	line int
 }
+
+// GenerateField is how a generated field is made.
+type GenerateField struct {
+	Length   int    `yaml:"length"`   // default 24
+	Alphabet string `yaml:"alphabet"` // default letters and digits
+}
+
+const (
+	defaultGenerateLength = 24
+	defaultAlphabet       = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+)
 
 // TenantHTTP provisions through the app's admin API with http steps.
 type TenantHTTP struct {
@@ -101,7 +120,68 @@ func (tc *TenantConfig) prefix() string {
 
 // secretField reports whether a tenant field is a secret.
 func (tc *TenantConfig) secretField(name string) bool {
-	return slices.Contains(tc.SecretFields, name) || tenant.SecretField(name)
+	_, generated := tc.Generate[name]
+	return generated || slices.Contains(tc.SecretFields, name) || tenant.SecretField(name)
+}
+
+// validateGenerate checks the generated fields: a field name, a length
+// that makes a real secret, an alphabet of distinct characters.
+func (tc *TenantConfig) validateGenerate() error {
+	for _, name := range sortedKeys(tc.Generate) {
+		g := tc.Generate[name]
+		if g == nil {
+			g = &GenerateField{}
+			tc.Generate[name] = g
+		}
+		errAt := func(format string, args ...any) error {
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant generate %s: ", name) + fmt.Sprintf(format, args...)}
+		}
+		switch {
+		case !fieldRe.MatchString(name):
+			return errAt("use letters, digits and _ for a field name, e.g. password")
+		case name == "id" || name == "name" || name == "prefix" || name == "random":
+			return errAt("%s is suitecheck's own field: pick another name", name)
+		case g.Length == 0:
+			g.Length = defaultGenerateLength
+		case g.Length < 12 || g.Length > 256:
+			return errAt("length %d: give 12 to 256", g.Length)
+		}
+		if g.Alphabet == "" {
+			g.Alphabet = defaultAlphabet
+		}
+		seen := map[rune]bool{}
+		for _, r := range g.Alphabet {
+			if seen[r] {
+				return errAt("alphabet repeats %q: give each character once", r)
+			}
+			seen[r] = true
+		}
+		if len(seen) < 10 {
+			return errAt("alphabet %q: give at least 10 characters", g.Alphabet)
+		}
+	}
+	return nil
+}
+
+// fieldRe is a tenant field's name.
+var fieldRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// generate makes the generated fields' values.
+func (tc *TenantConfig) generate() (map[string]string, error) {
+	out := map[string]string{}
+	for name, g := range tc.Generate {
+		alphabet := []rune(g.Alphabet)
+		b := make([]rune, g.Length)
+		for i := range b {
+			n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+			if err != nil {
+				return nil, fmt.Errorf("generate %s: %w", name, err)
+			}
+			b[i] = alphabet[n.Int64()]
+		}
+		out[name] = string(b)
+	}
+	return out, nil
 }
 
 // validate checks the tenant section at load time.
@@ -151,6 +231,9 @@ func (tc *TenantConfig) validate() error {
 		if stepKinds[st.Kind].browser {
 			return &LineError{Line: st.Line, Msg: "tenant diagnose: use http, sql or check_postgres steps, not browser steps"}
 		}
+	}
+	if err := tc.validateGenerate(); err != nil {
+		return err
 	}
 	if tc.DeleteChecksName && !slices.Contains(tc.deleteRefs(), "name") {
 		return errAt("delete_checks_name: the delete request does not use {{.Tenant.name}}: the app can only check a name it is sent")

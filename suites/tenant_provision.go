@@ -6,9 +6,11 @@ package suites
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +39,9 @@ type TenantTool struct {
 	Mask            func(string) string // masks the environment's secrets
 	Close           func()              // frees the provisioner's connections
 	TeardownTimeout time.Duration       // bounds each delete
+
+	env *runEnv
+	cfg *TenantConfig
 }
 
 // Tenants returns the tenant manager of a config's environment.
@@ -58,7 +63,21 @@ func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) 
 		r.close()
 		return nil, err
 	}
-	return &TenantTool{Manager: m, Mask: r.mask.Mask, Close: r.close, TeardownTimeout: cmp.Or(o.TeardownTimeout, DefaultTeardownTimeout)}, nil
+	return &TenantTool{Manager: m, Mask: r.mask.Mask, Close: r.close, TeardownTimeout: cmp.Or(o.TeardownTimeout, DefaultTeardownTimeout),
+		env: r, cfg: cfg.Tenant}, nil
+}
+
+// Create makes the tenant's generated fields, then creates it (see
+// tenant.Manager.Create); the session's tenant holds them, as secrets.
+func (tt *TenantTool) Create(ctx context.Context) (*tenant.Session, error) {
+	if err := tt.env.generate(tt.cfg); err != nil {
+		return nil, err
+	}
+	s, err := tt.Manager.Create(ctx)
+	if s != nil && err == nil {
+		tt.env.withGenerated(&s.Tenant)
+	}
+	return s, err
 }
 
 // manager builds the run's tenant manager.
@@ -123,7 +142,38 @@ func (r *runEnv) withTenant(fields map[string]string) *Scope {
 
 // nameFields are what create's templates see.
 func (r *runEnv) nameFields(tc *TenantConfig, name string) map[string]string {
-	return map[string]string{"name": name, "prefix": tc.prefix()}
+	fields := map[string]string{"name": name, "prefix": tc.prefix()}
+	for k, v := range r.generated {
+		fields[k] = v
+	}
+	return fields
+}
+
+// generate makes the tenant's generated fields for the create to come:
+// secrets from the start.
+func (r *runEnv) generate(tc *TenantConfig) error {
+	gen, err := tc.generate()
+	if err != nil {
+		return &tenant.ConfigError{Err: err}
+	}
+	r.generated = gen
+	for _, v := range gen {
+		r.mask.Add(v)
+	}
+	return nil
+}
+
+// withGenerated adds the generated fields to a created tenant, as secrets
+// (the ledger never keeps them).
+func (r *runEnv) withGenerated(t *tenant.Tenant) {
+	for k, v := range r.generated {
+		if _, ok := t.Fields[k]; !ok {
+			t.Fields[k] = v
+		}
+		if !slices.Contains(t.Secret, k) {
+			t.Secret = append(t.Secret, k)
+		}
+	}
 }
 
 // provisioner turns the config into a tenant.Provisioner whose requests

@@ -83,9 +83,13 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 	tr.swept = true
 	cancel()
 	t0 := time.Now()
+	if err := r.generate(cfg.Tenant); err != nil {
+		return false, err
+	}
 	sess, err := m.Create(ctx)
 	tr.createDur = time.Since(t0)
 	if err == nil {
+		r.withGenerated(&sess.Tenant)
 		tr.sess = sess
 		t := sess.Tenant
 		for _, k := range t.Secret {

@@ -45,6 +45,10 @@ func TestTenantConfigErrors(t *testing.T) {
 		{"http get without request", "tenant:\n  http:\n" + httpOK + "    get: {name: $.n}\n", "no get request"},
 		{"sql get password", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE}\n    get: {query: SELECT, args: [\"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
 		{"get uses another field", "tenant:\n  http:\n" + httpOK + "    get: {request: {url: \"https://x/{{.Tenant.org}}/t/{{.Tenant.id}}\"}}\n", "a get request may use only .Tenant.id and .Tenant.name"},
+		{"generate too short", "tenant:\n  generate: {pw: {length: 6}}\n  http:\n" + httpOK, "tenant generate pw: length 6: give 12 to 256"},
+		{"generate repeats", "tenant:\n  generate: {pw: {alphabet: aabcdefghijk}}\n  http:\n" + httpOK, "alphabet repeats"},
+		{"generate id", "tenant:\n  generate: {id: {}}\n  http:\n" + httpOK, "id is suitecheck's own field"},
+		{"delete uses a generated field", "tenant:\n  generate: {code: {}}\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}}}\n    delete: {url: \"https://x/t/{{.Tenant.code}}\"}\n", "a secret the ledger does not keep"},
 		{"command get password", "tenant:\n  command: {create: [a], delete: [b], get: [c, \"{{.Tenant.password}}\"]}\n", "a secret the ledger does not keep"},
 	}
 	for _, tc := range tests {
@@ -341,5 +345,49 @@ suites:
 	if res.State != checks.Unknown || len(res.Parts) != 0 || len(res.Perfdata) == 0 || res.Perfdata[0].Label != "time" ||
 		strings.Contains(res.Perfdata[0].String(), ";5") {
 		t.Errorf("result:\n%s", out)
+	}
+}
+
+// Generated fields: made from the CSPRNG before create, handed to the
+// create and to every step, masked everywhere, never in the ledger.
+func TestTenantGeneratedSecret(t *testing.T) {
+	var seen string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.URL.Query().Get("pw")
+		http.Error(w, "echo "+seen, http.StatusTeapot) // a failure that shows it
+	}))
+	defer srv.Close()
+	store, state := t.TempDir(), t.TempDir()
+	y := fmt.Sprintf(`environments:
+  e: {base_url: %[1]s}
+tenant:
+  generate: {apppass: {length: 30}}
+  command:
+    create: [sh, -c, 'printf %%s "$1" > "$STORE/generated"; exec %[2]s create "$0"', "{{.Tenant.name}}", "{{.Tenant.apppass}}"]
+    delete: [%[2]s, delete, "{{.Tenant.id}}"]
+    list: [%[2]s, list]
+    env: {STORE: %[3]s}
+suites:
+  s:
+    cases:
+      - name: login
+        steps:
+          - http: {url: "{{.BaseURL}}/check?pw={{.Tenant.apppass}}", expect: {status: 200}}
+`, srv.URL, tenantScript, store)
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(context.Background(), cfg, RunOptions{Suite: "s", Retries: -1, Tenants: TenantOptions{StateDir: state}})
+	out := res.Render(0)
+	given, _ := os.ReadFile(filepath.Join(store, "generated"))
+	if len(given) != 30 || string(given) != seen {
+		t.Fatalf("create got %q, the step sent %q: want the same 30 characters", given, seen)
+	}
+	if res.State != checks.Critical || strings.Contains(out, seen) || !strings.Contains(out, "echo ****") {
+		t.Errorf("the generated secret is not masked:\n%s", out)
+	}
+	if len(storeFiles(t, store)) != 1 { // only the "generated" file: the tenant was deleted
+		t.Errorf("store %v", storeFiles(t, store))
 	}
 }
