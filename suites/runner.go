@@ -64,8 +64,8 @@ type runEnv struct {
 	scope     *Scope
 	generated map[string]string // the tenant's generated fields, made before create
 	mask      *Masker
-	ext     []io.Closer // per-run resources (the browser, clients), closed at the end
-	cfgPath string      // the config file, which command dirs are relative to
+	ext       []io.Closer // per-run resources (the browser, clients), closed at the end
+	cfgPath   string      // the config file, which command dirs are relative to
 }
 
 // close closes what the environment holds, the last opened first.
