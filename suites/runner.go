@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +40,54 @@ type RunOptions struct {
 	// (masked), and the tenant's fields (a provisioned tenant; its password
 	// is masked).
 	Vars, Secrets, Tenant map[string]string
+	// Target is what the command line says of the host to check, over
+	// the environment.
+	Target Target
+}
+
+// Target points a run (or the tenant commands) at a host from the command
+// line, over the environment: what a monitoring host's check definition
+// passes ($HOSTADDRESS$, host.address), so one config serves many hosts.
+type Target struct {
+	BaseURL string            // --base-url: replaces the environment's base_url
+	Host    string            // -H: the environment's base_url with this host
+	Port    int               // --port: and this port
+	Vars    map[string]string // --var NAME=VALUE
+	Secrets map[string]string // --secret-var NAME=@FILE
+}
+
+// baseURL is the base URL to use: --base-url, or the environment's with
+// -H and --port put in.
+func (t Target) baseURL(envBase string) (string, error) {
+	if t.BaseURL != "" {
+		u, err := url.Parse(t.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", fmt.Errorf("--base-url %q: give an http or https URL, e.g. https://app.example.com", t.BaseURL)
+		}
+		return t.BaseURL, nil
+	}
+	if t.Host == "" && t.Port == 0 {
+		return envBase, nil
+	}
+	u, err := url.Parse(envBase)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("-H/--port: the environment's base_url %q is not a URL to put a host in: give --base-url", envBase)
+	}
+	host, port := u.Hostname(), u.Port()
+	if t.Host != "" {
+		host = strings.Trim(t.Host, "[]")
+	}
+	if t.Port != 0 {
+		port = strconv.Itoa(t.Port)
+	}
+	if port != "" {
+		u.Host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		u.Host = "[" + host + "]"
+	} else {
+		u.Host = host
+	}
+	return u.String(), nil
 }
 
 // runState is what the steps of one run share.
@@ -244,16 +295,23 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 		sc.Vars[k] = v
 		r.mask.Add(v)
 	}
-	for k, v := range o.Vars {
-		sc.Vars[k] = v
+	for _, vars := range []map[string]string{o.Vars, o.Target.Vars} {
+		for k, v := range vars {
+			sc.Vars[k] = v
+		}
 	}
-	for k, v := range o.Secrets {
-		sc.Vars[k] = v
-		r.mask.Add(v)
+	for _, secrets := range []map[string]string{o.Secrets, o.Target.Secrets} {
+		for k, v := range secrets {
+			sc.Vars[k] = v
+			r.mask.Add(v)
+		}
 	}
 	base, err := sc.Render(env.BaseURL)
 	if err != nil {
 		return fmt.Errorf("environment %s base_url: %w", envName, err)
+	}
+	if base, err = o.Target.baseURL(base); err != nil {
+		return err
 	}
 	sc.BaseURL = strings.TrimRight(base, "/")
 	if tc != nil {

@@ -27,6 +27,9 @@ import (
 type TenantOptions struct {
 	StateDir        string        // --state-dir; empty: statedir.Default
 	TeardownTimeout time.Duration // --teardown-timeout: the delete's own bound, and the slice of the budget kept for it
+	// Target, for the tenant commands: the host and vars from the command
+	// line (a run has its own, RunOptions.Target).
+	Target Target
 }
 
 // DefaultTeardownTimeout is --teardown-timeout's default.
@@ -55,7 +58,7 @@ func Tenants(cfg *Config, envName string, o TenantOptions) (*TenantTool, error) 
 	}
 	// The run's environment alone: no cases, no browser.
 	r := &runEnv{mask: &Masker{}, cfgPath: cfg.path}
-	if err := r.setup(envName, env, nil, RunOptions{}); err != nil {
+	if err := r.setup(envName, env, nil, RunOptions{Target: o.Target}); err != nil {
 		return nil, err
 	}
 	m, err := r.manager(cfg, envName, o)

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -84,5 +86,30 @@ func TestTenantFlags(t *testing.T) {
 	d, err := parse(t, newTenantDelete, "812", "--env", "prod")
 	if err != nil || d.id != "812" || d.env != "prod" {
 		t.Errorf("delete options %+v, %v", d, err)
+	}
+}
+
+func TestTargetFlags(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("s3cret\nignored\n"), 0o600)
+	o, err := parse(t, newRun, "login", "-H", "10.1.2.3", "--port", "8443", "--var", "user=monitor", "--var", "org=acme", "--secret-var", "pw=@"+pw)
+	tg := o.run.Target
+	if err != nil || tg.Host != "10.1.2.3" || tg.Port != 8443 || tg.Vars["user"] != "monitor" || tg.Vars["org"] != "acme" || tg.Secrets["pw"] != "s3cret" {
+		t.Errorf("target %+v, %v", tg, err)
+	}
+	s, err := parse(t, newTenantSweep, "--base-url", "https://app.example", "--var", "a=b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tenant commands resolve their target when they run.
+	if tg, err := s.target.resolve(); err != nil || tg.BaseURL != "https://app.example" || tg.Vars["a"] != "b" {
+		t.Errorf("tenant target %+v, %v", tg, err)
+	}
+	for _, bad := range [][]string{{"--var", "novalue"}, {"--var", "=x"}, {"--secret-var", "pw=literal"}, {"--secret-var", "pw=@/dev/zero"},
+		{"--base-url", "https://x", "-H", "h"}, {"--port", "70000"}} {
+		o, err := parse(t, newRun, append([]string{"login"}, bad...)...)
+		if o != nil || !errors.As(err, new(*UsageError)) {
+			t.Errorf("%v: ran %v, err %v: want a UsageError", bad, o != nil, err)
+		}
 	}
 }

@@ -41,6 +41,7 @@ type runOptions struct {
 	g      *globals
 	config configFlag
 	run    suites.RunOptions
+	target targetFlags
 	junit  string // --junit FILE
 }
 
@@ -65,6 +66,7 @@ func newRun(g *globals, runF func(*cobra.Command, *runOptions) error) *cobra.Com
 	f.IntVar(&o.run.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
 	browserFlags(f, &o.run.Browser)
 	tenantFlags(f, &o.run.Tenants)
+	o.target.register(f)
 	f.StringVar(&o.junit, "junit", "", "also write the result as JUnit XML to FILE, for CI servers (Jenkins, GitLab…)")
 	return cmd
 }
@@ -80,7 +82,9 @@ func (o *runOptions) check() error {
 	if o.run.Browser.KeepRuns < 1 {
 		return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.run.Browser.KeepRuns)}
 	}
-	return nil
+	var err error
+	o.run.Target, err = o.target.resolve()
+	return err
 }
 
 // runRun runs the suite within the budget and leaves its result for main.

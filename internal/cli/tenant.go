@@ -32,10 +32,11 @@ func tenantFlags(f *pflag.FlagSet, o *suites.TenantOptions) {
 
 // tenantCmd holds what the tenant subcommands share.
 type tenantCmd struct {
-	g   *globals
-	cf  configFlag
-	env string
-	o   suites.TenantOptions
+	g      *globals
+	cf     configFlag
+	env    string
+	o      suites.TenantOptions
+	target targetFlags
 }
 
 func (t *tenantCmd) register(cmd *cobra.Command) {
@@ -43,12 +44,17 @@ func (t *tenantCmd) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.env, "env", "", "the environment (may be left out when the config has only one)")
 	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives; "+stateDirHelp)
 	cmd.Flags().DurationVar(&t.o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "the bound of each request to the app (confirm, delete)")
+	t.target.register(cmd.Flags())
 }
 
 // with runs fn with the environment's tenant manager, within the budget
 // (the config is read within it too).
 func (t *tenantCmd) with(cmd *cobra.Command, fn func(ctx context.Context, m *suites.TenantTool) error) error {
 	if err := checkTeardownTimeout(t.o.TeardownTimeout); err != nil {
+		return err
+	}
+	var err error
+	if t.o.Target, err = t.target.resolve(); err != nil {
 		return err
 	}
 	ctx, cancel := t.g.withBudget(cmd.Context())
