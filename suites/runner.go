@@ -114,6 +114,7 @@ type runEnv struct {
 	env       *Environment
 	scope     *Scope
 	generated map[string]string // the tenant's generated fields, made before create
+	targeted  bool              // the command line chose the host (Target)
 	mask      *Masker
 	ext       []io.Closer // per-run resources (the browser, clients), closed at the end
 	cfgPath   string      // the config file, which command dirs are relative to
@@ -313,6 +314,7 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 	if base, err = o.Target.baseURL(base); err != nil {
 		return err
 	}
+	r.targeted = o.Target.BaseURL != "" || o.Target.Host != "" || o.Target.Port != 0
 	sc.BaseURL = strings.TrimRight(base, "/")
 	if tc != nil {
 		for _, k := range sortedKeys(tc.Fixed) {

@@ -73,3 +73,24 @@ suites:
 		t.Errorf("run (the app saw %q):\n%s", seen, out)
 	}
 }
+
+// Each host a check is pointed at keeps its tenants under its own scope.
+func TestTargetScope(t *testing.T) {
+	y := "environments:\n  e: {base_url: \"https://app.example/\"}\ntenant:\n  command: {create: [a], delete: [b, \"{{.Tenant.id}}\"]}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := func(tg Target) string {
+		tool, err := Tenants(cfg, "e", TenantOptions{StateDir: t.TempDir(), Target: tg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tool.Close()
+		return tool.Scope
+	}
+	plain, a, b := scope(Target{}), scope(Target{Host: "10.0.0.1"}), scope(Target{Host: "10.0.0.2"})
+	if strings.Contains(plain, "@") || !strings.HasSuffix(a, "#e@https://10.0.0.1") || a == b {
+		t.Errorf("scopes %q %q %q", plain, a, b)
+	}
+}

@@ -105,7 +105,13 @@ func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.
 	if err != nil {
 		path = cfg.path
 	}
-	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: path + "#" + envName, Prefix: tc.prefix(),
+	scope := path + "#" + envName
+	if r.targeted {
+		// One config, many hosts: each host's tenants are its own, or a
+		// sweep against one host would judge (and forget) another's.
+		scope += "@" + r.scope.BaseURL
+	}
+	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: scope, Prefix: tc.prefix(),
 		DeleteChecksName: tc.DeleteChecksName, DeleteFields: tc.deleteRefs(), Secret: r.mask.Contains}
 	if tc.Name != "" {
 		m.Name = func(random string) (string, error) {
