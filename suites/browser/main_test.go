@@ -149,6 +149,7 @@ var pages = map[string]string{
 <div id="spinner">Loading…</div>
 <div id="stays">Stays</div>
 <div id="delayed"></div>
+<input type="hidden" id="token" value="">
 <script>
 let changes = 0;
 agree.addEventListener('change', () => { changes++; agreeOut.textContent = 'agree=' + agree.checked + ' changes=' + changes; });
@@ -163,6 +164,7 @@ file.addEventListener('change', async () => {
 setTimeout(() => { later.style.display = 'block' }, 200);
 setTimeout(() => { spinner.remove() }, 200);
 setTimeout(() => { delayed.textContent = 'delayed text' }, 150);
+setTimeout(() => { token.value = 'tok-123' }, 150);
 </script>`,
 
 	"/login": `<!DOCTYPE html><title>Login</title>

@@ -43,6 +43,8 @@ const (
 	ActionWaitText    = "wait_text"    // wait until Value appears in the page (or in Selector)
 	ActionWaitVisible = "wait_visible" // wait until an element matching Selector is visible
 	ActionWaitGone    = "wait_gone"    // wait until no element matching Selector is visible
+	ActionWaitValue   = "wait_value"   // wait until the value of the field matching Selector contains Value (a hidden token a script fills)
+	ActionWaitJS      = "wait_js"      // wait until the JavaScript expression Value is truthy
 	ActionAssertURL   = "assert_url"   // the URL contains Value, or matches it as a regexp
 	ActionAssertTitle = "assert_title" // the title contains Value, or matches it as a regexp
 	ActionScreenshot  = "screenshot"   // save a PNG of the page to File
@@ -112,6 +114,9 @@ func (s Step) String() string {
 		return s.Action
 	case ActionScreenshot:
 		return "screenshot " + q(s.File)
+	}
+	if a, ok := actions[s.Action]; ok && a.describe != nil {
+		return a.describe(s)
 	}
 	return s.Action + " " + q(s.Selector)
 }
@@ -203,10 +208,11 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 // run method: the config's short form, its error messages, validation and
 // the step kinds of suites all come from this table.
 type action struct {
-	short   string // the field the short form `NAME: X` fills; "" when it needs a mapping
-	example string // the mapping form, for an error that asks for it
-	needs   func(s Step, need func(what, v string) error) error
-	run     func(*run) error
+	short    string // the field the short form `NAME: X` fills; "" when it needs a mapping
+	example  string // the mapping form, for an error that asks for it
+	needs    func(s Step, need func(what, v string) error) error
+	run      func(*run) error
+	describe func(Step) string // the step in a message; default `NAME "SELECTOR"`
 }
 
 var actions = map[string]action{
@@ -243,6 +249,16 @@ var actions = map[string]action{
 		needs: func(s Step, need func(string, string) error) error { return need("value (the text)", s.Value) }},
 	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector},
 	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector},
+	ActionWaitValue: {example: `wait_value: {selector: "#upload-token", value: "tok-"}`, run: (*run).waitValue,
+		describe: func(s Step) string { return "wait_value " + strconv.Quote(s.Value) + " in " + strconv.Quote(s.Selector) },
+		needs: func(s Step, need func(string, string) error) error {
+			return errors.Join(need("selector", s.Selector), need("value (the text)", s.Value))
+		}},
+	ActionWaitJS: {short: "value", run: (*run).waitJS,
+		describe: func(s Step) string { return "wait_js " + strconv.Quote(s.Value) },
+		needs: func(s Step, need func(string, string) error) error {
+			return need("value (a JavaScript expression)", s.Value)
+		}},
 	ActionAssertURL:   {short: "value", run: (*run).assertURL, needs: needPattern},
 	ActionAssertTitle: {short: "value", run: (*run).assertTitle, needs: needPattern},
 	ActionScreenshot: {short: "file", run: (*run).screenshot,
@@ -677,6 +693,44 @@ func (r *run) waitGone() error {
 			return false, err
 		}
 		return res.Value.Str() != "visible", nil
+	})
+}
+
+func (r *run) waitValue() error {
+	return r.poll(func() (bool, error) {
+		res, err := r.rp.Eval(`(sel) => { const e = document.querySelector(sel); return e ? {found: true, value: String(e.value ?? '')} : {found: false}; }`, r.s.Selector)
+		if err != nil {
+			return false, err
+		}
+		if !res.Value.Get("found").Bool() {
+			r.why = "no element matches within " + r.dur
+			return false, nil
+		}
+		got := res.Value.Get("value").Str()
+		r.why = fmt.Sprintf("value %q after %s", checks.Shorten(got, 80), r.dur)
+		return strings.Contains(got, r.s.Value), nil
+	})
+}
+
+func (r *run) waitJS() error {
+	r.why = "not true within " + r.dur
+	// The expression is the body of a function evaluated over DevTools:
+	// no eval() in the page, so a Content-Security-Policy does not stop it.
+	fn := "() => !!(" + r.s.Value + "\n)"
+	return r.poll(func() (bool, error) {
+		res, err := r.rp.Eval(fn)
+		if err != nil {
+			var ee *rod.EvalError
+			if errors.As(err, &ee) {
+				why := ee.Text
+				if ee.Exception != nil && ee.Exception.Description != "" {
+					why, _, _ = strings.Cut(ee.Exception.Description, "\n") // without the JS stack
+				}
+				return false, fail("the expression fails: %s", checks.Shorten(why, 200))
+			}
+			return false, err
+		}
+		return res.Value.Bool(), nil
 	})
 }
 
