@@ -250,7 +250,9 @@ var actions = map[string]action{
 	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector},
 	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector},
 	ActionWaitValue: {example: `wait_value: {selector: "#upload-token", value: "tok-"}`, run: (*run).waitValue,
-		describe: func(s Step) string { return "wait_value " + strconv.Quote(s.Value) + " in " + strconv.Quote(s.Selector) },
+		describe: func(s Step) string {
+			return "wait_value " + strconv.Quote(s.Value) + " in " + strconv.Quote(s.Selector)
+		},
 		needs: func(s Step, need func(string, string) error) error {
 			return errors.Join(need("selector", s.Selector), need("value (the text)", s.Value))
 		}},
