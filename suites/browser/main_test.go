@@ -149,7 +149,7 @@ var pages = map[string]string{
 <div id="spinner">Loading…</div>
 <div id="stays">Stays</div>
 <div id="delayed"></div>
-<input type="hidden" id="token" value="">
+<input type="hidden" id="token" value=""><div id="job" data-state="running"></div>
 <script>
 let changes = 0;
 agree.addEventListener('change', () => { changes++; agreeOut.textContent = 'agree=' + agree.checked + ' changes=' + changes; });
@@ -165,6 +165,7 @@ setTimeout(() => { later.style.display = 'block' }, 200);
 setTimeout(() => { spinner.remove() }, 200);
 setTimeout(() => { delayed.textContent = 'delayed text' }, 150);
 setTimeout(() => { token.value = 'tok-123' }, 150);
+setTimeout(() => { job.dataset.state = 'done' }, 150);
 </script>`,
 
 	"/login": `<!DOCTYPE html><title>Login</title>

@@ -33,35 +33,39 @@ const pollInterval = 20 * time.Millisecond
 
 // The step actions.
 const (
-	ActionGoto        = "goto"         // load Value, a URL, and wait for its load event
-	ActionClick       = "click"        // click the element
-	ActionFill        = "fill"         // replace the field's content with Value
-	ActionSelect      = "select"       // pick the option whose value or text is Value
-	ActionCheck       = "check"        // tick the checkbox (or radio button) if it is not
-	ActionPress       = "press"        // press the key Value, in the element if Selector is set
-	ActionUpload      = "upload"       // set the file input's file: File, or Content as Name
-	ActionWaitText    = "wait_text"    // wait until Value appears in the page (or in Selector)
-	ActionWaitVisible = "wait_visible" // wait until an element matching Selector is visible
-	ActionWaitGone    = "wait_gone"    // wait until no element matching Selector is visible
-	ActionWaitValue   = "wait_value"   // wait until the value of the field matching Selector contains Value (a hidden token a script fills)
-	ActionWaitJS      = "wait_js"      // wait until the JavaScript expression Value is truthy
-	ActionAssertURL   = "assert_url"   // the URL contains Value, or matches it as a regexp
-	ActionAssertTitle = "assert_title" // the title contains Value, or matches it as a regexp
-	ActionScreenshot  = "screenshot"   // save a PNG of the page to File
+	ActionGoto        = "goto"             // load Value, a URL, and wait for its load event
+	ActionClick       = "click"            // click the element
+	ActionFill        = "fill"             // replace the field's content with Value
+	ActionSelect      = "select"           // pick the option whose value or text is Value
+	ActionCheck       = "check"            // tick the checkbox (or radio button) if it is not
+	ActionPress       = "press"            // press the key Value, in the element if Selector is set
+	ActionUpload      = "upload"           // set the file input's file: File, or Content as Name
+	ActionWaitText    = "wait_text"        // wait until Value appears in the page (or in Selector)
+	ActionWaitVisible = "wait_visible"     // wait until an element matching Selector is visible
+	ActionWaitGone    = "wait_gone"        // wait until no element matching Selector is visible
+	ActionWaitValue   = "wait_value"       // wait until the value of the field matching Selector contains Value (a hidden token a script fills)
+	ActionWaitJS      = "wait_js"          // wait until the JavaScript expression Value is truthy
+	ActionWaitAttr    = "wait_attribute"   // wait until Attribute of the element matching Selector contains Value
+	ActionAssertValue = "assert_value"     // the value of the field matching Selector contains Value, or matches it as a regexp
+	ActionAssertAttr  = "assert_attribute" // Attribute of the element matching Selector contains Value, or matches it
+	ActionAssertURL   = "assert_url"       // the URL contains Value, or matches it as a regexp
+	ActionAssertTitle = "assert_title"     // the title contains Value, or matches it as a regexp
+	ActionScreenshot  = "screenshot"       // save a PNG of the page to File
 )
 
 // Step is one browser action. Its values arrive already templated. Action
 // is the step's kind, which the config names by its key, e.g.
 // `click: {selector: "#send"}`.
 type Step struct {
-	Action   string        `yaml:"-"`
-	Selector string        `yaml:"selector"` // a CSS selector; the first match is acted on
-	Value    string        `yaml:"value"`    // URL (goto), text (fill, wait_text), option (select), key (press), regexp or substring (assert_url, assert_title)
-	Secret   bool          `yaml:"secret"`   // Value is a secret: masked in errors, artifacts and Secrets
-	File     string        `yaml:"file"`     // upload: the file to upload; screenshot: where to write the PNG
-	Content  string        `yaml:"content"`  // upload: inline content, uploaded as a file named Name
-	Name     string        `yaml:"name"`     // upload: the file name for Content (default upload.txt)
-	Timeout  time.Duration `yaml:"timeout"`  // how long the step may take; DefaultTimeout when 0
+	Action    string        `yaml:"-"`
+	Selector  string        `yaml:"selector"`  // a CSS selector; the first match is acted on
+	Value     string        `yaml:"value"`     // URL (goto), text (fill, wait_text), option (select), key (press), regexp or substring (assert_url, assert_title)
+	Secret    bool          `yaml:"secret"`    // Value is a secret: masked in errors, artifacts and Secrets
+	File      string        `yaml:"file"`      // upload: the file to upload; screenshot: where to write the PNG
+	Content   string        `yaml:"content"`   // upload: inline content, uploaded as a file named Name
+	Attribute string        `yaml:"attribute"` // wait_attribute, assert_attribute: the attribute's name
+	Name      string        `yaml:"name"`      // upload: the file name for Content (default upload.txt)
+	Timeout   time.Duration `yaml:"timeout"`   // how long the step may take; DefaultTimeout when 0
 }
 
 // Validate checks that the step has what its action needs. Its errors never
@@ -256,6 +260,26 @@ var actions = map[string]action{
 		needs: func(s Step, need func(string, string) error) error {
 			return errors.Join(need("selector", s.Selector), need("value (the text)", s.Value))
 		}},
+	ActionWaitAttr: {example: `wait_attribute: {selector: "#upload", attribute: data-state, value: done}`, run: (*run).waitAttr,
+		describe: describeAttr, needs: needAttr},
+	ActionAssertValue: {example: `assert_value: {selector: "#email", value: "@example.com"}`, run: (*run).assertValue,
+		describe: func(s Step) string { return "assert_value " + strconv.Quote(s.Selector) },
+		needs: func(s Step, need func(string, string) error) error {
+			if err := need("selector", s.Selector); err != nil {
+				return err
+			}
+			return needPattern(s, need)
+		}},
+	ActionAssertAttr: {example: `assert_attribute: {selector: "#save", attribute: aria-disabled, value: "false"}`, run: (*run).assertAttr,
+		describe: describeAttr, needs: func(s Step, need func(string, string) error) error {
+			if err := needAttr(s, need); err != nil {
+				return err
+			}
+			if _, err := assertPattern(s.Value); err != nil {
+				return fmt.Errorf("%s: %v", s.Action, err)
+			}
+			return nil
+		}},
 	ActionWaitJS: {short: "value", run: (*run).waitJS,
 		describe: func(s Step) string { return "wait_js " + strconv.Quote(s.Value) },
 		needs: func(s Step, need func(string, string) error) error {
@@ -268,6 +292,14 @@ var actions = map[string]action{
 }
 
 func needSelector(s Step, need func(string, string) error) error { return need("selector", s.Selector) }
+
+func needAttr(s Step, need func(string, string) error) error {
+	return errors.Join(need("selector", s.Selector), need("attribute", s.Attribute), need("value", s.Value))
+}
+
+func describeAttr(s Step) string {
+	return s.Action + " " + strconv.Quote(s.Selector) + " [" + s.Attribute + "]"
+}
 
 func needPattern(s Step, need func(string, string) error) error {
 	if err := need("value (a substring, or /regexp/)", s.Value); err != nil {
@@ -700,18 +732,60 @@ func (r *run) waitGone() error {
 
 func (r *run) waitValue() error {
 	return r.poll(func() (bool, error) {
-		res, err := r.rp.Eval(`(sel) => { const e = document.querySelector(sel); return e ? {found: true, value: String(e.value ?? '')} : {found: false}; }`, r.s.Selector)
-		if err != nil {
+		got, ok, err := r.read("")
+		if err != nil || !ok {
 			return false, err
 		}
-		if !res.Value.Get("found").Bool() {
-			r.why = "no element matches within " + r.dur
-			return false, nil
-		}
-		got := res.Value.Get("value").Str()
-		r.why = fmt.Sprintf("value %q after %s", checks.Shorten(got, 80), r.dur)
+		r.why = fmt.Sprintf("value %q after %s", r.p.mask(checks.Shorten(got, 80)), r.dur)
 		return strings.Contains(got, r.s.Value), nil
 	})
+}
+
+// readJS reads, from the first element matching sel, its value (attr
+// empty) or an attribute: found false when nothing matches, value null
+// for an attribute it does not have.
+const readJS = `(sel, attr) => {
+	const e = document.querySelector(sel);
+	if (!e) return {found: false};
+	const v = attr ? e.getAttribute(attr) : e.value;
+	return {found: true, has: v !== null && v !== undefined, value: String(v ?? '')};
+}`
+
+// read reads the step's element's value or attribute, setting why for a
+// missing element or attribute.
+func (r *run) read(attr string) (string, bool, error) {
+	res, err := r.rp.Eval(readJS, r.s.Selector, attr)
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case !res.Value.Get("found").Bool():
+		r.why = "no element matches within " + r.dur
+		return "", false, nil
+	case !res.Value.Get("has").Bool():
+		r.why = fmt.Sprintf("no %s attribute within %s", attr, r.dur)
+		return "", false, nil
+	}
+	return res.Value.Get("value").Str(), true, nil
+}
+
+func (r *run) waitAttr() error {
+	return r.poll(func() (bool, error) {
+		got, ok, err := r.read(r.s.Attribute)
+		if err != nil || !ok {
+			return false, err
+		}
+		r.why = fmt.Sprintf("%s %q after %s", r.s.Attribute, r.p.mask(checks.Shorten(got, 80)), r.dur)
+		return strings.Contains(got, r.s.Value), nil
+	})
+}
+
+func (r *run) assertValue() error {
+	return r.assertRead(func() (string, bool, error) { return r.read("") })
+}
+
+func (r *run) assertAttr() error {
+	return r.assertRead(func() (string, bool, error) { return r.read(r.s.Attribute) })
 }
 
 func (r *run) waitJS() error {
@@ -773,14 +847,20 @@ func assertPattern(v string) (*regexp.Regexp, error) {
 // or matches it when it is written /regexp/: the page may still be on its
 // way.
 func (r *run) assert(get func() (string, error)) error {
+	return r.assertRead(func() (string, bool, error) { v, err := get(); return v, true, err })
+}
+
+// assertRead is assert for a value that may not be there yet (ok false:
+// keep polling; the reader said why).
+func (r *run) assertRead(get func() (string, bool, error)) error {
 	re, err := assertPattern(r.s.Value)
 	if err != nil {
 		return err
 	}
 	r.why = "could not read it"
 	return r.poll(func() (bool, error) {
-		v, err := get()
-		if err != nil {
+		v, ok, err := get()
+		if err != nil || !ok {
 			return false, err
 		}
 		if re != nil {
