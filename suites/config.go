@@ -50,6 +50,9 @@ type Suite struct {
 	Critical    Threshold  `yaml:"critical"`
 	Flaky       StateValue `yaml:"flaky"` // the state of a case that passed only on retry; default WARNING
 	Cases       []*Case    `yaml:"cases"`
+	// Diagnose are steps that say why, run once after the first case that
+	// fails (never when all pass): fine-grained checks as diagnostics.
+	Diagnose []*StepConfig `yaml:"diagnose"`
 
 	name string
 	line int
@@ -451,6 +454,9 @@ func (c *Config) validate() error {
 		}
 		if !nameRe.MatchString(name) {
 			return &LineError{Line: s.line, Msg: fmt.Sprintf("suite name %q: use letters, digits, _ . -", name)}
+		}
+		if err := validateDiagnose("suite "+name, s.line, s.Diagnose); err != nil {
+			return err
 		}
 		s.name = name
 		if !s.Flaky.Set {

@@ -26,6 +26,25 @@ type outcome struct {
 	tenant *tenantRun // nil when no tenant is provisioned
 	fatal  error      // a timeout, a cancel, a config error or a lost browser
 	total  time.Duration
+
+	// diagnosed: the suite's diagnose steps ran (after the first failed
+	// case); diagnosis is what the first failing one said, empty when all
+	// passed.
+	diagnosed bool
+	diagnosis string
+}
+
+// diagnose runs the suite's diagnose steps, once per run, after the first
+// case that failed: the fine-grained checks, to say which layer broke.
+// They never change the state.
+func (r *runState) diagnose(ctx context.Context, oc *outcome, suite *Suite) {
+	if oc.diagnosed || len(suite.Diagnose) == 0 || ctx.Err() != nil {
+		return
+	}
+	oc.diagnosed = true
+	if err := r.runSteps(ctx, &Case{Name: "diagnose", Steps: suite.Diagnose}); err != nil {
+		oc.diagnosis = r.mask.Mask(err.Error())
+	}
 }
 
 // finish derives the run's result (masked) and its report.
@@ -60,6 +79,12 @@ func (oc *outcome) result(r *runState) checks.Result {
 		}
 	} else {
 		res, casePerf = oc.casesResult(r)
+		if oc.diagnosed {
+			res.Long = append(res.Long, "diagnose: "+cmp.Or(oc.diagnosis, "every diagnose step passed"))
+			if oc.diagnosis != "" {
+				res.Summary += "; diagnosis: " + oc.diagnosis
+			}
+		}
 	}
 
 	th := oc.th

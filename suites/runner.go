@@ -247,6 +247,9 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		case cr.state == checks.Critical && c.Required:
 			stopped = fmt.Sprintf("required case %s failed", c.Name)
 		}
+		if cr.state == checks.Critical && fatal == nil {
+			r.diagnose(ctx, oc, suite)
+		}
 	}
 	if oc.tenant != nil {
 		r.teardown(oc.tenant, o)

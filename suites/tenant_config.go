@@ -221,16 +221,8 @@ func (tc *TenantConfig) validate() error {
 			return errAt("name %q: include {{.Tenant.random}}, so that overlapping runs never collide", tc.Name)
 		}
 	}
-	for _, st := range tc.Diagnose {
-		if st == nil {
-			return errAt("diagnose has an empty step")
-		}
-		if err := stepKinds[st.Kind].validate(st); err != nil {
-			return err
-		}
-		if stepKinds[st.Kind].browser {
-			return &LineError{Line: st.Line, Msg: "tenant diagnose: use http, sql or check_postgres steps, not browser steps"}
-		}
+	if err := validateDiagnose("tenant", tc.line, tc.Diagnose); err != nil {
+		return err
 	}
 	if err := tc.validateGenerate(); err != nil {
 		return err
@@ -421,6 +413,23 @@ func (tc *TenantConfig) checkRefString(what string, line int, s string, list boo
 			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, but a list is not about one tenant", what, f)}
 		case tc.secretField(f) || tc.httpSecret(f):
 			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, a secret the ledger does not keep, so a sweep could not delete with it: use .Tenant.id or .Tenant.name", what, f)}
+		}
+	}
+	return nil
+}
+
+// validateDiagnose checks diagnose steps: any kind but the browser's (a
+// diagnostic must not depend on the page that failed).
+func validateDiagnose(what string, line int, steps []*StepConfig) error {
+	for _, st := range steps {
+		if st == nil {
+			return &LineError{Line: line, Msg: what + ": diagnose has an empty step"}
+		}
+		if err := stepKinds[st.Kind].validate(st); err != nil {
+			return err
+		}
+		if stepKinds[st.Kind].browser {
+			return &LineError{Line: st.Line, Msg: what + " diagnose: use http, sql or check_postgres steps, not browser steps"}
 		}
 	}
 	return nil
