@@ -201,7 +201,9 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 	case errors.Is(runErr, proc.ErrNotFound):
 		return &configError{fmt.Errorf("command: %w", runErr)}
 	case ctx.Err() != nil && parser != nil:
-		// The run ended while the command wrote: what it wrote is judged.
+		// The run ended while the command wrote: what it wrote is judged,
+		// and a test it was running when we stopped it is not a failure.
+		parser.Cut()
 		res, _ := parser.Results()
 		r.keepResults(cr, res)
 		return r.cutShort(ctx, res, "output")

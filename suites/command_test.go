@@ -331,6 +331,8 @@ func TestCommandCutByBudget(t *testing.T) {
 			[]string{"s on e: timed out after 1.5s in e2e (1 of ", " tests failed: broken, output cut after ", "tests (stopped: the run budget ran out))", "e2e_failed=1;"}},
 		{"endless go test -json", "          argv: [yes, '{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestX\",\"Elapsed\":0.01}']\n          format: go-test-json\n", checks.Unknown,
 			[]string{"output cut after ", " tests, none failed)", "e2e_p_testx=0.01s"}},
+		{"go test -json cut while a test runs", "          argv: [sh, -c, 'echo {\\\"Action\\\":\\\"pass\\\",\\\"Package\\\":\\\"p\\\",\\\"Test\\\":\\\"TestB\\\",\\\"Elapsed\\\":0.1}; echo {\\\"Action\\\":\\\"run\\\",\\\"Package\\\":\\\"p\\\",\\\"Test\\\":\\\"TestA\\\"}; exec sleep 60']\n          format: go-test-json\n", checks.Unknown,
+			[]string{"output cut after 1 tests, none failed"}},
 		{"endless junit report", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && truncate -s 100G r.xml', %q]\n          junit: r.xml\n", head), checks.Critical,
 			[]string{"s on e: timed out after 1.5s in e2e (1 of 2 tests failed: second (boom), report cut after 2 tests (stopped: the run budget ran out))", "[CRITICAL] e2e › second: boom", "[OK] e2e › first 0.50s"}},
 		{"junit report written, the command still running", fmt.Sprintf("          argv: [sh, -c, 'printf %%s \"$0\" > r.xml && exec sleep 60', %q]\n          junit: r.xml\n", head+"</testsuite>"), checks.Critical,

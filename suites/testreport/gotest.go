@@ -166,6 +166,10 @@ func logLine(out string, inTest bool) string {
 	return clip(l)
 }
 
+// Cut implements LineParser: the tests still running are dropped, not
+// reported as tests that never finished.
+func (g *GoTest) Cut() { g.running = map[string]*goRun{} }
+
 // Results implements LineParser.
 func (g *GoTest) Results() (*Results, error) {
 	if !g.done {

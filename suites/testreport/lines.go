@@ -14,6 +14,9 @@ type LineParser interface {
 	// Results returns what was read so far (never nil), and an error
 	// when the output was not what the format promises.
 	Results() (*Results, error)
+	// Cut says the output was cut short by the run's end, before Results:
+	// tests still running then were stopped by us, not failed.
+	Cut()
 }
 
 // maxLine bounds a line; the rest of a longer line is dropped.

@@ -143,6 +143,10 @@ func (p *TAP) flush() {
 	p.inYAML = false
 }
 
+// Cut implements LineParser: TAP reports a test when it ends, so nothing
+// read is unfinished.
+func (p *TAP) Cut() {}
+
 // Results implements LineParser.
 func (p *TAP) Results() (*Results, error) {
 	if !p.done {
