@@ -397,3 +397,19 @@ func TestCommandReports(t *testing.T) {
 		})
 	}
 }
+
+// --retries does not re-run a command case: its runner retries its own
+// tests (a whole suite ran up to N+1 times).
+func TestCommandNotRetriedByFlag(t *testing.T) {
+	dir := t.TempDir()
+	y := "environments:\n  e: {base_url: https://app.example.com}\nsuites:\n  s:\n    cases:\n      - name: e2e\n        command:\n          argv: [sh, -c, 'echo run >> runs; exit 1']\n"
+	cfg, err := Parse(filepath.Join(dir, "suitecheck.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(context.Background(), cfg, RunOptions{Suite: "s", Retries: 3})
+	b, _ := os.ReadFile(filepath.Join(dir, "runs"))
+	if res.State != checks.Critical || strings.Count(string(b), "run") != 1 {
+		t.Errorf("state %v, the command ran %d times: want CRITICAL, once", res.State, strings.Count(string(b), "run"))
+	}
+}

@@ -343,7 +343,9 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, suite *Suite) {
 	c := cr.c
 	retries := c.Retries
-	if o.Retries >= 0 {
+	if o.Retries >= 0 && c.Command == nil {
+		// Not a command case: its runner retries its own tests (the config
+		// refuses retries there for the same reason).
 		retries = o.Retries
 	}
 	cr.ran = true

@@ -48,7 +48,7 @@ func TestRunFlags(t *testing.T) {
 	if err != nil || o.run.Retries != -1 || o.run.Browser.KeepRuns != 10 || o.run.Tenants.TeardownTimeout != suites.DefaultTeardownTimeout {
 		t.Errorf("defaults %+v, %v", o.run, err)
 	}
-	for _, bad := range [][]string{{"--retries", "11"}, {"--retries", "-2"}, {"--teardown-timeout", "0s"}, {"--keep-artifacts", "0"}} {
+	for _, bad := range [][]string{{"--retries", "11"}, {"--retries", "-2"}, {"--retries", "-1"}, {"--teardown-timeout", "0s"}, {"--keep-artifacts", "0"}} {
 		o, err := parse(t, newRun, append([]string{"login"}, bad...)...)
 		var ue *UsageError
 		if !errors.As(err, &ue) || o != nil {

@@ -54,6 +54,9 @@ func newRun(g *globals, runF func(*cobra.Command, *runOptions) error) *cobra.Com
 		Args:  oneArg("the name of the suite to run", "suitecheck run login (suitecheck list --config FILE names them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.run.Suite = args[0]
+			if cmd.Flags().Changed("retries") && o.run.Retries < 0 {
+				return &UsageError{Err: fmt.Errorf("--retries %d: give 0 to %d", o.run.Retries, suites.MaxRetries)}
+			}
 			if err := o.check(); err != nil {
 				return err
 			}
