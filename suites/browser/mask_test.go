@@ -193,3 +193,19 @@ func TestRemoteURLCredentialsNotShown(t *testing.T) {
 		}
 	}
 }
+
+// A value shown in wait_value's message is masked before it is cut: a
+// secret straddling the cut once showed its start.
+func TestWaitValueMasksBeforeShortening(t *testing.T) {
+	p := sharedPage(t)
+	srv := newServer(t)
+	const sec = "straddle-SECRET-9-at-the-cut"
+	runSteps(t, p,
+		Step{Action: ActionGoto, Value: srv.URL + "/secret"},
+		Step{Action: ActionFill, Selector: "#token", Value: strings.Repeat("x", 66) + sec, Secret: true},
+	)
+	err := p.Run(context.Background(), Step{Action: ActionWaitValue, Selector: "#token", Value: "never", Timeout: 300 * time.Millisecond})
+	if err == nil || strings.Contains(err.Error(), "straddle") || !strings.Contains(err.Error(), "****") {
+		t.Errorf("error: %v", err)
+	}
+}

@@ -736,7 +736,7 @@ func (r *run) waitValue() error {
 		if err != nil || !ok {
 			return false, err
 		}
-		r.why = fmt.Sprintf("value %q after %s", r.p.mask(checks.Shorten(got, 80)), r.dur)
+		r.why = fmt.Sprintf("value %q after %s", checks.Shorten(r.p.mask(got), 80), r.dur)
 		return strings.Contains(got, r.s.Value), nil
 	})
 }
@@ -762,6 +762,9 @@ func (r *run) read(attr string) (string, bool, error) {
 	case !res.Value.Get("found").Bool():
 		r.why = "no element matches within " + r.dur
 		return "", false, nil
+	case !res.Value.Get("has").Bool() && attr == "":
+		r.why = "not a field (it has no value) within " + r.dur
+		return "", false, nil
 	case !res.Value.Get("has").Bool():
 		r.why = fmt.Sprintf("no %s attribute within %s", attr, r.dur)
 		return "", false, nil
@@ -775,7 +778,7 @@ func (r *run) waitAttr() error {
 		if err != nil || !ok {
 			return false, err
 		}
-		r.why = fmt.Sprintf("%s %q after %s", r.s.Attribute, r.p.mask(checks.Shorten(got, 80)), r.dur)
+		r.why = fmt.Sprintf("%s %q after %s", r.s.Attribute, checks.Shorten(r.p.mask(got), 80), r.dur)
 		return strings.Contains(got, r.s.Value), nil
 	})
 }
@@ -802,7 +805,7 @@ func (r *run) waitJS() error {
 				if ee.Exception != nil && ee.Exception.Description != "" {
 					why, _, _ = strings.Cut(ee.Exception.Description, "\n") // without the JS stack
 				}
-				return false, fail("the expression fails: %s", checks.Shorten(why, 200))
+				return false, fail("the expression fails: %s", checks.Shorten(r.p.mask(why), 200))
 			}
 			return false, err
 		}

@@ -138,6 +138,8 @@ func TestSteps(t *testing.T) {
 			wantErr: `assert_value "#ro": got "fixed", want it to contain "other"`},
 		{name: "assert_value no match", step: Step{Action: ActionAssertValue, Selector: "#nope", Value: "x", Timeout: short},
 			wantErr: `assert_value "#nope": no element matches within 1s`},
+		{name: "wait_value not a field", step: Step{Action: ActionWaitValue, Selector: "#out", Value: "x", Timeout: short},
+			wantErr: `wait_value "x" in "#out": not a field (it has no value) within 1s`},
 		{name: "assert_attribute", step: Step{Action: ActionAssertAttr, Selector: "#job", Attribute: "data-state", Value: "/^(running|done)$/"}},
 		{name: "wait_js", step: Step{Action: ActionWaitJS, Value: "getComputedStyle(later).display === 'block'"}},
 		{name: "wait_js false", step: Step{Action: ActionWaitJS, Value: "1 > 2", Timeout: short}, wantErr: `wait_js "1 > 2": not true within 1s`},
