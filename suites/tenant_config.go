@@ -412,7 +412,7 @@ func (tc *TenantConfig) checkRefString(what string, line int, s string, list boo
 		case list:
 			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, but a list is not about one tenant", what, f)}
 		case tc.secretField(f) || tc.httpSecret(f):
-			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, a secret the ledger does not keep, so a sweep could not delete with it: use .Tenant.id or .Tenant.name", what, f)}
+			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, a secret (masked, never in the ledger): use .Tenant.id or .Tenant.name", what, f)}
 		}
 	}
 	return nil

@@ -183,7 +183,7 @@ func (tr *tenantRun) judge() (warnings, notes []string) {
 		warnings = append(warnings, ledgerProblem(p))
 	}
 	if rep.Others > 0 {
-		notes = append(notes, fmt.Sprintf("%d dead ledger entr(ies) of other configs, environments or hosts left alone (suitecheck tenant sweep with their --config and --env sweeps them)", rep.Others))
+		notes = append(notes, fmt.Sprintf("%d dead ledger entr(ies) of other configs, environments or hosts left alone (suitecheck tenant sweep with their --config, --env and -H/--base-url sweeps them)", rep.Others))
 	}
 	if tr.sweepErr != nil {
 		warnings = append(warnings, "sweep: "+tr.sweepErr.Error())

@@ -63,8 +63,10 @@ func (c *confirmer) list(ctx context.Context) ([]Found, error) {
 	defer c.mu.Unlock()
 	if !c.done {
 		c.listed, c.err = c.m.Prov.List(ctx)
-		// A list cut short by its context is no answer: ask again later.
-		c.done = c.err == nil || errors.Is(c.err, ErrNoList)
+		// Any answer stands for the whole sweep (a failing list is asked
+		// once, not once per leftover), but a list cut short by its own
+		// context (one delete's bound) is no answer: ask again.
+		c.done = ctx.Err() == nil
 		if c.listed == nil && c.err == nil {
 			c.listed = []Found{}
 		}

@@ -525,3 +525,21 @@ func TestNameShape(t *testing.T) {
 		t.Errorf("the app has %v: want the sc-freiburg customers kept, the stray of our shape deleted (%+v)", got, rep)
 	}
 }
+
+// A list request that fails is asked once per sweep, not once per leftover.
+func TestSweepAsksAFailingListOnce(t *testing.T) {
+	cmd, store := commandStore(t)
+	m := manager(t, cmd)
+	counter := filepath.Join(store, "refuse-lists")
+	cmd.ListCmd = func() (proc.Cmd, error) {
+		return proc.Cmd{Argv: []string{"sh", "-c", `echo x >> "$0"; echo "list broken" >&2; exit 3`, counter}}, nil
+	}
+	for i := range 3 {
+		plant(t, m, m.Scope, fmt.Sprintf("%sleftov%04d", DefaultPrefix, i), fmt.Sprint(1000+i))
+	}
+	rep, err := m.Sweep(context.Background(), SweepOptions{})
+	b, _ := os.ReadFile(counter)
+	if err != nil || len(rep.Failed) != 3 || strings.Count(string(b), "x") != 1 {
+		t.Errorf("sweep %+v, %v; the list was asked %d times, want once", rep, err, strings.Count(string(b), "x"))
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -314,16 +313,6 @@ type SweepReport struct {
 	Took    time.Duration
 }
 
-// Problems is the number of things a person should look at: tenants not
-// deleted, entries refused, unreadable files, entries not reached.
-func (r SweepReport) Problems() int {
-	n := len(r.Failed) + len(r.Refused) + len(r.Corrupt)
-	if r.Left > 0 {
-		n++
-	}
-	return n
-}
-
 // Sweep deletes the tenants of dead runs of this scope, then (with
 // OlderThan) old prefixed strays the app lists. Nothing is deleted that
 // the app does not confirm is ours (see confirm). It stops when ctx ends:
@@ -365,7 +354,7 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	var wg sync.WaitGroup
 	for _, h := range held {
 		e := h.Entry
-		file := filepath.Join(m.Ledger.Dir(), e.Run+".json")
+		file := m.Ledger.path(e.Run, ".json")
 		if !m.prefixed(e.Name) {
 			h.Release()
 			add(&rep.Refused, "%s (id %s): its name %s, so it is not ours: never deleted; remove %s once you have checked it", e.Name, orUnknown(e.ID), m.notShaped(), file)
@@ -537,9 +526,10 @@ func (m *Manager) unconfirmedFields() string {
 // DeleteByID deletes a tenant by id (or, for an entry of a dead run, by
 // its name), for people. The app must confirm that the id carries a name
 // with the prefix, the ledger's recorded name when it has an entry, as a
-// sweep does. The ledger's entry of a dead run with that id (or name)
-// gives the other fields the delete may use, and is forgotten once the
-// tenant is deleted; a live run's tenant is refused.
+// sweep does, and the delete gets only that id and name. The ledger's
+// entry of a dead run with that id (or name) gives the name to confirm,
+// and is forgotten once the tenant is deleted; a live run's tenant is
+// refused.
 func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 	t := Tenant{ID: id, Fields: map[string]string{"id": id}}
 	held, _, err := m.Ledger.Dead(func(e Entry) bool { return e.Scope == m.Scope && (e.ID == id || e.Name == id) })

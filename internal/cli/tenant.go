@@ -43,7 +43,7 @@ func (t *tenantCmd) register(cmd *cobra.Command) {
 	t.cf.register(cmd)
 	cmd.Flags().StringVar(&t.env, "env", "", "the environment (may be left out when the config has only one)")
 	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives; "+stateDirHelp)
-	cmd.Flags().DurationVar(&t.o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "the bound of each request to the app (confirm, delete)")
+	cmd.Flags().DurationVar(&t.o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "the bound of each confirmation and delete (sweep, delete)")
 	t.target.register(cmd.Flags())
 }
 
@@ -138,9 +138,8 @@ that. Prints a check result: WARNING when a tenant could not be deleted.`,
 func runTenantSweep(cmd *cobra.Command, o *tenantSweepOptions) error {
 	return o.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
 		host, _ := os.Hostname()
-		start := time.Now()
 		rep, err := m.Sweep(ctx, tenant.SweepOptions{OlderThan: o.olderThan, Host: host, DeleteTimeout: m.TeardownTimeout})
-		res := sweepResult(rep, err, time.Since(start))
+		res := sweepResult(rep, err, o.g.thresholds)
 		res.Summary, res.Long = m.Mask(res.Summary), maskAll(m, res.Long)
 		o.g.out.Result = &res
 		return nil
@@ -148,8 +147,9 @@ func runTenantSweep(cmd *cobra.Command, o *tenantSweepOptions) error {
 }
 
 // sweepResult is the check result of a sweep.
-func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.Result {
-	res := checks.Result{State: checks.OK}
+// The sweep's time is judged against -w/-c, as any check's.
+func sweepResult(rep tenant.SweepReport, err error, th checks.Thresholds) checks.Result {
+	res := checks.Result{State: th.Evaluate(rep.Took.Seconds())}
 	res.Summary = fmt.Sprintf("tenant sweep: %d tenant(s) deleted", len(rep.Deleted))
 	if len(rep.Deleted) > 0 {
 		res.Summary += ": " + strings.Join(rep.Deleted, ", ")
@@ -174,7 +174,7 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
-		res.State = checks.Warning
+		res.State = checks.Worst(res.State, checks.Warning)
 		res.Summary += "; " + strings.Join(problems, "; ")
 	}
 	for _, d := range rep.Deleted {
@@ -184,13 +184,13 @@ func sweepResult(rep tenant.SweepReport, err error, took time.Duration) checks.R
 		res.Long = append(res.Long, "forgot "+g+": the app no longer has it")
 	}
 	if rep.Others > 0 {
-		res.Long = append(res.Long, fmt.Sprintf("%d dead ledger entr(ies) of other configs, environments or hosts left alone (sweep them with their --config and --env)", rep.Others))
+		res.Long = append(res.Long, fmt.Sprintf("%d dead ledger entr(ies) of other configs, environments or hosts left alone (sweep them with their --config, --env and -H/--base-url)", rep.Others))
 	}
 	for _, s := range rep.Skipped {
 		res.Long = append(res.Long, "skipped "+s)
 	}
 	res.Perfdata = []checks.Perfdata{
-		checks.Duration("time", took, checks.Thresholds{}),
+		checks.Duration("time", rep.Took, th),
 		{Label: "swept", Value: float64(len(rep.Deleted)), Min: checks.Float(0)},
 		{Label: "failed", Value: float64(len(rep.Failed)), Min: checks.Float(0)},
 	}
@@ -266,6 +266,8 @@ func newTenantDelete(g *globals, runF func(*cobra.Command, *tenantDeleteOptions)
 // runTenantDelete deletes the tenant.
 func runTenantDelete(cmd *cobra.Command, o *tenantDeleteOptions) error {
 	return o.with(cmd, func(ctx context.Context, m *suites.TenantTool) error {
+		ctx, cancel := context.WithTimeout(ctx, m.TeardownTimeout)
+		defer cancel()
 		if err := m.DeleteByID(ctx, o.id); err != nil {
 			return masked(m, err)
 		}

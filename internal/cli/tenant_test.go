@@ -106,3 +106,13 @@ func TestTenantCommands(t *testing.T) {
 		t.Errorf("sweep perfdata %v", labels)
 	}
 }
+
+// tenant sweep is a check: -w/-c judge its time, as any check's.
+func TestTenantSweepThresholds(t *testing.T) {
+	cfg, _, state := tenantConfig(t)
+	var stdout, stderr bytes.Buffer
+	out, err := Execute(context.Background(), []string{"-c", "@0:1000", "tenant", "sweep", "--config", cfg, "--state-dir", state}, Build{}, &stdout, &stderr)
+	if err != nil || out.Result == nil || out.Result.State != checks.Critical || !strings.Contains(out.Result.Perfdata[0].String(), ";@0:1000;") {
+		t.Fatalf("sweep with -c @0:1000: %+v, %v", out.Result, err)
+	}
+}
