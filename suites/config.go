@@ -50,8 +50,8 @@ type Suite struct {
 	Critical    Threshold  `yaml:"critical"`
 	Flaky       StateValue `yaml:"flaky"` // the state of a case that passed only on retry; default WARNING
 	Cases       []*Case    `yaml:"cases"`
-	// Diagnose are steps that say why, run once after the first case that
-	// fails (never when all pass): fine-grained checks as diagnostics.
+	// Diagnose are steps that say why, run once after the cases when one
+	// failed (never when all pass): fine-grained checks as diagnostics.
 	Diagnose []*StepConfig `yaml:"diagnose"`
 
 	name string

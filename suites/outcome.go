@@ -27,23 +27,39 @@ type outcome struct {
 	fatal  error      // a timeout, a cancel, a config error or a lost browser
 	total  time.Duration
 
-	// diagnosed: the suite's diagnose steps ran (after the first failed
-	// case); diagnosis is what the first failing one said, empty when all
-	// passed.
-	diagnosed bool
-	diagnosis string
+	diag diagnosis // the suite's diagnose steps, after a failed case
 }
 
-// diagnose runs the suite's diagnose steps, once per run, after the first
-// case that failed: the fine-grained checks, to say which layer broke.
-// They never change the state.
-func (r *runState) diagnose(ctx context.Context, oc *outcome, suite *Suite) {
-	if oc.diagnosed || len(suite.Diagnose) == 0 || ctx.Err() != nil {
+// diagnosis is what diagnose steps found: whether they ran, and what the
+// first failing one said (empty when all passed).
+type diagnosis struct {
+	ran   bool
+	found string
+}
+
+// diagnose runs diagnose steps (the suite's after a failed case, the
+// tenant's after a refused create): fine-grained checks that say which
+// layer broke. Not when ctx is over.
+func (r *runState) diagnose(ctx context.Context, steps []*StepConfig) diagnosis {
+	if len(steps) == 0 || ctx.Err() != nil {
+		return diagnosis{}
+	}
+	d := diagnosis{ran: true}
+	if err := r.runSteps(ctx, &Case{Name: "diagnose", Steps: steps}); err != nil {
+		d.found = r.mask.Mask(err.Error())
+	}
+	return d
+}
+
+// add puts the diagnosis after the summary and in the long output. It
+// never changes the state.
+func (d diagnosis) add(res *checks.Result) {
+	if !d.ran {
 		return
 	}
-	oc.diagnosed = true
-	if err := r.runSteps(ctx, &Case{Name: "diagnose", Steps: suite.Diagnose}); err != nil {
-		oc.diagnosis = r.mask.Mask(err.Error())
+	res.Long = append(res.Long, "diagnosis: "+cmp.Or(d.found, "every diagnose step passed"))
+	if d.found != "" {
+		res.Summary += "; diagnosis: " + d.found
 	}
 }
 
@@ -71,20 +87,10 @@ func (oc *outcome) result(r *runState) checks.Result {
 		if tr.appFailed {
 			res.Parts = []checks.Part{{State: tr.createState, Detail: tr.createErr.Error()}}
 		}
-		if tr.diagnosed {
-			res.Long = append(res.Long, "diagnose: "+cmp.Or(tr.diagnose, "every diagnose step passed"))
-			if tr.diagnose != "" {
-				res.Summary += "; diagnose: " + tr.diagnose
-			}
-		}
+		tr.diag.add(&res)
 	} else {
 		res, casePerf = oc.casesResult(r)
-		if oc.diagnosed {
-			res.Long = append(res.Long, "diagnose: "+cmp.Or(oc.diagnosis, "every diagnose step passed"))
-			if oc.diagnosis != "" {
-				res.Summary += "; diagnosis: " + oc.diagnosis
-			}
-		}
+		oc.diag.add(&res)
 	}
 
 	th := oc.th

@@ -247,9 +247,11 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		case cr.state == checks.Critical && c.Required:
 			stopped = fmt.Sprintf("required case %s failed", c.Name)
 		}
-		if cr.state == checks.Critical && fatal == nil {
-			r.diagnose(ctx, oc, suite)
-		}
+	}
+	// After the cases, not between them: a diagnostic can neither take
+	// their time nor change their variables.
+	if fatal == nil && slices.ContainsFunc(results, func(cr *caseResult) bool { return cr.state == checks.Critical }) {
+		oc.diag = r.diagnose(ctx, suite.Diagnose)
 	}
 	if oc.tenant != nil {
 		r.teardown(oc.tenant, o)

@@ -31,8 +31,7 @@ type tenantRun struct {
 	createErr     error
 	createState   checks.State
 	createSummary string
-	diagnose      string
-	diagnosed     bool
+	diag          diagnosis // the tenant's diagnose steps, after a refused create
 	appFailed     bool // the app refused or failed the create (not our config, the budget or a signal)
 	swept         bool // the sweep ran (its time is perfdata)
 }
@@ -120,12 +119,7 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 			verb = "the app failed to "
 		}
 		tr.createState, tr.createSummary, tr.appFailed = checks.Critical, verb+msg, true
-		if len(cfg.Tenant.Diagnose) > 0 {
-			tr.diagnosed = true
-			if derr := r.runSteps(ctx, &Case{Name: "diagnose", Steps: cfg.Tenant.Diagnose}); derr != nil {
-				tr.diagnose = r.mask.Mask(derr.Error())
-			}
-		}
+		tr.diag = r.diagnose(ctx, cfg.Tenant.Diagnose)
 	}
 	tr.createErr = errors.New(msg)
 	if sess != nil {
