@@ -32,8 +32,8 @@ type tenantRun struct {
 	createState   checks.State
 	createSummary string
 	diag          diagnosis // the tenant's diagnose steps, after a refused create
-	appFailed     bool // the app refused or failed the create (not our config, the budget or a signal)
-	swept         bool // the sweep ran (its time is perfdata)
+	appFailed     bool      // the app refused or failed the create (not our config, the budget or a signal)
+	swept         bool      // the sweep ran (its time is perfdata)
 }
 
 // teardownReserve is the slice of the budget kept for deleting the tenant.
