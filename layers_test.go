@@ -33,7 +33,7 @@ func std(path string) bool { return !strings.Contains(strings.SplitN(path, "/", 
 // fixture.
 func TestImportGraph(t *testing.T) {
 	pkgs := imports(t, "./...")
-	leaves := []string{"internal/secret", "internal/httpstep", "internal/proc", "internal/pgconn", "internal/statedir", "internal/regfile"}
+	leaves := []string{"internal/secret", "internal/httpstep", "internal/proc", "internal/pgconn", "internal/statedir", "internal/regfile", "internal/pgcluster"}
 	for pkg, imps := range pkgs {
 		for _, imp := range imps {
 			rel, ours := strings.CutPrefix(imp, module+"/")
@@ -48,6 +48,8 @@ func TestImportGraph(t *testing.T) {
 				t.Errorf("%s imports %s: a fine-grained check sits below suites and tenant", pkg, rel)
 			case ours && rel == "internal/cli" && pkg != "":
 				t.Errorf("%s imports internal/cli: only main does", pkg)
+			case ours && (rel == "internal/demo" || rel == "internal/sampleapp") && pkg != "internal/cli" && pkg != "internal/demo" && pkg != "internal/apptest":
+				t.Errorf("%s imports %s: only the demo command and the tests' apptest use the demo", pkg, rel)
 			}
 		}
 	}

@@ -392,7 +392,7 @@ func readJUnit(ctx context.Context, dir, pattern string, start time.Time) (*test
 		f, st, err := regfile.Open(p)
 		var nr *regfile.NotRegularError
 		switch {
-		case errors.As(err, &nr) && nr.Kind == "a directory":
+		case errors.As(err, &nr) && nr.Dir:
 			continue
 		case errors.As(err, &nr):
 			return res, fmt.Errorf("junit report %s: %s, not a regular file", p, nr.Kind)

@@ -81,6 +81,7 @@ func (oc *outcome) result(r *runState) checks.Result {
 	head := fmt.Sprintf("%s on %s: ", oc.suite.name, oc.env)
 	var res checks.Result
 	var casePerf []checks.Perfdata
+	var failedPerf *checks.Perfdata // no case ran: none
 	if tr != nil && tr.createErr != nil {
 		// No tenant, no cases: the create's failure is the result.
 		res.State, res.Summary = tr.createState, head+tr.createSummary
@@ -89,7 +90,7 @@ func (oc *outcome) result(r *runState) checks.Result {
 		}
 		tr.diag.add(&res)
 	} else {
-		res, casePerf = oc.casesResult(r)
+		res, casePerf, failedPerf = oc.casesResult(r)
 		oc.diag.add(&res)
 	}
 
@@ -101,15 +102,13 @@ func (oc *outcome) result(r *runState) checks.Result {
 	if tr != nil && (tr.sess != nil || tr.createErr != nil) {
 		res.Perfdata = append(res.Perfdata, checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
 	}
-	failed := []checks.Perfdata{}
-	if n := len(casePerf); n > 0 {
-		casePerf, failed = casePerf[:n-1], casePerf[n-1:]
-	}
 	res.Perfdata = append(res.Perfdata, casePerf...)
 	if tr != nil && tr.sess != nil {
 		res.Perfdata = append(res.Perfdata, checks.Duration("tenant_delete", tr.deleteDur, checks.Thresholds{}))
 	}
-	res.Perfdata = append(res.Perfdata, failed...)
+	if failedPerf != nil {
+		res.Perfdata = append(res.Perfdata, *failedPerf)
+	}
 	if tr == nil {
 		return res
 	}
@@ -133,7 +132,7 @@ func (oc *outcome) result(r *runState) checks.Result {
 
 // casesResult is the state, summary, case perfdata and parts of a run
 // whose cases ran (or were meant to).
-func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []checks.Perfdata) {
+func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []checks.Perfdata, failedPerf *checks.Perfdata) {
 	ctx, suite, env, results, total, th, o, fatal := oc.ctx, oc.suite, oc.env, oc.cases, oc.total, oc.th, oc.opts, oc.fatal
 	var states []checks.State
 	var failed, ran, flaky, warned []string
@@ -175,8 +174,8 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 			warned = append(warned, fmt.Sprintf("%s (%s)", cr.c.Name, checks.Shorten(cr.detail, 120)))
 		}
 	}
-	casePerf = append(casePerf, checks.Perfdata{Label: "failed", Value: float64(len(failed)),
-		Min: checks.Float(0), Max: checks.Float(float64(len(results)))})
+	failedPerf = &checks.Perfdata{Label: "failed", Value: float64(len(failed)),
+		Min: checks.Float(0), Max: checks.Float(float64(len(results)))}
 
 	// Failures first in long output, so trimming keeps what matters.
 	var bad, good []checks.Part
@@ -242,7 +241,7 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 			res.Summary += " (total " + crossed(total, totalState, th) + ")"
 		}
 	}
-	return res, casePerf
+	return res, casePerf, failedPerf
 }
 
 // report is the run as CI servers read it (--junit): the tenant's create

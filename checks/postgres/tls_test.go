@@ -81,7 +81,7 @@ func TestCheckTLSServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for mode, wantConns := range map[string]int32{"sslmode=require": 1, "sslmode=prefer": 1, "": 1, "sslmode=disable": 2} {
+	for mode, wantConns := range map[string]int32{"sslmode=require": 1, "sslmode=prefer": 1, "": 1, "sslmode=disable": 2, "sslmode=allow": 2} {
 		t.Run(mode, func(t *testing.T) {
 			addr, conns := countingProxy(t, net.JoinHostPort(c.Host, fmt.Sprint(c.Port)))
 			host, port, _ := net.SplitHostPort(addr)

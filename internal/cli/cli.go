@@ -177,7 +177,7 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 	f.StringVarP(&g.warning, "warning", "w", "", "warning threshold range for the total time (e.g. 10, 1.5s, 500ms, ~:10, @5:10)")
 	f.StringVarP(&g.critical, "critical", "c", "", "critical threshold range for the total time")
 	f.CountVarP(&g.verbose, "verbose", "v", "diagnostics on stderr; repeat for more (-v, -vv, -vvv)")
-	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes, trimming long output (never perfdata); 0 = no cap")
+	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes: long output is trimmed, then per-case perfdata (passing cases first), then the summary; time, failed, tenant_*, swept and sweep never; 0 = no cap")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: flagError(err)} })
 
 	root.AddCommand(newVersion(build), newCheck(g), newRun(g, runRun), newValidate(), newList(), newDemo(g, runDemo), newTenant(g))

@@ -30,6 +30,9 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 (make deps installs both).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.printConfig {
+				return runF(cmd, o) // prints, runs nothing: the run's flags do not matter
+			}
 			if err := checkTeardownTimeout(o.demo.Run.Tenants.TeardownTimeout); err != nil {
 				return err
 			}

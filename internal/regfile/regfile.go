@@ -14,7 +14,10 @@ import (
 )
 
 // NotRegularError is a path that is not a regular file.
-type NotRegularError struct{ Kind string }
+type NotRegularError struct {
+	Kind string // "a directory", "a FIFO (named pipe)", …
+	Dir  bool
+}
 
 func (e *NotRegularError) Error() string { return e.Kind + ", not a regular file" }
 
@@ -44,7 +47,7 @@ func Open(path string) (*os.File, os.FileInfo, error) {
 		case m&os.ModeSocket != 0:
 			kind = "a socket"
 		}
-		return nil, nil, &NotRegularError{kind}
+		return nil, nil, &NotRegularError{Kind: kind, Dir: m.IsDir()}
 	}
 	return f, st, nil
 }

@@ -65,8 +65,6 @@ type Page struct {
 	gone     context.Context
 	goneStop context.CancelFunc
 
-	crashed     chan struct{} // closed when the page's renderer dies
-	crashOnce   sync.Once
 	crashKnown  chan struct{} // closed once crashReason is set
 	crashReason string
 	knownOnce   sync.Once
@@ -121,7 +119,6 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 		requests: map[proto.NetworkRequestID]string{},
 		loadCh:   make(chan struct{}),
 		syncs:    map[string]chan struct{}{},
-		crashed:  make(chan struct{}),
 		own:      &secret.Masker{},
 
 		crashKnown: make(chan struct{}),
@@ -472,7 +469,6 @@ func (p *Page) onLifecycle(e *proto.PageLifecycleEvent) {
 }
 
 func (p *Page) onCrash(*proto.InspectorTargetCrashed) {
-	p.crashOnce.Do(func() { close(p.crashed) })
 	p.goneStop()
 }
 
