@@ -218,27 +218,17 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 // FIFO is refused instead of waiting for a writer, and its type is checked
 // on the open file.
 func readConfig(path string) ([]byte, error) {
-	f, st, err := regfile.Open(path)
-	if err != nil {
-		var nr *regfile.NotRegularError
-		if errors.As(err, &nr) {
-			return nil, fmt.Errorf("config %s: %s, not a regular file: give --config the path of a YAML file", path, nr.Kind)
-		}
-		return nil, fmt.Errorf("config %s: %s (give --config FILE or set SUITECHECK_CONFIG)", path, regfile.Problem(err))
+	data, err := regfile.ReadAll(path, MaxConfigSize)
+	var nr *regfile.NotRegularError
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("config %s: %s, not a regular file: give --config the path of a YAML file", path, nr.Kind)
+	case errors.Is(err, regfile.ErrTooBig):
+		return nil, fmt.Errorf("config %s: larger than %d MiB: a config is YAML text (is --config the right file?)", path, MaxConfigSize>>20)
 	}
-	defer f.Close()
-	tooBig := fmt.Errorf("config %s: larger than %d MiB: a config is YAML text (is --config the right file?)", path, MaxConfigSize>>20)
-	if st.Size() > MaxConfigSize {
-		return nil, tooBig
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("config %s: cannot read it: %s", path, regfile.Problem(err))
-	}
-	if len(data) > MaxConfigSize {
-		return nil, tooBig // it grew while read
-	}
-	return data, nil
+	return nil, fmt.Errorf("config %s (give --config FILE or set SUITECHECK_CONFIG)", err)
 }
 
 // Parse validates a config read from path. The file holds one YAML

@@ -315,8 +315,8 @@ func TestTemplates(t *testing.T) {
 	for in, want := range map[string]string{
 		"{{.Vars.missing}}":    `map has no entry for key "missing"`,
 		`{{env "SC_NOT_SET"}}`: "environment variable SC_NOT_SET is not set",
-		`{{file "/nonexist"}}`: "no such file or directory",
-		`{{file "/dev/zero"}}`: `{{file \"/dev/zero\"}}": a device, not a regular file`,
+		`{{file "/nonexist"}}`: "no such file",
+		`{{file "/dev/zero"}}`: "/dev/zero is a device, not a regular file",
 		"{{.Tenant.password}}": `map has no entry for key "password"`,
 		"{{.Nope}}":            "can't evaluate field Nope",
 	} {

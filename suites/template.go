@@ -2,7 +2,6 @@ package suites
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"text/template"
@@ -36,17 +35,9 @@ var templateFuncs = template.FuncMap{
 		return v, nil
 	},
 	"file": func(path string) (string, error) {
-		f, _, err := regfile.Open(path) // a FIFO or a device would block or never end
+		b, err := regfile.ReadAll(path, maxFileBytes) // a FIFO or a device would block or never end
 		if err != nil {
 			return "", err
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", path, err)
-		}
-		if len(b) > maxFileBytes {
-			return "", fmt.Errorf("%s is larger than %d bytes", path, maxFileBytes)
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	},

@@ -112,12 +112,11 @@ func postgresConfig(o Options) (pgTarget, error) {
 		return pgTarget{}, errors.New("postgres connection settings: several hosts given: check one server per check")
 	}
 	if o.PasswordFile != "" {
-		b, err := regfile.ReadAll(o.PasswordFile, 64<<10)
+		pw, err := regfile.FirstLine(o.PasswordFile, 64<<10)
 		if err != nil {
 			return pgTarget{}, fmt.Errorf("--password-file: %w", err)
 		}
-		pw, _, _ := strings.Cut(string(b), "\n")
-		cfg.Password = strings.TrimSuffix(pw, "\r")
+		cfg.Password = pw
 		cfg.Passfile = ""
 	}
 	if cfg.User == "" {

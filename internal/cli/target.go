@@ -48,12 +48,7 @@ func (tf *targetFlags) resolve() (suites.Target, error) {
 		if !ok {
 			return "", fmt.Errorf("give @FILE, so that the secret stays off the command line and out of the process list")
 		}
-		b, err := regfile.ReadAll(path, secretVarMax)
-		if err != nil {
-			return "", err
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		return strings.TrimSuffix(line, "\r"), nil
+		return regfile.FirstLine(path, secretVarMax)
 	})
 	return t, err
 }

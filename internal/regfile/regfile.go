@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -68,19 +69,23 @@ func Problem(err error) string {
 	return err.Error()
 }
 
+// ErrTooBig is (wrapped in) ReadAll's error for a file over its bound.
+var ErrTooBig = errors.New("too large")
+
 // ReadAll reads the regular file path, of at most max bytes. Its errors
-// say what is wrong in a user's terms, without Go's wording.
+// say what is wrong in a user's terms, without Go's wording, and wrap a
+// *NotRegularError or ErrTooBig for callers that add their own hint.
 func ReadAll(path string, max int64) ([]byte, error) {
 	f, st, err := Open(path)
 	if err != nil {
 		var nr *NotRegularError
 		if errors.As(err, &nr) {
-			return nil, fmt.Errorf("%s is %s, not a regular file", path, nr.Kind)
+			return nil, fmt.Errorf("%s is %w", path, nr)
 		}
 		return nil, fmt.Errorf("%s: %s", path, Problem(err))
 	}
 	defer f.Close()
-	tooBig := fmt.Errorf("%s is larger than %d bytes: is it the right file?", path, max)
+	tooBig := fmt.Errorf("%s is larger than %d bytes (%w): is it the right file?", path, max, ErrTooBig)
 	if st.Size() > max {
 		return nil, tooBig
 	}
@@ -89,7 +94,18 @@ func ReadAll(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %s", path, Problem(err))
 	}
 	if int64(len(b)) > max {
-		return nil, tooBig
+		return nil, tooBig // it grew while read
 	}
 	return b, nil
+}
+
+// FirstLine reads the first line of a small regular file (a password, a
+// token), without its line ending.
+func FirstLine(path string, max int64) (string, error) {
+	b, err := ReadAll(path, max)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSuffix(line, "\r"), nil
 }
