@@ -57,14 +57,7 @@ func tlsCluster(t *testing.T) *pgtest.Cluster {
 		gid, _ := strconv.Atoi(u.Gid)
 		os.Chown(kf, uid, gid)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c, err := pgtest.Start(ctx, pgtest.Options{Settings: map[string]string{"ssl": "on", "ssl_cert_file": crt, "ssl_key_file": kf}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Stop() })
-	return c
+	return pgtest.NewWith(t, pgtest.Options{Settings: map[string]string{"ssl": "on", "ssl_cert_file": crt, "ssl_key_file": kf}})
 }
 
 // Against a server with TLS, the login goes on over layer 2's connection

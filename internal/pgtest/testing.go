@@ -21,9 +21,15 @@ const StartTimeout = 60 * time.Second
 // fail the tests, not skip them.
 func New(t testing.TB) *Cluster {
 	t.Helper()
+	return NewWith(t, Options{})
+}
+
+// NewWith is New with options (server settings such as ssl=on).
+func NewWith(t testing.TB, o Options) *Cluster {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
-	c, err := Start(ctx, Options{})
+	c, err := Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
