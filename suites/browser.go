@@ -210,9 +210,9 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 	if r.pg == nil || !hasBrowserStep(c) {
 		return checks.OK, nil
 	}
-	if r.pg.Gone() != nil {
+	if !r.pg.Alive() {
 		// Crashed, or the browser is lost: nothing to observe or save,
-		// and the step's error says why.
+		// and the step's error says why (no waiting here to learn how).
 		return checks.OK, nil
 	}
 	// The steps' context may have ended; collecting uses what is left of

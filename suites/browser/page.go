@@ -498,6 +498,9 @@ func (p *Page) targetCrashed(status string, code int) {
 // the reason is known.
 func (p *Page) Gone() error { return p.goneErr(context.Background()) }
 
+// Alive reports, without waiting, whether the page can still answer.
+func (p *Page) Alive() bool { return p.gone.Err() == nil }
+
 func (p *Page) goneErr(ctx context.Context) error {
 	if p.gone.Err() == nil {
 		return nil
