@@ -135,7 +135,7 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 // hanging app leaves the run its time to judge it.
 func sweepSlice(ctx context.Context, timeout time.Duration) time.Duration {
 	if dl, ok := ctx.Deadline(); ok {
-		return min(timeout, time.Until(dl)/4)
+		return teardownReserve(time.Until(dl), timeout)
 	}
 	return timeout
 }
@@ -189,7 +189,7 @@ func (tr *tenantRun) judge() (warnings, notes []string) {
 	switch {
 	case tr.sess.InDoubt() && errors.Is(tr.deleteErr, tenant.ErrNotListed):
 		notes = append(notes, fmt.Sprintf("tenant %s: the app does not list it (most likely never created); kept in the ledger for the sweep", t.Name))
-	case tr.deleteErr != nil && t.ID == "":
+	case tr.deleteErr != nil && tr.sess.InDoubt():
 		warnings = append(warnings, fmt.Sprintf("tenant %s (create in doubt) NOT deleted: %v", t.Name, tr.deleteErr))
 	case tr.deleteErr != nil:
 		warnings = append(warnings, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v (kept in the ledger for the next sweep)", t.Name, t.ID, tr.deleteErr))
