@@ -19,9 +19,12 @@ import (
 	"github.com/suitecheck/suitecheck/suites/browser"
 )
 
-// decodeBrowser reads a browser step in its short or mapping form.
-func decodeBrowser(st *StepConfig, n *yaml.Node) (browser.Step, error) {
+// decodeBrowser reads a browser step in its short or mapping form, and
+// checks it unless a template fills a value it checks: that is checked
+// when it is rendered.
+func decodeBrowser(st *StepConfig) (browser.Step, error) {
 	var s browser.Step
+	n := st.Node
 	if n.Kind == yaml.ScalarNode {
 		field, example, _ := browser.ShortForm(st.Kind)
 		if field == "" {
@@ -34,32 +37,16 @@ func decodeBrowser(st *StepConfig, n *yaml.Node) (browser.Step, error) {
 		return s, err
 	}
 	s.Action = st.Kind
+	if strings.Contains(s.Value+s.Selector+s.File, "{{") {
+		return s, nil
+	}
+	if err := s.Validate(); err != nil {
+		return s, &LineError{Line: st.Line, Msg: "step " + err.Error()}
+	}
 	return s, nil
 }
 
-func validateBrowser(st *StepConfig) error {
-	if err := checkNodeTemplates(st.Node); err != nil {
-		return err
-	}
-	s, err := decodeBrowser(st, st.Node)
-	if err != nil {
-		return err
-	}
-	// A templated value is checked when it is rendered.
-	if strings.Contains(s.Value+s.Selector+s.File, "{{") {
-		return nil
-	}
-	if err := s.Validate(); err != nil {
-		return &LineError{Line: st.Line, Msg: "step " + err.Error()}
-	}
-	return nil
-}
-
-func runBrowser(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
-	s, err := decodeBrowser(st, body)
-	if err != nil {
-		return &configError{err}
-	}
+func runBrowser(ctx context.Context, env stepEnv, _ *StepConfig, s browser.Step) error {
 	if s.Secret {
 		env.masker().Add(s.Value)
 	}

@@ -10,10 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
@@ -140,6 +140,7 @@ type StepConfig struct {
 	Kind string
 	Node *yaml.Node // the value under the kind's key
 	Line int
+	step step // Node decoded into the kind's config, by load
 }
 
 // UnmarshalYAML checks the step's shape and kind; its body is checked by
@@ -174,7 +175,7 @@ func lineErr(n *yaml.Node, format string, args ...any) error {
 	return &LineError{Line: n.Line, Msg: fmt.Sprintf(format, args...)}
 }
 
-var yamlLineRe = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
+var yamlLineRe = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 
 // MaxConfigSize bounds a config file. A suite config is hand-written YAML:
 // 1 MiB holds some ten thousand cases, and reading it costs under a second
@@ -236,78 +237,65 @@ func readConfig(path string) ([]byte, error) {
 func Parse(path string, data []byte) (*Config, error) {
 	cfg := &Config{path: path}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		return nil, fileErr(path, err)
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		return nil, syntaxErr(path, err)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
 		return nil, &LineError{File: path, Line: next.Line, Msg: "a second YAML document starts here (---): put everything in one document"}
 	case !errors.Is(err, io.EOF):
+		return nil, syntaxErr(path, err)
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode && doc.ShortTag() != "!!null" {
+		return nil, &LineError{File: path, Line: doc.Line, Msg: fmt.Sprintf("the config is %s, want a mapping with environments: and suites:", yamlKind(doc.ShortTag()))}
+	}
+	if le := checkShape(doc, reflect.TypeFor[Config](), true); le != nil {
+		le.File = path
+		return nil, le
+	}
+	if err := doc.Decode(cfg); err != nil {
 		return nil, fileErr(path, err)
 	}
 	// The line numbers of environments, suites and cases, for messages.
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err == nil && len(root.Content) == 1 {
-		cfg.recordLines(root.Content[0])
-	}
+	cfg.recordLines(doc)
 	if err := cfg.validate(); err != nil {
 		return nil, fileErr(path, err)
 	}
 	return cfg, nil
 }
 
-// fileErr puts the file name (and, for yaml's own errors, the line) first.
+// syntaxErr reports a file that is not YAML, at the line the parser gives.
+// The parser's errors carry no structure: the line is read from the text,
+// the one place the config's messages depend on the library's wording.
+func syntaxErr(path string, err error) error {
+	if errors.Is(err, io.EOF) {
+		return &LineError{File: path, Msg: "the file is empty: it needs environments and suites"}
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return &LineError{File: path, Line: line, Msg: m[2]}
+	}
+	return &LineError{File: path, Msg: msg}
+}
+
+// fileErr puts the file name first. The errors of a decode come from the
+// config's own UnmarshalYAML methods, at their lines (checkShape caught
+// every other kind of mistake before).
 func fileErr(path string, err error) error {
 	var le *LineError
 	if errors.As(err, &le) {
 		le.File = path
 		return le
 	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		// Report the first problem; it is the one to fix first.
-		if m := yamlLineRe.FindStringSubmatch(te.Errors[0]); m != nil {
-			var line int
-			fmt.Sscan(m[1], &line)
-			return &LineError{File: path, Line: line, Msg: explainYAML(m[2])}
-		}
-	}
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		var line int
-		fmt.Sscan(m[1], &line)
-		return &LineError{File: path, Line: line, Msg: explainYAML(m[2])}
-	}
-	if errors.Is(err, io.EOF) {
-		return &LineError{File: path, Msg: "the file is empty: it needs environments and suites"}
-	}
-	return &LineError{File: path, Msg: explainYAML(err.Error())}
-}
-
-var (
-	unknownKeyRe = regexp.MustCompile(`(?s)^field (.*) not found in type [\w.*]*?(\w+)$`)
-	wrongTypeRe  = regexp.MustCompile(`(?s)^cannot unmarshal (.+?)(?: ` + "`" + `(.*)` + "`" + `)? into (\S+)$`)
-)
-
-// explainYAML rewords yaml.v3's messages in the config's own terms: no Go
-// type, no YAML tag, no library prefix.
-func explainYAML(msg string) string {
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if m := unknownKeyRe.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
-	}
-	if m := wrongTypeRe.FindStringSubmatch(msg); m != nil {
-		kind, value, want := yamlKind(m[1]), m[2], friendlyType(m[3])
-		switch {
-		case m[3] == "suites.Config":
-			return fmt.Sprintf("the config is %s, want a mapping with environments: and suites:", kind)
-		case value != "":
-			return fmt.Sprintf("%q is %s, want %s", value, kind, want)
-		}
-		return fmt.Sprintf("%s, want %s", kind, want)
-	}
-	return msg
+	return &LineError{File: path, Msg: err.Error()}
 }
 
 // yamlKind names a YAML tag (!!str, !!seq, !!map…) as a person would.
@@ -330,28 +318,6 @@ func yamlKind(tag string) string {
 		return "empty"
 	case "timestamp":
 		return "a date"
-	}
-	return "a value of another kind"
-}
-
-// friendlyType names the Go type a value was decoded into as a kind of
-// config value.
-func friendlyType(t string) string {
-	switch {
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
-		return "a whole number"
-	case strings.HasPrefix(t, "float"):
-		return "a number"
-	case t == "bool":
-		return "true or false"
-	case t == "string":
-		return "a string"
-	case t == "time.Duration":
-		return "a duration such as 30s, 1m30s or 500ms"
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map["), strings.Contains(t, "."):
-		return "a mapping"
 	}
 	return "a value of another kind"
 }
@@ -486,7 +452,7 @@ func (c *Config) validate() error {
 				if st == nil {
 					return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q has an empty step", cs.Name)}
 				}
-				if err := stepKinds[st.Kind].validate(st); err != nil {
+				if err := st.load(); err != nil {
 					var le *LineError
 					if errors.As(err, &le) {
 						return le
@@ -545,12 +511,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// durationOr returns d, or def when d is zero.
-func durationOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }

@@ -217,6 +217,14 @@ func TestParseErrorWording(t *testing.T) {
 		{"config a string", "just a string\n", `c.yaml:1: the config is a string, want a mapping`},
 		{"step a list", base + "        steps:\n          - http: [x]\n", `c.yaml:8: step http: a list, want a mapping`},
 		{"step bad duration", base + "        steps:\n          - http: {url: x, timeout: soon}\n", `c.yaml:8: step http: "soon" is a string, want a duration`},
+		{"step nested unknown key", base + "        steps:\n          - http:\n              url: x\n              expect: {statuss: 200}\n", `c.yaml:10: step http: unknown key "statuss"`},
+		{"step nested wrong kind", base + "        steps:\n          - sql: {dsn: x, query: y, expect: {rows: [1]}}\n", `c.yaml:8: step sql: a list, want a whole number`},
+		{"template in a duration", base + "        steps:\n          - http: {url: x, timeout: \"{{.Vars.t}}\"}\n", `c.yaml:8: step http: "{{.Vars.t}}": a template can fill a text value only; give a duration`},
+		{"template in a status", base + "        steps:\n          - http:\n              url: x\n              expect: {status: \"{{.Vars.s}}\"}\n", `c.yaml:10: step http: "{{.Vars.s}}": a template can fill a text value only; give a list`},
+		{"template in a bool", base + "        steps:\n          - fill: {selector: a, value: b, secret: \"{{.Vars.s}}\"}\n", `c.yaml:8: step fill: "{{.Vars.s}}": a template can fill a text value only; give true or false`},
+		{"unknown tenant key", "environments: {e: {base_url: x}}\nsuites: {s: {cases: [{name: a, steps: [{goto: x}]}]}}\ntenant:\n  prefix: sc-\n  htp: {}\n", `c.yaml:5: unknown key "htp" in tenant`},
+		{"merge key of the wrong kind", "base: &b {base_url: [x]}\nenvironments:\n  e: {<<: *b}\n", `c.yaml:1: unknown key "base" in config`},
+		{"merged unknown key", "environments:\n  e:\n    <<: {base_url: x, baseurl: y}\n", `c.yaml:3: unknown key "baseurl" in environment`},
 	}
 	goish := regexp.MustCompile(`!!|unmarshal|(^|\s)yaml: |\[\]|map\[|\b(suites|httpstep|time|tenant)\.[A-Z]`)
 	for _, tt := range tests {

@@ -6,30 +6,21 @@ import (
 	"fmt"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/suitecheck/suitecheck/internal/httpstep"
 )
 
-func validateHTTP(st *StepConfig) error {
-	if err := checkNodeTemplates(st.Node); err != nil {
-		return err
-	}
+func decodeHTTP(st *StepConfig) (httpstep.Step, error) {
 	var s httpstep.Step
 	if err := decodeStrict(st, st.Node, &s); err != nil {
-		return err
+		return s, err
 	}
 	if err := s.Validate(); err != nil {
-		return &LineError{Line: st.Line, Msg: "step http: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
+		return s, &LineError{Line: st.Line, Msg: "step http: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	return nil
+	return s, nil
 }
 
-func runHTTP(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
-	var s httpstep.Step
-	if err := decodeStrict(st, body, &s); err != nil {
-		return &configError{err}
-	}
+func runHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s httpstep.Step) error {
 	env.masker().Add(s.Secrets()...)
 	c, err := env.httpClient()
 	if err != nil {

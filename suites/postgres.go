@@ -3,11 +3,10 @@ package suites
 import (
 	"context"
 	"errors"
-	"github.com/suitecheck/suitecheck/checks/postgres"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/suitecheck/suitecheck/checks/postgres"
 
 	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgconn"
@@ -26,29 +25,22 @@ type PostgresStep struct {
 	Timeout    time.Duration `yaml:"timeout"`
 }
 
-func validatePostgres(st *StepConfig) error {
-	if err := checkNodeTemplates(st.Node); err != nil {
-		return err
-	}
+func decodePostgres(st *StepConfig) (PostgresStep, error) {
 	var s PostgresStep
 	if err := decodeStrict(st, st.Node, &s); err != nil {
-		return err
+		return s, err
 	}
 	if s.DSN == "" {
-		return &LineError{Line: st.Line, Msg: "step check_postgres: no dsn"}
+		return s, &LineError{Line: st.Line, Msg: "step check_postgres: no dsn"}
 	}
-	return nil
+	return s, nil
 }
 
-func runPostgres(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
-	var s PostgresStep
-	if err := decodeStrict(st, body, &s); err != nil {
-		return &configError{err}
-	}
+func runPostgres(ctx context.Context, env stepEnv, _ *StepConfig, s PostgresStep) error {
 	if cfg, err := pgconn.Config(s.DSN); err == nil {
 		env.masker().Add(cfg.Password)
 	}
-	timeout := durationOr(s.Timeout, defaultStepTimeout)
+	timeout := s.Timeout
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := postgres.Check(ctx, postgres.Options{DSN: s.DSN, Extensions: s.Extensions, Tables: s.Tables,

@@ -19,9 +19,6 @@ import (
 	"github.com/suitecheck/suitecheck/tenant"
 )
 
-// defaultStepTimeout bounds a step that sets no timeout of its own.
-const defaultStepTimeout = 10 * time.Second
-
 // RunOptions are the run's settings from the command line.
 type RunOptions struct {
 	Suite        string
@@ -421,11 +418,7 @@ func (r *runState) runSteps(ctx context.Context, c *Case) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
 		}
-		body, err := r.scope.renderNode(st.Node)
-		if err != nil {
-			return &configError{fmt.Errorf("step %d %s (line %d): %w", i+1, st.Kind, st.Line, err)}
-		}
-		if err := stepKinds[st.Kind].run(ctx, r, st, body); err != nil {
+		if err := st.step.run(ctx, r, r.scope); err != nil {
 			if ctx.Err() != nil && !isConfigErr(err) {
 				return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
 			}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lib/pq"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/internal/pgconn"
@@ -42,35 +41,28 @@ type SQLExpect struct {
 // maxSQLRows bounds how many rows a step reads.
 const maxSQLRows = 10000
 
-func validateSQL(st *StepConfig) error {
-	if err := checkNodeTemplates(st.Node); err != nil {
-		return err
-	}
+func decodeSQL(st *StepConfig) (SQLStep, error) {
 	var s SQLStep
 	if err := decodeStrict(st, st.Node, &s); err != nil {
-		return err
+		return s, err
 	}
 	switch {
 	case s.DSN == "":
-		return &LineError{Line: st.Line, Msg: "step sql: no dsn: give a libpq connection string, e.g. dsn: \"{{.Vars.db_dsn}}\""}
+		return s, &LineError{Line: st.Line, Msg: "step sql: no dsn: give a libpq connection string, e.g. dsn: \"{{.Vars.db_dsn}}\""}
 	case strings.TrimSpace(s.Query) == "":
-		return &LineError{Line: st.Line, Msg: "step sql: no query"}
+		return s, &LineError{Line: st.Line, Msg: "step sql: no query"}
 	case s.Expect.Rows != nil && *s.Expect.Rows < 0:
-		return &LineError{Line: st.Line, Msg: "step sql: expect rows must be 0 or more"}
+		return s, &LineError{Line: st.Line, Msg: "step sql: expect rows must be 0 or more"}
 	}
-	return nil
+	return s, nil
 }
 
-func runSQL(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error {
-	var s SQLStep
-	if err := decodeStrict(st, body, &s); err != nil {
-		return &configError{err}
-	}
+func runSQL(ctx context.Context, env stepEnv, _ *StepConfig, s SQLStep) error {
 	db, err := env.database(s.DSN)
 	if err != nil {
 		return &configError{fmt.Errorf("sql: %w", err)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, durationOr(s.Timeout, defaultStepTimeout))
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	args := make([]any, len(s.Args))
 	for i, a := range s.Args {
@@ -155,7 +147,7 @@ func runSQL(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) e
 
 func sqlErr(ctx context.Context, err error, timeout time.Duration) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("timed out after %s", durationOr(timeout, defaultStepTimeout))
+		return fmt.Errorf("timed out after %s", timeout)
 	}
 	var pe *pq.Error
 	if errors.As(err, &pe) {

@@ -1,12 +1,13 @@
 package suites
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"regexp"
+	"reflect"
 	"sort"
+	"time"
 
 	"github.com/suitecheck/suitecheck/internal/httpstep"
 	"github.com/suitecheck/suitecheck/suites/browser"
@@ -14,12 +15,64 @@ import (
 )
 
 // A stepKind is one kind of step, found by the key that names it in the
-// config. validate runs at load time on the raw (templated) body; run gets
-// the body with its templates rendered, and the run's stepEnv.
+// config. load decodes a step's body into the kind's typed config once, at
+// load time, and refuses there what could never run; the step it returns
+// runs with the text values of that config rendered.
 type stepKind struct {
-	validate func(st *StepConfig) error
-	run      func(ctx context.Context, env stepEnv, st *StepConfig, body *yaml.Node) error
-	browser  bool // a step in the run's one browser page
+	load    func(st *StepConfig) (step, error)
+	browser bool // a step in the run's one browser page
+}
+
+// A step is a step's typed config, decoded at load time.
+type step interface {
+	run(ctx context.Context, env stepEnv, sc *Scope) error
+}
+
+// kind makes the stepKind of a typed config T: decode reads and checks a
+// body at load time; run gets a copy of it with its templates rendered
+// (renderValue), so that a step runs the same on every attempt.
+func kind[T any](decode func(st *StepConfig) (T, error), run func(ctx context.Context, env stepEnv, st *StepConfig, v T) error) stepKind {
+	return stepKind{load: func(st *StepConfig) (step, error) {
+		if err := checkNodeTemplates(st.Node); err != nil {
+			return nil, err
+		}
+		v, err := decode(st)
+		if err != nil {
+			return nil, err
+		}
+		withDefaultTimeout(&v)
+		return &typedStep[T]{st: st, v: v, runF: run}, nil
+	}}
+}
+
+// defaultStepTimeout is the time of a step that sets none: every kind's,
+// given at load (withDefaultTimeout), so that no package below decides it.
+const defaultStepTimeout = 10 * time.Second
+
+// withDefaultTimeout gives a step config's Timeout field, when it has one
+// and it is not set, defaultStepTimeout.
+func withDefaultTimeout[T any](v *T) {
+	f := reflect.ValueOf(v).Elem()
+	if f.Kind() != reflect.Struct {
+		return
+	}
+	if t := f.FieldByName("Timeout"); t.IsValid() && t.Type() == durationType && t.Int() == 0 {
+		t.SetInt(int64(defaultStepTimeout))
+	}
+}
+
+type typedStep[T any] struct {
+	st   *StepConfig
+	v    T
+	runF func(ctx context.Context, env stepEnv, st *StepConfig, v T) error
+}
+
+func (s *typedStep[T]) run(ctx context.Context, env stepEnv, sc *Scope) error {
+	v, err := renderValue(sc, s.v)
+	if err != nil {
+		return &configError{err}
+	}
+	return s.runF(ctx, env, s.st, v)
 }
 
 // stepEnv is what a step may use of its run: secrets to mask, variables
@@ -43,15 +96,27 @@ func (r *runState) setVar(name, value string) { r.scope.Vars[name] = value }
 // here and its file.
 var stepKinds = func() map[string]stepKind {
 	kinds := map[string]stepKind{
-		"http":           {validate: validateHTTP, run: runHTTP},
-		"sql":            {validate: validateSQL, run: runSQL},
-		"check_postgres": {validate: validatePostgres, run: runPostgres},
+		"http":           kind(decodeHTTP, runHTTP),
+		"sql":            kind(decodeSQL, runSQL),
+		"check_postgres": kind(decodePostgres, runPostgres),
 	}
 	for _, a := range browser.Actions() {
-		kinds[a] = stepKind{validate: validateBrowser, run: runBrowser, browser: true}
+		k := kind(decodeBrowser, runBrowser)
+		k.browser = true
+		kinds[a] = k
 	}
 	return kinds
 }()
+
+// load decodes and checks the step's body: at load time, once.
+func (s *StepConfig) load() error {
+	st, err := stepKinds[s.Kind].load(s)
+	if err != nil {
+		return err
+	}
+	s.step = st
+	return nil
+}
 
 func kindNames() []string {
 	names := make([]string, 0, len(stepKinds))
@@ -62,51 +127,21 @@ func kindNames() []string {
 	return names
 }
 
-var unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
-
-// decodeStrict decodes a step body into v, refusing unknown keys, and
-// reports problems at the line of the offending key when it can find it.
+// decodeStrict decodes a step body into v (a pointer), refusing unknown
+// keys and values of the wrong kind at their lines, in the config's words
+// (checkShape).
 func decodeStrict(st *StepConfig, n *yaml.Node, v any) error {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(n); err != nil {
+	if le := checkShape(n, reflect.TypeOf(v).Elem(), false); le != nil {
+		le.Msg = fmt.Sprintf("step %s: %s", st.Kind, le.Msg)
+		return le
+	}
+	if err := n.Decode(v); err != nil {
+		var le *LineError
+		if errors.As(err, &le) {
+			le.Msg = fmt.Sprintf("step %s: %s", st.Kind, le.Msg)
+			return le
+		}
 		return &LineError{Line: st.Line, Msg: fmt.Sprintf("step %s: %v", st.Kind, err)}
-	}
-	dec := yaml.NewDecoder(&buf)
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		msg := err.Error()
-		if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
-			msg = te.Errors[0]
-		}
-		msg = yamlLineRe.ReplaceAllString(msg, "$2")
-		line := st.Line
-		if m := unknownFieldRe.FindStringSubmatch(msg); m != nil {
-			if kn := findKey(n, m[1]); kn != nil {
-				line = kn.Line
-			}
-			msg = fmt.Sprintf("unknown key %q", m[1])
-		} else {
-			msg = explainYAML(msg)
-		}
-		return &LineError{Line: line, Msg: fmt.Sprintf("step %s: %s", st.Kind, msg)}
-	}
-	return nil
-}
-
-// findKey finds a mapping key anywhere under n.
-func findKey(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i]
-			}
-		}
-	}
-	for _, c := range n.Content {
-		if k := findKey(c, key); k != nil {
-			return k
-		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -168,6 +169,88 @@ func (sc *Scope) renderNode(n *yaml.Node) (*yaml.Node, error) {
 		s.Value = v
 	})
 	return c, first
+}
+
+// renderValue returns a copy of v with every text value rendered: strings
+// in fields, lists, map values and untyped (any) values, never map keys
+// (JSONPaths, header and variable names), as in the YAML they came from.
+// v is left as it was: a step's config is rendered anew on every run.
+func renderValue[T any](sc *Scope, v T) (T, error) {
+	out, err := sc.renderReflect(reflect.ValueOf(&v).Elem())
+	if err != nil {
+		return v, err
+	}
+	return out.Interface().(T), nil
+}
+
+func (sc *Scope) renderReflect(v reflect.Value) (reflect.Value, error) {
+	switch v.Kind() {
+	case reflect.String:
+		s, err := sc.Render(v.String())
+		if err != nil {
+			return v, err
+		}
+		out := reflect.New(v.Type()).Elem()
+		out.SetString(s)
+		return out, nil
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return v, nil
+		}
+		e, err := sc.renderReflect(v.Elem())
+		if err != nil {
+			return v, err
+		}
+		if v.Kind() == reflect.Pointer {
+			p := reflect.New(v.Type().Elem())
+			p.Elem().Set(e)
+			return p, nil
+		}
+		out := reflect.New(v.Type()).Elem()
+		out.Set(e)
+		return out, nil
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := range v.NumField() {
+			if !v.Type().Field(i).IsExported() {
+				continue
+			}
+			f, err := sc.renderReflect(v.Field(i))
+			if err != nil {
+				return v, err
+			}
+			out.Field(i).Set(f)
+		}
+		return out, nil
+	case reflect.Slice:
+		if v.IsNil() {
+			return v, nil
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			e, err := sc.renderReflect(v.Index(i))
+			if err != nil {
+				return v, err
+			}
+			out.Index(i).Set(e)
+		}
+		return out, nil
+	case reflect.Map:
+		if v.IsNil() {
+			return v, nil
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			e, err := sc.renderReflect(it.Value())
+			if err != nil {
+				return v, err
+			}
+			out.SetMapIndex(it.Key(), e)
+		}
+		return out, nil
+	}
+	return v, nil
 }
 
 // walkStrings calls fn for every string scalar that is a value, not a key.

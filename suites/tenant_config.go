@@ -425,7 +425,7 @@ func validateDiagnose(what string, line int, steps []*StepConfig) error {
 		if st == nil {
 			return &LineError{Line: line, Msg: what + ": diagnose has an empty step"}
 		}
-		if err := stepKinds[st.Kind].validate(st); err != nil {
+		if err := st.load(); err != nil {
 			return err
 		}
 		if stepKinds[st.Kind].browser {

@@ -23,9 +23,6 @@ import (
 	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
-// DefaultTimeout is how long a step may take when its Timeout is not set.
-const DefaultTimeout = 10 * time.Second
-
 // pollInterval is how often a waiting step looks again. go-rod's default
 // sleeper backs off to a second, which would add up to a second to every
 // step that has to wait.
@@ -65,7 +62,7 @@ type Step struct {
 	Content   string        `yaml:"content"`   // upload: inline content, uploaded as a file named Name
 	Attribute string        `yaml:"attribute"` // wait_attribute, assert_attribute: the attribute's name
 	Name      string        `yaml:"name"`      // upload: the file name for Content (default upload.txt)
-	Timeout   time.Duration `yaml:"timeout"`   // how long the step may take; DefaultTimeout when 0
+	Timeout   time.Duration `yaml:"timeout"`   // how long the step may take; 0: as long as ctx allows
 }
 
 // Validate checks that the step has what its action needs. Its errors never
@@ -155,11 +152,17 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	if s.Secret {
 		p.addSecret(s.Value)
 	}
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
+	// The caller gives a step its time (suites: every step has a timeout
+	// from load on); without one, ctx alone bounds it.
+	sctx, cancel := context.WithCancel(ctx)
+	dur := "its time"
+	switch dl, ok := ctx.Deadline(); {
+	case s.Timeout > 0:
+		sctx, cancel = context.WithTimeout(ctx, s.Timeout)
+		dur = fmtDur(s.Timeout)
+	case ok:
+		dur = fmtDur(time.Until(dl).Round(time.Millisecond))
 	}
-	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer context.AfterFunc(p.gone, cancel)()
 	r := &run{
@@ -168,7 +171,7 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 		parent: ctx,
 		ctx:    sctx,
 		rp:     p.rp.Context(sctx).Sleeper(pollSleeper),
-		dur:    fmtDur(timeout),
+		dur:    dur,
 	}
 	err := errGone
 	if p.gone.Err() == nil {
