@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGoTest$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTAP$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime 20s ./internal/secret
+	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime 20s ./internal/pgconn
 
 clean:
 	rm -rf bin

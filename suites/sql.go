@@ -38,6 +38,21 @@ type SQLExpect struct {
 	Values map[string]string `yaml:"values"` // column -> value in the first row, compared as text
 }
 
+// checkParams compares the $N parameters of a query with the args given:
+// at load time, in the config's words, not from the driver's at run time.
+// A template in the query is rendered later, as text: it cannot add a
+// parameter that the count here misses unless it writes "$" itself.
+func checkParams(query string, args int) error {
+	n, err := pgconn.Params(query)
+	switch {
+	case err != nil:
+		return fmt.Errorf("the query is not valid SQL: %v", err)
+	case n != args:
+		return fmt.Errorf("the query's placeholders go up to $%d, but args gives %d value(s): give one arg per $N", n, args)
+	}
+	return nil
+}
+
 // maxSQLRows bounds how many rows a step reads.
 const maxSQLRows = 10000
 
@@ -53,6 +68,9 @@ func decodeSQL(st *StepConfig) (SQLStep, error) {
 		return s, &LineError{Line: st.Line, Msg: "step sql: no query"}
 	case s.Expect.Rows != nil && *s.Expect.Rows < 0:
 		return s, &LineError{Line: st.Line, Msg: "step sql: expect rows must be 0 or more"}
+	}
+	if err := checkParams(s.Query, len(s.Args)); err != nil {
+		return s, &LineError{Line: st.Line, Msg: "step sql: " + err.Error()}
 	}
 	return s, nil
 }
@@ -72,9 +90,8 @@ func runSQL(ctx context.Context, env stepEnv, _ *StepConfig, s SQLStep) error {
 	if err != nil {
 		var pe *pq.Error
 		switch {
-		case strings.Contains(err.Error(), "parameters but the statement requires"),
-			errors.As(err, &pe) && pe.Code == "42P02": // undefined_parameter
-			return &configError{fmt.Errorf("sql: the query's $N placeholders and args differ: %w", err)}
+		case errors.As(err, &pe) && (pe.Code == "42P02" || pe.Code == "42P18"): // undefined_parameter, indeterminate_datatype
+			return &configError{fmt.Errorf("sql: the query's $N placeholders and args differ: %s", pe.Message)}
 		case errors.As(err, &pe) && pe.Code == "42601": // syntax_error
 			return &configError{fmt.Errorf("sql: the query is not valid SQL: %s", pe.Message)}
 		}
