@@ -65,7 +65,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"extra argument", []string{"check", "postgres", "extra"}, 3, `SUITECHECK UNKNOWN - suitecheck check postgres takes no arguments, but was given "extra"`},
 		{"check without probe", []string{"check"}, 3, "SUITECHECK UNKNOWN - check: name what to check: postgres"},
 		{"flag needs value", []string{"check", "postgres", "--dsn"}, 3, "SUITECHECK UNKNOWN - flag needs an argument: --dsn"},
-		{"demo", []string{"demo", "--artifacts", t.TempDir()}, 0, "SUITECHECK OK - demo on demo: 6 of 6 cases passed"},
+		{"demo", []string{"demo", "--artifacts", t.TempDir()}, 0, "SUITECHECK OK - demo on demo: 5 of 5 cases passed"},
 		{"demo config", []string{"demo", "--print-config"}, 0, "# The demo's suite against the sample app."},
 		{"closed port", []string{"check", "postgres", "--dsn", "host=127.0.0.1 user=app port=" + closed}, 2, "SUITECHECK CRITICAL - postgres app@app on 127.0.0.1:" + closed + ": layer 1/8 reachable"},
 	}

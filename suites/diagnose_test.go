@@ -56,10 +56,61 @@ func TestRunDiagnose(t *testing.T) {
 				return
 			}
 			first, _, _ := strings.Cut(out, "\n")
-			if want := "2 of 3 cases failed: c1 ("; !strings.Contains(first, want) || !strings.Contains(first, ", diagnosis: step 1 http: GET /diag: status 503") {
+			if want := "2 of 3 cases failed: c1 ("; !strings.Contains(first, want) || !strings.Contains(first, ", diagnosis: http: GET /diag: status 503") {
 				t.Errorf("status line %q", first)
 			}
 		})
+	}
+}
+
+// A diagnose step that cannot run is a note in the long output, not a
+// finding: the next step's finding is the diagnosis, and the steps after
+// the first finding do not run.
+func TestDiagnoseNotes(t *testing.T) {
+	var after atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/lb":
+			http.Error(w, "no backend", http.StatusBadGateway)
+		case "/after":
+			after.Add(1)
+		case "/fail":
+			http.Error(w, "upload failed", http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	cfg := fmt.Sprintf(`environments:
+  e: {base_url: %s}
+suites:
+  s:
+    diagnose:
+      - http: {url: "{{.BaseURL}}/{{.Vars.missing}}"}
+      - http: {url: "{{.BaseURL}}/ok"}
+      - http: {url: "{{.BaseURL}}/lb"}
+      - http: {url: "{{.BaseURL}}/after"}
+    cases:
+      - name: upload
+        steps: [{http: {url: "{{.BaseURL}}/fail"}}]
+`, srv.URL)
+	res, out := runYAML(t, cfg, RunOptions{Retries: -1})
+	if res.State != checks.Critical {
+		t.Fatalf("state %v, want CRITICAL (a diagnosis never changes it)\n%s", res.State, out)
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.Contains(first, ", diagnosis: http: GET /lb: status 502") {
+		t.Errorf("status line %q, want the first broken layer", first)
+	}
+	for _, want := range []string{
+		"diagnose step 1 http (line 6): could not run: ",
+		"diagnose step 2 http: passed",
+		"diagnose step 3 http: GET /lb: status 502",
+	} {
+		if !strings.Contains(out, "\n"+want) {
+			t.Errorf("long output lacks %q:\n%s", want, out)
+		}
+	}
+	if after.Load() != 0 || strings.Contains(out, "diagnose step 4") {
+		t.Errorf("a step after the finding ran (%d requests):\n%s", after.Load(), out)
 	}
 }
 

@@ -30,23 +30,55 @@ type outcome struct {
 	diag diagnosis // the suite's diagnose steps, after a failed case
 }
 
-// diagnosis is what diagnose steps found: whether they ran, and what the
-// first failing one said (empty when all passed).
+// diagnosis is what diagnose steps found: whether they ran, what the first
+// failing one said (empty when all passed), and each step's verdict and
+// layers for the long output.
 type diagnosis struct {
 	ran   bool
 	found string
+	lines []string
 }
 
 // diagnose runs diagnose steps (the suite's after a failed case, the
 // tenant's after a refused create): fine-grained checks that say which
-// layer broke. Not when ctx is over.
+// layer broke. They run in order until one finds a broken layer; one that
+// cannot run (a config error, no time left) is a note in the long output,
+// not a finding. Not when ctx is over.
 func (r *runState) diagnose(ctx context.Context, steps []*StepConfig) diagnosis {
 	if len(steps) == 0 || ctx.Err() != nil {
 		return diagnosis{}
 	}
 	d := diagnosis{ran: true}
-	if err := r.runSteps(ctx, &Case{Name: "diagnose", Steps: steps}); err != nil {
-		d.found = r.mask.Mask(err.Error())
+	for i, st := range steps {
+		name := fmt.Sprintf("diagnose step %d %s", i+1, st.Kind)
+		if ctx.Err() != nil {
+			d.lines = append(d.lines, fmt.Sprintf("%s: not run: %v", name, stopReason(ctx)))
+			continue
+		}
+		r.details = nil
+		err := st.step.run(ctx, r, r.scope)
+		switch {
+		case err == nil:
+			d.lines = append(d.lines, name+": passed")
+		case isConfigErr(err) || ctx.Err() != nil:
+			d.lines = append(d.lines, fmt.Sprintf("%s (line %d): could not run: %s", name, st.Line, r.mask.Mask(err.Error())))
+		default:
+			if d.found == "" {
+				d.found = r.mask.Mask(err.Error())
+			}
+			said := err
+			if se := (*stepError)(nil); errors.As(err, &se) && se.kind == st.Kind {
+				said = se.err // the line names the kind already
+			}
+			d.lines = append(d.lines, name+": "+r.mask.Mask(said.Error()))
+		}
+		for _, l := range r.details {
+			d.lines = append(d.lines, "  "+r.mask.Mask(l))
+		}
+		r.details = nil
+		if d.found != "" {
+			break
+		}
 	}
 	return d
 }
@@ -57,7 +89,8 @@ func (d diagnosis) add(res *checks.Result) {
 	if !d.ran {
 		return
 	}
-	res.Long = append(res.Long, "diagnosis: "+cmp.Or(d.found, "every diagnose step passed"))
+	res.Long = append(res.Long, "diagnosis: "+cmp.Or(d.found, "no diagnose step found a broken layer"))
+	res.Long = append(res.Long, d.lines...)
 	if d.found != "" {
 		res.Summary += "; diagnosis: " + d.found
 	}

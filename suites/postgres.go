@@ -45,6 +45,9 @@ func runPostgres(ctx context.Context, env stepEnv, _ *StepConfig, s PostgresStep
 	defer cancel()
 	res := postgres.Check(ctx, postgres.Options{DSN: s.DSN, Extensions: s.Extensions, Tables: s.Tables,
 		Writable: s.Writable, WriteProbe: s.WriteProbe, TimeoutState: checks.Critical, Budget: timeout})
+	for _, p := range res.Parts {
+		env.detail(p.Line())
+	}
 	switch res.State {
 	case checks.OK:
 		return nil

@@ -101,6 +101,7 @@ type runState struct {
 	resultReserve time.Duration
 	outer         context.Context // the whole run's; steps get one that ends a little earlier
 	dbs           map[string]*sql.DB
+	details       []string      // a diagnose step's layers, for the long output
 	launching     chan launched // a browser started ahead of its first step, until a step takes it
 }
 
@@ -415,6 +416,7 @@ func crossed(d time.Duration, st checks.State, th checks.Thresholds) string {
 // runSteps runs a case's steps in order, stopping at the first failure.
 func (r *runState) runSteps(ctx context.Context, c *Case) error {
 	for i, st := range c.Steps {
+		r.details = nil
 		if ctx.Err() != nil {
 			return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
 		}

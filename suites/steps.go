@@ -84,12 +84,16 @@ type stepEnv interface {
 	httpClient() (*httpstep.Client, error)
 	database(dsn string) (*sql.DB, error)
 	page(ctx context.Context) (*browser.Page, error)
+	// detail records what a fine-grained check found, layer by layer,
+	// for the long output of a diagnosis.
+	detail(lines ...string)
 }
 
 var _ stepEnv = (*runState)(nil)
 
 func (r *runState) masker() *Masker           { return r.mask }
 func (r *runState) setVar(name, value string) { r.scope.Vars[name] = value }
+func (r *runState) detail(lines ...string)    { r.details = append(r.details, lines...) }
 
 // stepKinds is every step kind, by the key that names it in the config: a
 // literal table, and the browser package's actions. A new kind is a row

@@ -275,11 +275,11 @@ func TestIcinga2(t *testing.T) {
 
 	t.Run("healthy", func(t *testing.T) {
 		cr := ic.result(t, "demo", ic.force(t, "demo"), 40*time.Second)
-		if cr.ExitStatus != 0 || cr.State != 0 || !strings.HasPrefix(cr.Output, "SUITECHECK OK - demo on demo: 6 of 6 cases passed") ||
+		if cr.ExitStatus != 0 || cr.State != 0 || !strings.HasPrefix(cr.Output, "SUITECHECK OK - demo on demo: 5 of 5 cases passed") ||
 			!strings.Contains(cr.Output, "\n[OK] sign in") {
 			t.Errorf("result %+v", cr)
 		}
-		want := []string{"time", "tenant_create", "sign_in", "post_message", "upload", "api", "database_layers", "file_row", "tenant_delete", "failed", "swept", "sweep"}
+		want := []string{"time", "tenant_create", "sign_in", "post_message", "upload", "api", "file_row", "tenant_delete", "failed", "swept", "sweep"}
 		if len(cr.PerformanceData) != len(want) {
 			t.Errorf("performance_data %q", cr.PerformanceData)
 		}

@@ -264,10 +264,10 @@ func TestNagios(t *testing.T) {
 
 	t.Run("healthy", func(t *testing.T) {
 		st := n.result(t, "demo", n.force(t, "demo"), 30*time.Second)
-		if st["current_state"] != "0" || !strings.HasPrefix(st["plugin_output"], "SUITECHECK OK - demo on demo: 6 of 6 cases passed") {
+		if st["current_state"] != "0" || !strings.HasPrefix(st["plugin_output"], "SUITECHECK OK - demo on demo: 5 of 5 cases passed") {
 			t.Errorf("state %s, output %q", st["current_state"], st["plugin_output"])
 		}
-		want := "time tenant_create sign_in post_message upload api database_layers file_row tenant_delete failed swept sweep"
+		want := "time tenant_create sign_in post_message upload api file_row tenant_delete failed swept sweep"
 		if got := strings.Join(perfLabels(st["performance_data"]), " "); got != want {
 			t.Errorf("perfdata labels %q, want %q (perfdata %q)", got, want, st["performance_data"])
 		}
@@ -277,10 +277,10 @@ func TestNagios(t *testing.T) {
 	})
 	t.Run("broken", func(t *testing.T) {
 		st := n.result(t, "broken", n.force(t, "broken"), 30*time.Second)
-		if st["current_state"] != "2" || !strings.Contains(st["plugin_output"], "database layers (step 1 check_postgres: layer 8/8 writable") {
+		if st["current_state"] != "2" || !strings.Contains(st["plugin_output"], "diagnosis: check_postgres: layer 8/8 writable") {
 			t.Errorf("state %s, output %q", st["current_state"], st["plugin_output"])
 		}
-		if !strings.Contains(st["performance_data"], "failed=3;;;0;6") {
+		if !strings.Contains(st["performance_data"], "failed=2;;;0;5") {
 			t.Errorf("perfdata %q", st["performance_data"])
 		}
 	})
