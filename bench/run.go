@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,7 +178,7 @@ func cmdRun(args []string) error {
 	}
 	failed := 0
 	for _, g := range spec.Groups {
-		if *only != "" && !contains(strings.Split(*only, ","), g.ID) {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), g.ID) {
 			continue
 		}
 		g.Runs = max(1, int(float64(g.Runs)*(*scale)+0.5))
@@ -208,15 +209,6 @@ const prSetChildSubreaper = 36
 
 // timeBin is GNU time (Debian package time), BENCH_TIME to override.
 var timeBin = "/usr/bin/time"
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if strings.TrimSpace(x) == s {
-			return true
-		}
-	}
-	return false
-}
 
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

@@ -2,6 +2,7 @@ package httpstep
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -175,7 +176,7 @@ func (c *Client) Do(ctx context.Context, s Step) (Outcome, error) {
 	var out Outcome
 	p, err := s.compile(false)
 	if err != nil {
-		where := strings.ToUpper(cmpOr(strings.TrimSpace(s.Method), DefaultMethod)) + " " + pathOf(s.URL)
+		where := strings.ToUpper(cmp.Or(strings.TrimSpace(s.Method), DefaultMethod)) + " " + pathOf(s.URL)
 		m := newMasker(append(s.Secrets(), c.runSecrets()...))
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		return out, &stepError{msg: m.mask(oneLine(where + ": invalid step: " + msg)), kind: ErrInvalidStep, cause: err}
@@ -299,13 +300,6 @@ func describe(ctx, stepCtx context.Context, p *plan, err error, elapsed time.Dur
 	}
 	msg := strings.TrimPrefix(err.Error(), "net/http: ")
 	return strings.TrimPrefix(msg, "http: ")
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // tracer records a request's timings. Its callbacks may run on other

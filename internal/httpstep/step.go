@@ -1,9 +1,11 @@
 package httpstep
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -404,7 +406,7 @@ func (s Step) compile(load bool) (*plan, error) {
 	}
 
 	// The headers, and credentials.
-	for _, name := range sortedKeys(s.Headers) {
+	for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
 		v := s.Headers[name]
 		if !c.headerName("headers", name) {
 			continue
@@ -510,7 +512,7 @@ func (c *checker) expect(p *plan, e Expect) {
 			c.addf("expect.status: %d is not an HTTP status code (100-599)", code)
 		}
 	}
-	for _, name := range sortedKeys(e.Headers) {
+	for _, name := range slices.Sorted(maps.Keys(e.Headers)) {
 		ok := c.headerName("expect.headers", name)
 		want := c.pattern("expect.headers."+name, e.Headers[name])
 		if ok {
@@ -521,7 +523,7 @@ func (c *checker) expect(p *plan, e Expect) {
 	if e.BodyRegexp != "" {
 		p.bodyRe = c.regexp("expect.body_regexp", e.BodyRegexp)
 	}
-	for _, src := range sortedKeys(e.JSON) {
+	for _, src := range slices.Sorted(maps.Keys(e.JSON)) {
 		path := c.jsonPath("expect.json", src)
 		if w, ok := e.JSON[src].(string); ok && c.skip(w) {
 			continue
@@ -545,7 +547,7 @@ func (c *checker) expect(p *plan, e Expect) {
 
 // extractions checks and compiles the extractions.
 func (c *checker) extractions(p *plan, ex map[string]Extraction) {
-	for _, name := range sortedKeys(ex) {
+	for _, name := range slices.Sorted(maps.Keys(ex)) {
 		e := ex[name]
 		field := "extract." + name
 		if !varNameRe.MatchString(name) {
@@ -603,7 +605,7 @@ func pathOf(raw string) string {
 		// Not a URL (yet): as written, up to its query.
 		raw, _, _ = strings.Cut(raw, "?")
 		raw, _, _ = strings.Cut(raw, "#")
-		return cmpOr(strings.TrimSpace(raw), "/")
+		return cmp.Or(strings.TrimSpace(raw), "/")
 	case u.EscapedPath() == "":
 		return "/"
 	}
@@ -626,15 +628,6 @@ func isToken(s string) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // byteSize names a size for messages: "1 MiB", "64 KiB", "1000 bytes".

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -193,7 +194,7 @@ func (g *GoTest) Results() (*Results, error) {
 func (g *GoTest) finish() {
 	// Tests that started and never ended: the package timed out (-timeout)
 	// or panicked under them.
-	for _, k := range sortedKeys(g.running) {
+	for _, k := range slices.Sorted(maps.Keys(g.running)) {
 		r := g.running[k]
 		if !r.started {
 			continue
@@ -207,12 +208,12 @@ func (g *GoTest) finish() {
 	}
 	g.running = map[string]*goRun{}
 	// Failed packages whose failure no test explains.
-	for _, pkg := range sortedKeys(g.pkgFail) {
+	for _, pkg := range slices.Sorted(maps.Keys(g.pkgFail)) {
 		if g.failedIn[pkg] {
 			continue
 		}
 		msg := g.pkgFirst[pkg]
-		for _, path := range sortedKeys(g.build) {
+		for _, path := range slices.Sorted(maps.Keys(g.build)) {
 			if msg == "" && (path == pkg || strings.HasPrefix(path, pkg+" ")) {
 				msg = g.build[path]
 			}
@@ -223,15 +224,6 @@ func (g *GoTest) finish() {
 		g.res.Add(Test{Suite: pkg, Class: pkg, Name: pkg, Status: Failed, Message: msg})
 	}
 	if g.res.Total() == 0 && len(g.build) > 0 {
-		g.res.Add(Test{Name: "build", Status: Failed, Message: g.build[sortedKeys(g.build)[0]]})
+		g.res.Add(Test{Name: "build", Status: Failed, Message: g.build[slices.Sorted(maps.Keys(g.build))[0]]})
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
