@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/andybalholm/cascadia"
 	"github.com/theory/jsonpath"
+	"golang.org/x/net/html"
 )
 
 // response is what the checks look at.
@@ -152,6 +154,15 @@ func (p *plan) extractOne(r *response, x extractor) (string, error) {
 			return v, nil
 		}
 		src, from = v, x.jsonSrc
+	case x.html != nil:
+		v, err := p.selectHTML(r, x)
+		if err != nil {
+			return "", err
+		}
+		if x.re == nil {
+			return v, nil
+		}
+		src, from = v, x.htmlSrc
 	case x.header != "":
 		vals := r.resp.Header.Values(x.header)
 		if len(vals) == 0 {
@@ -223,4 +234,51 @@ func redactLocation(loc string) string {
 	}
 	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
 	return u.String()
+}
+
+// selectHTML reads an extraction's value from the first element its
+// selector matches in the body parsed as HTML (as a browser would: any
+// body parses).
+func (p *plan) selectHTML(r *response, x extractor) (string, error) {
+	doc, err := html.Parse(bytes.NewReader(r.body))
+	if err != nil {
+		return "", p.fail(ErrExpectation, nil, "body is not HTML to extract %s from: %v", x.htmlSrc, err)
+	}
+	el := cascadia.Query(doc, x.html)
+	if el == nil {
+		return "", p.fail(ErrExpectation, nil, "no element matches %s to extract%s", x.htmlSrc, p.capNote(r))
+	}
+	attr := x.attr
+	if attr == "" {
+		switch el.Data {
+		case "input", "option", "button", "param", "data":
+			attr = "value"
+		case "meta":
+			attr = "content"
+		default:
+			return strings.TrimSpace(textOf(el)), nil
+		}
+	}
+	for _, a := range el.Attr {
+		if a.Namespace == "" && a.Key == attr {
+			return a.Val, nil
+		}
+	}
+	return "", p.fail(ErrExpectation, nil, "the element %s matches has no %s attribute to extract", x.htmlSrc, attr)
+}
+
+// textOf is the text of an element and its descendants.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
 }

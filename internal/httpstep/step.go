@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/andybalholm/cascadia"
 	"github.com/theory/jsonpath"
 
 	"github.com/suitecheck/suitecheck/internal/secret"
@@ -97,14 +98,21 @@ type Expect struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 }
 
-// Extraction says where a variable's value comes from: JSON or Header picks
-// the source (give at most one); Regexp alone searches the body, and with
-// JSON or Header it is applied to that value. The value is the regexp's
+// Extraction says where a variable's value comes from: JSON, Header or HTML
+// picks the source (give at most one); Regexp alone searches the body, and
+// with one of them it is applied to that value. The value is the regexp's
 // first capture group, or its whole match when it has none.
 type Extraction struct {
 	JSON   string `yaml:"json"`   // RFC 9535 JSONPath selecting exactly one value
 	Header string `yaml:"header"` // response header name; its first value
-	Regexp string `yaml:"regexp"` // Go (RE2) regexp, without slashes
+	// HTML is a CSS selector over the body parsed as HTML: the first
+	// element it matches gives Attribute, or by default an input's,
+	// option's or button's value, a meta tag's content, or else the
+	// element's text, trimmed. The way to a form's CSRF token:
+	// html: 'input[name="csrf_token"]', or html: 'meta[name="csrf-token"]'.
+	HTML      string `yaml:"html"`
+	Attribute string `yaml:"attribute"` // with HTML: the attribute to read
+	Regexp    string `yaml:"regexp"`    // Go (RE2) regexp, without slashes
 	// Secret marks the value as a secret, e.g. a session token: the Client
 	// masks it in the errors of later steps, and Outcome.SecretVars names
 	// it so that the caller can mask it too.
@@ -283,6 +291,9 @@ type extractor struct {
 	json    *jsonpath.Path
 	jsonSrc string // the JSONPath as written
 	header  string // canonical
+	html    cascadia.Selector
+	htmlSrc string // the selector as written
+	attr    string
 	re      *regexp.Regexp
 	secret  bool
 }
@@ -554,14 +565,33 @@ func (c *checker) extractions(p *plan, ex map[string]Extraction) {
 			c.addf("extract: name %s: use letters, digits and _ only, not starting with a digit, so that {{.Vars.NAME}} can use it", strconv.Quote(name))
 			continue
 		}
-		x := extractor{name: name, secret: e.Secret}
+		x := extractor{name: name, secret: e.Secret, attr: e.Attribute}
+		sources := 0
+		for _, s := range []string{e.JSON, e.Header, e.HTML} {
+			if s != "" {
+				sources++
+			}
+		}
 		switch {
-		case e.JSON != "" && e.Header != "":
-			c.addf("%s: give json or header, not both (a regexp may go with either)", field)
+		case sources > 1:
+			c.addf("%s: give one of json, header or html, not several (a regexp may go with any)", field)
 			continue
-		case e.JSON == "" && e.Header == "" && e.Regexp == "":
-			c.addf("%s: give one of json, header or regexp", field)
+		case sources == 0 && e.Regexp == "":
+			c.addf("%s: give one of json, header, html or regexp", field)
 			continue
+		case e.Attribute != "" && e.HTML == "":
+			c.addf("%s: attribute goes with html", field)
+			continue
+		case e.HTML != "":
+			if c.skip(e.HTML) {
+				break
+			}
+			sel, err := cascadia.Compile(e.HTML)
+			if err != nil {
+				c.addf("%s.html: %s is not a CSS selector: %v", field, strconv.Quote(e.HTML), err)
+				continue
+			}
+			x.html, x.htmlSrc = sel, e.HTML
 		case e.JSON != "":
 			x.json, x.jsonSrc = c.jsonPath(field+".json", e.JSON), e.JSON
 			if x.json == nil {
