@@ -354,7 +354,9 @@ func TestCheckCertificates(t *testing.T) {
 	other := newCA(t, "Other CA")
 	expired := leaf{notBefore: time.Now().Add(-90 * 24 * time.Hour), notAfter: time.Now().Add(-(3*24 + 1) * time.Hour)}
 	future := leaf{notBefore: time.Now().Add(48 * time.Hour), notAfter: time.Now().Add(90 * 24 * time.Hour)}
-	selfSigned := func(t *testing.T) (cert tls.Certificate, pem []byte) { return (*testCA)(nil).issue(t, valid(90).For("app.invalid")) }
+	selfSigned := func(t *testing.T) (cert tls.Certificate, pem []byte) {
+		return (*testCA)(nil).issue(t, valid(90).For("app.invalid"))
+	}
 	tests := []struct {
 		name  string
 		cert  func(t *testing.T) (tls.Certificate, []byte)
@@ -370,7 +372,9 @@ func TestCheckCertificates(t *testing.T) {
 			"layer 3/5 tls: certificate for app.invalid expired on " + date(expired.notAfter) + " (3 days ago)", "cert_days=-4;21:;7:"},
 		{"not yet valid", func(t *testing.T) (tls.Certificate, []byte) { return ca.issue(t, future.For("app.invalid")) }, Options{}, "ca", checks.Critical,
 			"layer 3/5 tls: certificate for app.invalid is not valid before " + date(future.notBefore), "cert_days=89;"},
-		{"wrong name", func(t *testing.T) (tls.Certificate, []byte) { return ca.issue(t, valid(90).For("www.invalid", "api.invalid")) }, Options{}, "ca", checks.Critical,
+		{"wrong name", func(t *testing.T) (tls.Certificate, []byte) {
+			return ca.issue(t, valid(90).For("www.invalid", "api.invalid"))
+		}, Options{}, "ca", checks.Critical,
 			"layer 3/5 tls: certificate for www.invalid, api.invalid is not valid for app.invalid", "cert_days=90;"},
 		{"self-signed", selfSigned, Options{}, "", checks.Critical,
 			"layer 3/5 tls: certificate for app.invalid is self-signed, and not trusted (--ca-file trusts it)", "cert_days=90;"},

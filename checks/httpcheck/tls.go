@@ -203,4 +203,3 @@ func quoteName(s string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
