@@ -245,7 +245,7 @@ func prepare(o Options) (*plan, error) {
 	case o.CertWarning < 0 || o.CertCritical < 0:
 		return nil, errors.New("--cert-warning and --cert-critical are days: give 0 or more")
 	case o.CertCritical > o.CertWarning && o.CertWarning > 0:
-		return nil, fmt.Errorf("--cert-critical %d is more days than --cert-warning %d: critical comes closer to expiry", o.CertCritical, o.CertWarning)
+		return nil, fmt.Errorf("--cert-critical %d is more days than --cert-warning %d: critical comes closer to expiry (lower --cert-critical too)", o.CertCritical, o.CertWarning)
 	}
 	if o.CAFile != "" {
 		if p.start.scheme != "https" {
