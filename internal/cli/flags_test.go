@@ -78,7 +78,9 @@ func TestCheckPostgresFlags(t *testing.T) {
 }
 
 func TestCheckHTTPFlags(t *testing.T) {
-	newCmd := func(g *globals, runF func(*cobra.Command, *httpcheck.Options) error) *cobra.Command { return newCheckHTTP(g, runF) }
+	newCmd := func(g *globals, runF func(*cobra.Command, *httpcheck.Options) error) *cobra.Command {
+		return newCheckHTTP(g, runF)
+	}
 	o, err := parse(t, newCmd, "-H", "app.example.com", "-I", "10.0.0.5", "-p", "8443", "-u", "/login?x=1", "-S", "--sni=edge.example.com",
 		"-j", "HEAD", "-e", "200,301-302", "-s", "Welcome", "-r", "build [0-9]+", "-f", "follow", "--max-redirs", "3",
 		"--cert-warning", "30", "--cert-critical", "10", "--ca-file", "/etc/ca.pem")
