@@ -31,12 +31,20 @@ type stepEnv interface {
 	httpClient() (*httpstep.Client, error)
 	database(dsn string) (*sql.DB, error)
 	page(ctx context.Context) (*browser.Page, error)
+	caFile() string // the environment's extra CA certificates, or ""
 }
 
 var _ stepEnv = (*runState)(nil)
 
 func (r *runState) masker() *Masker           { return r.mask }
 func (r *runState) setVar(name, value string) { r.scope.Vars[name] = value }
+
+func (r *runState) caFile() string {
+	if r.env == nil {
+		return ""
+	}
+	return r.env.CAFile
+}
 
 // stepKinds is every step kind, by the key that names it in the config: a
 // literal table, and the browser package's actions. A new kind is a row
@@ -46,6 +54,7 @@ var stepKinds = func() map[string]stepKind {
 		"http":           {validate: validateHTTP, run: runHTTP},
 		"sql":            {validate: validateSQL, run: runSQL},
 		"check_postgres": {validate: validatePostgres, run: runPostgres},
+		"check_http":     {validate: validateCheckHTTP, run: runCheckHTTP},
 	}
 	for _, a := range browser.Actions() {
 		kinds[a] = stepKind{validate: validateBrowser, run: runBrowser, browser: true}

@@ -195,7 +195,7 @@ func prepare(o Options) (*plan, error) {
 	}
 	if p.address != "" {
 		if strings.ContainsAny(p.address, "/ ") {
-			return nil, fmt.Errorf("-I/--address %q: give an IP address or a host name, no URL", o.Address)
+			return nil, fmt.Errorf("-I/--IP-address %q: give an IP address or a host name, no URL", o.Address)
 		}
 		p.address = strings.TrimSuffix(strings.TrimPrefix(p.address, "["), "]")
 	}
