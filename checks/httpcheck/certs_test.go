@@ -23,9 +23,10 @@ import (
 
 // testCA is a certificate authority made for one test.
 type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
+	cert   *x509.Certificate
+	key    *ecdsa.PrivateKey
+	pem    []byte
+	parent *testCA // nil for a root
 }
 
 var serial struct {
@@ -70,6 +71,38 @@ func newCA(t *testing.T, name string) *testCA {
 		t.Fatal(err)
 	}
 	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// root is the self-signed certificate at the top: ca's own for a root.
+func (ca *testCA) root() *x509.Certificate {
+	if ca.parent != nil {
+		return ca.parent.root()
+	}
+	return ca.cert
+}
+
+// intermediate is a CA signed by ca, valid as l says.
+func (ca *testCA) intermediate(t *testing.T, name string, l leaf) *testCA {
+	t.Helper()
+	key := newKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber:          nextSerial(),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             l.notBefore,
+		NotAfter:              l.notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), parent: ca}
 }
 
 // file writes the CA's certificate for --ca-file.
@@ -118,7 +151,11 @@ func (ca *testCA) issue(t *testing.T, l leaf) (tls.Certificate, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	chain := [][]byte{der}
+	if ca != nil && !ca.cert.Equal(ca.root()) {
+		chain = append(chain, ca.cert.Raw) // the server sends its intermediate
+	}
+	return tls.Certificate{Certificate: chain, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // valid is a validity period around now: from a day ago to days from now

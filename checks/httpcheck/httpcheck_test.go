@@ -355,6 +355,8 @@ func TestCheckCertificates(t *testing.T) {
 	expired := leaf{notBefore: time.Now().Add(-90 * 24 * time.Hour), notAfter: time.Now().Add(-(3*24 + 1) * time.Hour)}
 	future := leaf{notBefore: time.Now().Add(48 * time.Hour), notAfter: time.Now().Add(90 * 24 * time.Hour)}
 	app := []string{"app.invalid"}
+	oldInter := ca.intermediate(t, "Old Intermediate", leaf{notBefore: time.Now().Add(-400 * 24 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour)})
+	shortInter := ca.intermediate(t, "Short Intermediate", valid(10))
 	tests := []struct {
 		name   string
 		issuer *testCA // nil: self-signed
@@ -384,6 +386,10 @@ func TestCheckCertificates(t *testing.T) {
 			"layer 3/5 tls: certificate for app.invalid expires in 3 days (", "cert_days=3;21:;7:"},
 		{"a later layer fails after a warning", ca, valid(12).For(app...), Options{Path: "/down"}, "ca", checks.Critical,
 			"layer 4/5 http: status 503 Service Unavailable, expected 200-399", "cert_days=12;"},
+		{"expired intermediate", oldInter, valid(90).For(app...), Options{}, "ca", checks.Critical,
+			`layer 3/5 tls: the chain's certificate "Old Intermediate" expired on ` + date(time.Now().Add(-24*time.Hour)), "cert_days=90;"},
+		{"intermediate expires first", shortInter, valid(90).For(app...), Options{}, "ca", checks.Warning,
+			`layer 3/5 tls: certificate chain for app.invalid ("Short Intermediate") expires in 10 days`, "cert_days=10;21:;7:"},
 		{"warnings off", ca, valid(3).For(app...), Options{CertWarning: -1}, "ca", checks.OK, "4 of 5 layers OK", "cert_days=3"},
 	}
 	for _, tt := range tests {
