@@ -27,7 +27,7 @@ func imports(t *testing.T, args ...string) map[string][]string {
 func std(path string) bool { return !strings.Contains(strings.SplitN(path, "/", 2)[0], ".") }
 
 // The house's floors: arrows point down only. The plugin contract is a
-// leaf of the standard library; the shared leaves (HTTP steps, secrets,
+// leaf of the standard library, and check http stands on it alone; the shared leaves (HTTP steps, secrets,
 // process groups, database opening, the state dir) import neither suites
 // nor tenant; tenant does not reach into suites; the binary links no test
 // fixture.
@@ -40,6 +40,8 @@ func TestImportGraph(t *testing.T) {
 			switch {
 			case pkg == "checks" && !std(imp):
 				t.Errorf("checks imports %s: the plugin contract uses the standard library only", imp)
+			case pkg == "checks/httpcheck" && !std(imp) && imp != module+"/checks":
+				t.Errorf("checks/httpcheck imports %s: check http uses the standard library and checks only", imp)
 			case slices.Contains(leaves, pkg) && ours && (strings.HasPrefix(rel, "suites") || strings.HasPrefix(rel, "tenant")):
 				t.Errorf("%s imports %s: a shared leaf imports neither suites nor tenant", pkg, rel)
 			case strings.HasPrefix(pkg, "tenant") && ours && strings.HasPrefix(rel, "suites"):
@@ -53,7 +55,7 @@ func TestImportGraph(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range append(leaves, "checks", "checks/postgres", "tenant") {
+	for _, p := range append(leaves, "checks", "checks/postgres", "checks/httpcheck", "tenant") {
 		if _, ok := pkgs[p]; !ok {
 			t.Errorf("package %s is gone: update this test with the house", p)
 		}

@@ -63,10 +63,12 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"bad critical", []string{"check", "postgres", "-c", "fast"}, 3, `SUITECHECK UNKNOWN - -w/-c: critical: invalid threshold range "fast"`},
 		{"bad max-output", []string{"check", "postgres", "--max-output", "-1"}, 3, "SUITECHECK UNKNOWN - --max-output -1"},
 		{"extra argument", []string{"check", "postgres", "extra"}, 3, `SUITECHECK UNKNOWN - suitecheck check postgres takes no arguments, but was given "extra"`},
-		{"check without probe", []string{"check"}, 3, "SUITECHECK UNKNOWN - check: name what to check: postgres"},
+		{"check without probe", []string{"check"}, 3, "SUITECHECK UNKNOWN - check: name what to check: http or postgres"},
 		{"flag needs value", []string{"check", "postgres", "--dsn"}, 3, "SUITECHECK UNKNOWN - flag needs an argument: --dsn"},
 		{"demo", []string{"demo", "--artifacts", t.TempDir()}, 0, "SUITECHECK OK - demo on demo: 5 of 5 cases passed"},
 		{"demo config", []string{"demo", "--print-config"}, 0, "# The demo's suite against the sample app."},
+		{"http: closed port", []string{"check", "http", "-H", "127.0.0.1", "-p", closed}, 2, "SUITECHECK CRITICAL - http http://127.0.0.1:" + closed + "/: layer 2/5 tcp connect: connection refused | time="},
+		{"http: option mistake", []string{"check", "http", "--url", "ftp://x/"}, 3, "SUITECHECK UNKNOWN - --url ftp://x/: give an http:// or https:// URL"},
 		{"closed port", []string{"check", "postgres", "--dsn", "host=127.0.0.1 user=app port=" + closed}, 2, "SUITECHECK CRITICAL - postgres app@app on 127.0.0.1:" + closed + ": layer 1/8 reachable"},
 	}
 	for _, tt := range tests {

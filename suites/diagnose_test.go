@@ -116,7 +116,7 @@ suites:
 
 func TestDiagnoseConfigErrors(t *testing.T) {
 	head := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"
-	if _, err := Parse("c.yaml", []byte(head+"    diagnose: [{goto: https://x}]\n")); err == nil || !strings.Contains(err.Error(), "suite s diagnose: use http, sql or check_postgres steps, not browser steps") {
+	if _, err := Parse("c.yaml", []byte(head+"    diagnose: [{goto: https://x}]\n")); err == nil || !strings.Contains(err.Error(), "suite s diagnose: use http, sql, check_http or check_postgres steps, not browser steps") {
 		t.Errorf("browser diagnose: %v", err)
 	}
 }

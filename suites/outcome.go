@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,9 +33,10 @@ type outcome struct {
 // failing one said (empty when all passed), and each step's verdict and
 // layers for the long output.
 type diagnosis struct {
-	ran   bool
-	found string
-	lines []string
+	ran    bool
+	found  string
+	notRun int // steps that could not run
+	lines  []string
 }
 
 // diagnose runs diagnose steps (the suite's after a failed case, the
@@ -53,6 +53,7 @@ func (r *runState) diagnose(ctx context.Context, steps []*StepConfig) diagnosis 
 		name := fmt.Sprintf("diagnose step %d %s", i+1, st.Kind)
 		if ctx.Err() != nil {
 			d.lines = append(d.lines, fmt.Sprintf("%s: not run: %v", name, stopReason(ctx)))
+			d.notRun++
 			continue
 		}
 		r.details = nil
@@ -62,6 +63,7 @@ func (r *runState) diagnose(ctx context.Context, steps []*StepConfig) diagnosis 
 			d.lines = append(d.lines, name+": passed")
 		case isConfigErr(err) || ctx.Err() != nil:
 			d.lines = append(d.lines, fmt.Sprintf("%s (line %d): could not run: %s", name, st.Line, r.mask.Mask(err.Error())))
+			d.notRun++
 		default:
 			if d.found == "" {
 				d.found = r.mask.Mask(err.Error())
@@ -89,7 +91,14 @@ func (d diagnosis) add(res *checks.Result) {
 	if !d.ran {
 		return
 	}
-	res.Long = append(res.Long, "diagnosis: "+cmp.Or(d.found, "no diagnose step found a broken layer"))
+	switch {
+	case d.found != "":
+		res.Long = append(res.Long, "diagnosis: "+d.found)
+	case d.notRun > 0:
+		res.Long = append(res.Long, fmt.Sprintf("diagnosis: none found; %d diagnose step(s) could not run", d.notRun))
+	default:
+		res.Long = append(res.Long, "diagnosis: every diagnose step passed")
+	}
 	res.Long = append(res.Long, d.lines...)
 	if d.found != "" {
 		res.Summary += "; diagnosis: " + d.found

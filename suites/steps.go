@@ -87,6 +87,7 @@ type stepEnv interface {
 	// detail records what a fine-grained check found, layer by layer,
 	// for the long output of a diagnosis.
 	detail(lines ...string)
+	caFile() string // the environment's extra CA certificates, or ""
 }
 
 var _ stepEnv = (*runState)(nil)
@@ -94,6 +95,13 @@ var _ stepEnv = (*runState)(nil)
 func (r *runState) masker() *Masker           { return r.mask }
 func (r *runState) setVar(name, value string) { r.scope.Vars[name] = value }
 func (r *runState) detail(lines ...string)    { r.details = append(r.details, lines...) }
+
+func (r *runState) caFile() string {
+	if r.env == nil {
+		return ""
+	}
+	return r.env.CAFile
+}
 
 // stepKinds is every step kind, by the key that names it in the config: a
 // literal table, and the browser package's actions. A new kind is a row
@@ -103,6 +111,7 @@ var stepKinds = func() map[string]stepKind {
 		"http":           kind(decodeHTTP, runHTTP),
 		"sql":            kind(decodeSQL, runSQL),
 		"check_postgres": kind(decodePostgres, runPostgres),
+		"check_http":     kind(decodeCheckHTTP, runCheckHTTP),
 	}
 	for _, a := range browser.Actions() {
 		k := kind(decodeBrowser, runBrowser)

@@ -429,7 +429,7 @@ func validateDiagnose(what string, line int, steps []*StepConfig) error {
 			return err
 		}
 		if stepKinds[st.Kind].browser {
-			return &LineError{Line: st.Line, Msg: what + " diagnose: use http, sql or check_postgres steps, not browser steps"}
+			return &LineError{Line: st.Line, Msg: what + " diagnose: use http, sql, check_http or check_postgres steps, not browser steps"}
 		}
 	}
 	return nil

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +36,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"tenant", "delete"}, "suitecheck tenant delete: give the tenant's id"},
 		{[]string{"version", "x"}, `suitecheck version takes no arguments, but was given "x"`},
 		{[]string{"check", "postgres", "x"}, `suitecheck check postgres takes no arguments`},
+		{[]string{"check", "http", "x"}, `suitecheck check http takes no arguments`},
+		{[]string{"check", "http", "-p", "x"}, `-p/--port "x": give a whole number`},
+		{[]string{"check", "http", "--cert-warning", "soon"}, `--cert-warning "soon": give a whole number`},
+		{[]string{"check"}, "check: name what to check: http or postgres"},
 		{[]string{"run", "s", "--retries", "abc"}, `--retries "abc": give a whole number`},
 		{[]string{"run", "s", "--teardown-timeout", "5"}, `--teardown-timeout "5": give a duration with its unit`},
 		{[]string{"run", "s", "--retries", "11"}, "--retries 11: give 0 to 10"},
@@ -47,7 +54,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--max-output", "-1", "run", "s"}, "--max-output -1: use a byte count"},
 		{[]string{"run", "s", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"bogus"}, `suitecheck: no command "bogus": use one of check, demo, list, run, tenant, validate, version`},
-		{[]string{"check", "bogus"}, `suitecheck check: no command "bogus": use one of postgres`},
+		{[]string{"check", "bogus"}, `suitecheck check: no command "bogus": use one of http, postgres`},
 		{[]string{"tenant", "bogus"}, `suitecheck tenant: no command "bogus": use one of create, delete, list, sweep`},
 	}
 	for _, tt := range tests {
@@ -80,5 +87,24 @@ func TestGlobalFlags(t *testing.T) {
 	g := &globals{timeout: "7:CRITICAL", maxOutput: 1}
 	if err := g.parse(); err != nil || g.budget != 7*time.Second || g.timeoutState != checks.Critical {
 		t.Errorf("parse -t 7:CRITICAL = %v %v %v", g.budget, g.timeoutState, err)
+	}
+}
+
+// check http runs through the command line with the run's budget and
+// thresholds, and leaves its result for main.
+func TestCheckHTTPCommand(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }))
+	defer srv.Close()
+	out, stdout, err := execute(t, "-t", "7", "-w", "5s", "check", "http", "--url", srv.URL+"/", "-s", "hello")
+	if err != nil || out.Result == nil || stdout != "" {
+		t.Fatalf("outcome %+v, stdout %q, err %v", out, stdout, err)
+	}
+	res := out.Result.Render(0)
+	if out.Result.State != checks.OK || !strings.Contains(res, "http "+srv.URL+"/: 3 of 5 layers OK") || !strings.Contains(res, " time=") || !strings.Contains(res, ";5;;0 ") {
+		t.Errorf("result:\n%s", res)
+	}
+	out, _, err = execute(t, "check", "http", "--url", "/health")
+	if err != nil || out.Result == nil || out.Result.State != checks.Unknown || !strings.Contains(out.Result.Summary, "a path alone goes in -u/--uri") {
+		t.Errorf("a path as --url: %+v, %v", out.Result, err)
 	}
 }

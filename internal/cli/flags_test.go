@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/suitecheck/suitecheck/checks/httpcheck"
 	"github.com/suitecheck/suitecheck/checks/postgres"
 	"github.com/suitecheck/suitecheck/suites"
 )
@@ -72,6 +74,38 @@ func TestCheckPostgresFlags(t *testing.T) {
 	if err != nil || o.DSN != "host=db user=app" || o.PasswordFile != "/pw" || !slices.Equal(o.Extensions, []string{"uuid-ossp", "pg_trgm"}) ||
 		!slices.Equal(o.Tables, []string{"files"}) || !slices.Equal(o.Writable, []string{"files"}) || o.WriteProbe != "SELECT 1" {
 		t.Errorf("options %+v, %v", o, err)
+	}
+}
+
+func TestCheckHTTPFlags(t *testing.T) {
+	newCmd := func(g *globals, runF func(*cobra.Command, *httpcheck.Options) error) *cobra.Command {
+		return newCheckHTTP(g, runF)
+	}
+	o, err := parse(t, newCmd, "-H", "app.example.com", "-I", "10.0.0.5", "-p", "8443", "-u", "/login?x=1", "-S", "--sni=edge.example.com",
+		"-j", "HEAD", "-e", "200,301-302", "-s", "Welcome", "-r", "build [0-9]+", "-f", "follow", "--max-redirs", "3",
+		"--cert-warning", "30", "--cert-critical", "10", "--ca-file", "/etc/ca.pem")
+	want := httpcheck.Options{Host: "app.example.com", Address: "10.0.0.5", Port: 8443, Path: "/login?x=1", TLS: true, SNI: "edge.example.com",
+		Method: "HEAD", Expect: "200,301-302", String: "Welcome", Regex: "build [0-9]+", OnRedirect: "follow", MaxRedirects: 3,
+		CertWarning: 30, CertCritical: 10, CAFile: "/etc/ca.pem"}
+	if err != nil || *o != want {
+		t.Errorf("options %+v, %v\nwant %+v", o, err, want)
+	}
+	// The long names, check_http's where it has them; the defaults.
+	o, err = parse(t, newCmd, "--url", "https://app.example.com/", "--IP-address", "::1", "--expect", "2xx", "--onredirect", "ok", "--regex", "x", "--string", "y", "--method", "GET")
+	want = httpcheck.Options{URL: "https://app.example.com/", Address: "::1", Expect: "2xx", OnRedirect: "ok", Regex: "x", String: "y", Method: "GET",
+		MaxRedirects: httpcheck.DefaultMaxRedirects, CertWarning: httpcheck.DefaultCertWarning, CertCritical: httpcheck.DefaultCertCritical}
+	if err != nil || *o != want {
+		t.Errorf("options %+v, %v\nwant %+v", o, err, want)
+	}
+	// A bare --sni, as check_http takes it, is -H's name.
+	if o, err := parse(t, newCmd, "-H", "app", "-S", "--sni"); err != nil || o.SNI != "" || o.Host != "app" {
+		t.Errorf("bare --sni: %+v, %v", o, err)
+	}
+	if o, err := parse(t, newCmd, "-H", "app", "-S", "--sni", "edge"); o != nil || !errors.As(err, new(*UsageError)) || !strings.Contains(err.Error(), "give the name as --sni=NAME") {
+		t.Errorf("--sni NAME: ran %v, err %v: want a UsageError naming --sni=NAME", o != nil, err)
+	}
+	if o, err := parse(t, newCmd, "-H", "app", "extra"); o != nil || !errors.As(err, new(*UsageError)) {
+		t.Errorf("a stray argument: ran %v, err %v: want a UsageError", o != nil, err)
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 )
 
 // TestIcinga2ApplyRule: contrib's apply rule makes one service per suite a
-// host lists, as Icinga 2 itself compiles it.
+// host lists, as Icinga 2 itself compiles it; its check http command takes
+// a service.
 func TestIcinga2ApplyRule(t *testing.T) {
 	need(t, "/usr/sbin/icinga2")
 	dir := t.TempDir()
@@ -32,6 +33,13 @@ object Host "app-staging" {
   vars.suitecheck_suites = [ "smoke", "uploads" ]
 }
 object Host "other" { check_command = "dummy" }
+object Service "app-https" {
+  host_name = "other"
+  check_command = "suitecheck-http"
+  vars.suitecheck_http_vhost = "app.example.com"
+  vars.suitecheck_http_ssl = true
+  vars.suitecheck_http_sni = "edge.example.com"
+}
 `
 	os.WriteFile(filepath.Join(dir, "icinga2.conf"), []byte(conf), 0o644)
 	defs := []string{"-DDataDir=" + dir + "/data", "-DLogDir=" + dir + "/log", "-DCacheDir=" + dir + "/cache",
@@ -52,7 +60,10 @@ object Host "other" { check_command = "dummy" }
 			t.Errorf("object list lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "other!") {
+	if !strings.Contains(out, "other!app-https") || !strings.Contains(out, `check_command = "suitecheck-http"`) {
+		t.Errorf("object list lacks the check http service:\n%s", out)
+	}
+	if strings.Contains(out, "other!suitecheck-") {
 		t.Errorf("a service for a host without suites:\n%s", out)
 	}
 }

@@ -1,0 +1,114 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/checks/httpcheck"
+)
+
+// HTTPCheckStep runs `check http` as a step: a diagnostic that names the
+// first broken layer in front of the app — name, TCP, TLS and its
+// certificate, HTTP status, body.
+//
+//   - check_http: {url: "{{.BaseURL}}/health", address: 10.0.0.5, expect: "200", string: ok, cert_warning: 21, cert_critical: 7}
+type HTTPCheckStep struct {
+	URL          string        `yaml:"url"`
+	Address      string        `yaml:"address"` // -I: connect here instead of resolving the URL's host
+	SNI          string        `yaml:"sni"`
+	Method       string        `yaml:"method"`
+	Expect       string        `yaml:"expect"`
+	String       string        `yaml:"string"`
+	Regex        string        `yaml:"regex"`
+	OnRedirect   string        `yaml:"onredirect"`
+	MaxRedirects int           `yaml:"max_redirects"`
+	CertWarning  *int          `yaml:"cert_warning"`
+	CertCritical *int          `yaml:"cert_critical"`
+	CAFile       string        `yaml:"ca_file"` // default: the environment's
+	Timeout      time.Duration `yaml:"timeout"`
+}
+
+// options are the check's options for the step; the step's defaults are
+// the command's.
+func (s HTTPCheckStep) options() httpcheck.Options {
+	o := httpcheck.Options{URL: s.URL, Address: s.Address, SNI: s.SNI, Method: s.Method, Expect: s.Expect,
+		String: s.String, Regex: s.Regex, OnRedirect: s.OnRedirect, MaxRedirects: s.MaxRedirects, CAFile: s.CAFile,
+		CertWarning: httpcheck.DefaultCertWarning, CertCritical: httpcheck.DefaultCertCritical}
+	if s.CertWarning != nil {
+		o.CertWarning = *s.CertWarning
+	}
+	if s.CertCritical != nil {
+		o.CertCritical = *s.CertCritical
+	}
+	return o
+}
+
+// stepKeys says the check's option errors in the step's keys, not the
+// command's flags.
+var stepKeys = strings.NewReplacer(
+	"--url", "url", "-I/--IP-address", "address", "--sni", "sni", "--method", "method", "-e/--expect", "expect",
+	"-r/--regex", "regex", "-f/--onredirect", "onredirect", "--max-redirs", "max_redirects",
+	"--cert-warning", "cert_warning", "--cert-critical", "cert_critical", "--ca-file", "ca_file",
+	" (-S or an https:// --url)", "", "; a path alone goes in -u/--uri", "",
+)
+
+func decodeCheckHTTP(st *StepConfig) (HTTPCheckStep, error) {
+	var s HTTPCheckStep
+	if err := decodeStrict(st, st.Node, &s); err != nil {
+		return s, err
+	}
+	if s.URL == "" {
+		return s, &LineError{Line: st.Line, Msg: "step check_http: no url"}
+	}
+	// What holds no template can be checked now; the CA file is read when
+	// the step runs.
+	o := s.options()
+	o.CAFile = ""
+	if strings.Contains(o.URL, "{{") {
+		o.URL = "https://templated.invalid/"
+	}
+	for _, f := range []*string{&o.Address, &o.SNI, &o.Method, &o.Expect, &o.Regex, &o.OnRedirect} {
+		if strings.Contains(*f, "{{") {
+			*f = ""
+		}
+	}
+	if err := httpcheck.Validate(o); err != nil {
+		return s, &LineError{Line: st.Line, Msg: "step check_http: " + stepKeys.Replace(err.Error())}
+	}
+	return s, nil
+}
+
+func runCheckHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s HTTPCheckStep) error {
+	o := s.options()
+	if o.CAFile == "" && strings.HasPrefix(strings.ToLower(o.URL), "https:") {
+		o.CAFile = env.caFile() // the environment's private CA, as for http steps
+	}
+	timeout := s.Timeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	o.TimeoutState, o.Budget = checks.Critical, timeout
+	res := httpcheck.Check(ctx, o)
+	for _, p := range res.Parts {
+		env.detail(p.Line())
+	}
+	switch res.State {
+	case checks.OK, checks.Warning:
+		// A step passes or fails: a certificate within cert_warning (or a
+		// redirect with onredirect: warning) passes; the command says
+		// WARNING.
+		return nil
+	case checks.Unknown:
+		return &configError{errors.New("check_http: " + stepKeys.Replace(res.Summary))}
+	}
+	// "http https://app/health: layer …": the layer is the news.
+	msg := res.Summary
+	if i := strings.Index(msg, ": layer "); i >= 0 {
+		msg = msg[i+2:]
+	} else if i := strings.Index(msg, ": timed out "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return &stepError{"check_http", errors.New(msg)}
+}

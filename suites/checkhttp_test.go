@@ -1,0 +1,119 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/suitecheck/suitecheck/checks"
+)
+
+// freePort is a port on 127.0.0.1 that nothing listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return p
+}
+
+// A check_http step in a suite's diagnose names the broken layer after
+// the failures; a passing one says every diagnose step passed.
+func TestCheckHTTPDiagnose(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fail" {
+			http.Error(w, "upload failed", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "status: ok")
+	}))
+	defer srv.Close()
+	closed := freePort(t)
+	tests := []struct {
+		name, step string
+		want       string // in the status line
+	}{
+		{"tcp refused", fmt.Sprintf(`{url: "http://127.0.0.1:%d/health"}`, closed),
+			"diagnosis: check_http: layer 2/5 tcp connect: connection refused"},
+		{"name does not resolve", `{url: "http://app.invalid/health", timeout: 5s}`,
+			"diagnosis: check_http: layer 1/5 dns: cannot resolve app.invalid: no such host"},
+		{"address given, body wrong", `{url: "http://app.invalid:PORT/", address: 127.0.0.1, string: "status: degraded"}`,
+			`diagnosis: check_http: layer 5/5 body: "status: degraded" not found in 10 bytes`},
+		{"status", `{url: "{{.BaseURL}}/fail", expect: 200}`,
+			"diagnosis: check_http: layer 4/5 http: status 500 Internal Server Error, expected 200"},
+	}
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			y := fmt.Sprintf("environments:\n  e: {base_url: %s}\nsuites:\n  s:\n    diagnose:\n      - check_http: %s\n    cases:\n"+
+				"      - name: upload\n        steps: [{http: {url: \"{{.BaseURL}}/fail\"}}]\n", srv.URL, strings.ReplaceAll(tt.step, "PORT", port))
+			res, out := runYAML(t, y, RunOptions{Retries: -1})
+			first, _, _ := strings.Cut(out, "\n")
+			if res.State != checks.Critical || !strings.Contains(first, "1 of 1 cases failed: upload (") || !strings.Contains(first, tt.want) {
+				t.Errorf("status line %q\nwant CRITICAL with %q\n%s", first, tt.want, out)
+			}
+		})
+	}
+
+	// A diagnose that finds nothing wrong says so, and changes nothing.
+	y := fmt.Sprintf("environments:\n  e: {base_url: %s}\nsuites:\n  s:\n    diagnose:\n      - check_http: {url: \"{{.BaseURL}}/\", string: \"status: ok\"}\n    cases:\n"+
+		"      - name: upload\n        steps: [{http: {url: \"{{.BaseURL}}/fail\"}}]\n", srv.URL)
+	res, out := runYAML(t, y, RunOptions{Retries: -1})
+	if res.State != checks.Critical || !strings.Contains(out, "diagnosis: every diagnose step passed") {
+		t.Errorf("a passing diagnose:\n%s", out)
+	}
+}
+
+// A tenant's diagnose may hold check_http: after a refused create, it
+// names the layer.
+func TestCheckHTTPTenantDiagnose(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	store := t.TempDir()
+	os.WriteFile(filepath.Join(store, "refuse"), nil, 0o600)
+	cfg := commandConfig(t, srv.URL, store, fmt.Sprintf("  diagnose:\n    - check_http: {url: \"http://127.0.0.1:%d/\"}", freePort(t)))
+	o := RunOptions{Suite: "s", Budget: 20 * time.Second, Retries: -1, Tenants: TenantOptions{StateDir: t.TempDir()}}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Budget)
+	defer cancel()
+	res := Run(ctx, cfg, o)
+	if res.State != checks.Critical || !strings.Contains(res.Summary, "diagnosis: check_http: layer 2/5 tcp connect: connection refused") {
+		t.Errorf("refused create:\n%s", res.Render(0))
+	}
+}
+
+// A check_http step's mistakes are found when the config loads, in the
+// step's keys; at run time they are UNKNOWN, never CRITICAL.
+func TestCheckHTTPStepConfig(t *testing.T) {
+	head := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n          - check_http: "
+	for _, tt := range []struct{ step, want string }{
+		{`{}`, "step check_http: no url"},
+		{`{url: "https://x/", bogus: 1}`, `step check_http: unknown key "bogus"`},
+		{`{url: "ftp://x/"}`, "step check_http: url ftp://x/: give an http:// or https:// URL"},
+		{`{url: "https://x/", expect: "ok"}`, `step check_http: expect "ok": "ok" is not a status code`},
+		{`{url: "{{.BaseURL}}/", regex: "(a"}`, `step check_http: regex "(a": missing closing )`},
+		{`{url: "{{.BaseURL}}/", onredirect: sticky}`, "step check_http: onredirect sticky is not supported"},
+		{`{url: "https://x/", cert_warning: 3, cert_critical: 7}`, "step check_http: cert_critical 7 is more days than cert_warning 3"},
+		{`{url: "http://x/", sni: y}`, "step check_http: sni y: only for https"},
+	} {
+		_, err := Parse("c.yaml", []byte(head+tt.step+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v, want %q", tt.step, err, tt.want)
+		}
+	}
+	// A template passes the load; what it renders to is judged at run time.
+	y := "environments:\n  e: {base_url: https://x, vars: {e: nope}}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n          - check_http: {url: \"{{.BaseURL}}/\", expect: \"{{.Vars.e}}\"}\n"
+	res, out := runYAML(t, y, RunOptions{Retries: -1})
+	if res.State != checks.Unknown || !strings.Contains(out, `check_http: expect "nope"`) {
+		t.Errorf("a bad templated expect:\n%s", out)
+	}
+}
