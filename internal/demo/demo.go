@@ -46,6 +46,7 @@ var BreakModes = map[string]string{
 	"bad-password": "change the app role's password and end its sessions",
 	"db-down":      "stop PostgreSQL",
 	"slow":         "a 3 s delay in the upload path, in the database (a trigger on files)",
+	"app-down":     "stop the app's HTTP listener; its name (localhost) still resolves",
 }
 
 // breakIt applies a break mode.
@@ -64,6 +65,8 @@ func breakIt(ctx context.Context, mode string, c *pgcluster.Cluster, db, role st
 			q, pq.QuoteLiteral(rand.Text()), pq.QuoteLiteral(role))
 	case "db-down":
 		return c.Stop()
+	case "app-down":
+		return nil // Run stops the app
 	case "slow":
 		sql = `CREATE FUNCTION suitecheck_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
 			CREATE TRIGGER suitecheck_slow BEFORE INSERT ON files FOR EACH ROW EXECUTE FUNCTION suitecheck_slow()`
@@ -125,6 +128,14 @@ func Run(ctx context.Context, o Options) (res checks.Result, err error) {
 	logf("sample app at %s", url)
 	if err := breakIt(ctx, o.Break, cluster, db, role); err != nil {
 		return res, fmt.Errorf("demo --break %s: %w", o.Break, err)
+	}
+	if o.Break == "app-down" {
+		// The app's port is closed behind a name that resolves: the layer
+		// that breaks is TCP, not DNS.
+		if err := stop(); err != nil {
+			return res, fmt.Errorf("demo --break app-down: %w", err)
+		}
+		url = strings.Replace(url, "://127.0.0.1:", "://localhost:", 1)
 	}
 
 	// The demo's ledger lives and dies with its app: a leftover of a

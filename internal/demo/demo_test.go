@@ -16,8 +16,8 @@ func TestConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := cfg.Suite("demo")
-	if err != nil || len(s.Cases) != 6 {
-		t.Fatalf("demo suite: %v, %d cases", err, len(s.Cases))
+	if err != nil || len(s.Cases) != 5 || len(s.Diagnose) != 2 || len(cfg.Tenant.Diagnose) != 2 {
+		t.Fatalf("demo suite: %v, %d cases, %d diagnose steps, %d of the tenant's; want 5, 2, 2", err, len(s.Cases), len(s.Diagnose), len(cfg.Tenant.Diagnose))
 	}
 }
 
@@ -63,6 +63,7 @@ func TestDemoBreak(t *testing.T) {
 		{"no-extension", checks.Critical, []string{"the app failed to create tenant", "layer 6/8 extensions: uuid-ossp not installed"}},
 		{"bad-password", checks.Critical, []string{"the app failed to create tenant", "layer 3/8 authenticates: password authentication failed"}},
 		{"db-down", checks.Critical, []string{"the app failed to create tenant", "layer 1/8 reachable: cannot connect: connection refused"}},
+		{"app-down", checks.Critical, []string{"the app refused to create tenant", "diagnosis: check_http: layer 2/5 tcp connect: connection refused"}},
 		{"slow", checks.Warning, []string{"5 of 5 cases passed", "upload (took ", "s, outside the warning range 3)"}},
 	}
 	for _, tt := range tests {
@@ -84,9 +85,12 @@ func TestDemoBreak(t *testing.T) {
 					t.Errorf("status line lacks %q:\n%s", w, first)
 				}
 			}
+			if tt.mode == "app-down" && !strings.Contains(out, "\n[OK] 1/5 dns") {
+				t.Errorf("the name did not resolve: the break is not behind a resolving name\n%s", out)
+			}
 		})
 	}
-	if _, err := Run(context.Background(), Options{Break: "bogus"}); err == nil || !strings.Contains(err.Error(), "use one of bad-password, db-down, db-readonly, no-extension, slow") {
+	if _, err := Run(context.Background(), Options{Break: "bogus"}); err == nil || !strings.Contains(err.Error(), "use one of app-down, bad-password, db-down, db-readonly, no-extension, slow") {
 		t.Errorf("bogus mode: %v", err)
 	}
 }
