@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,7 +45,7 @@ prints the Nagios result. Needs PostgreSQL's server binaries and Chromium
 	f := cmd.Flags()
 	f.BoolVar(&o.printConfig, "print-config", false, "print the demo's suite config, a start for your own, and exit")
 	f.BoolVar(&o.keep, "keep", false, "after the run, keep the app running (printing its URL and admin token on stderr) until Ctrl-C")
-	f.StringVar(&o.demo.Break, "break", "", "break the infrastructure under the app first, to see what the check catches: db-readonly, no-extension, bad-password, db-down, slow")
+	f.StringVar(&o.demo.Break, "break", "", "break the infrastructure under the app first, to see what the check catches: "+strings.Join(slices.Sorted(maps.Keys(demo.BreakModes)), ", "))
 	browserFlags(f, &o.demo.Run.Browser)
 	f.DurationVar(&o.demo.Run.Tenants.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
 	return cmd
