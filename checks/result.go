@@ -21,8 +21,12 @@ const DefaultMaxOutput = 4096
 // and more long output lines. Render shows the parts first, in order, then
 // Long.
 type Result struct {
-	State    State
-	Summary  string
+	State   State
+	Summary string
+	// Tail ends the status line after the summary ("; " between them) and
+	// stays whole when the summary is trimmed to fit the output limit: what
+	// the reader must not lose, such as the layer a diagnosis found.
+	Tail     string
 	Perfdata []Perfdata
 	Parts    []Part
 	Long     []string
@@ -133,11 +137,27 @@ func CleanText(s string) string {
 // output line says how many;
 // if the status line still does not fit, the summary is trimmed. Other
 // items are never cut. Long output is trimmed by whole lines, with a note.
+// minSummary is how much of a summary a trimmed status line keeps before
+// its Tail is trimmed too.
+const minSummary = 40
+
+// Text is the summary and its tail as the status line shows them, untrimmed.
+func (r Result) Text() string {
+	if r.Tail == "" {
+		return r.Summary
+	}
+	return r.Summary + "; " + r.Tail
+}
+
 func (r Result) Render(maxBytes int) string {
 	head := Prefix + " " + r.State.String() + " - "
 	summary := CleanText(r.Summary)
 	if summary == "" {
 		summary = "no summary"
+	}
+	tail := ""
+	if r.Tail != "" {
+		tail = CleanText("; " + r.Tail)
 	}
 	var lines []string
 	long := make([]string, 0, len(r.Parts)+len(r.Long))
@@ -173,7 +193,7 @@ func (r Result) Render(maxBytes int) string {
 		reserve = min(all, len(lines[0])+1+len(trimNote(len(lines)-1, maxBytes))+1)
 	}
 	var note string // on the items left out, the first long output line
-	firstLen := func() int { return len(head) + len(summary) + pdLen + 1 + len(note) }
+	firstLen := func() int { return len(head) + len(summary) + len(tail) + pdLen + 1 + len(note) }
 	left := 0
 	for _, level := range []Keep{KeepIfRoom, KeepIfRoomLast} {
 		for i := len(items) - 1; i >= 0 && maxBytes > 0 && firstLen()+reserve > maxBytes; i-- {
@@ -204,9 +224,14 @@ func (r Result) Render(maxBytes int) string {
 			note = "" // only the status line fits, over the limit
 		}
 		room := maxBytes - len(head) - pd.Len() - 1 - len(note) - len("...")
-		summary = truncateUTF8(summary, max(room, 0)) + "..."
+		if room-len(tail) >= min(len(summary), minSummary) {
+			summary = truncateUTF8(summary, room-len(tail)) + "..." + tail
+		} else {
+			summary = truncateUTF8(summary+tail, max(room, 0)) + "..."
+		}
+		tail = ""
 	}
-	first := head + summary + pd.String() + "\n" + note
+	first := head + summary + tail + pd.String() + "\n" + note
 
 	var b strings.Builder
 	b.WriteString(first)

@@ -314,3 +314,38 @@ func TestPartLine(t *testing.T) {
 		t.Errorf("Render = %q: want the parts, then Long", got)
 	}
 }
+
+// TestRenderKeepsTail: a summary trimmed to fit the limit keeps its tail
+// (a diagnosis) whole; only when the limit leaves no room for both is the
+// tail cut too, never the perfdata that must stay.
+func TestRenderKeepsTail(t *testing.T) {
+	r := Result{State: Critical,
+		Summary:  "2 of 5 cases failed: upload (" + strings.Repeat("a long reason ", 20) + "), file row (n = 0)",
+		Tail:     "diagnosis: check_postgres: layer 8/8 writable: no INSERT privilege",
+		Perfdata: []Perfdata{{Label: "failed", Value: 2}}}
+	tests := []struct {
+		max      int
+		wantTail bool
+	}{
+		{0, true}, {4096, true}, {300, true}, {200, true}, {120, false},
+	}
+	for _, tt := range tests {
+		out := r.Render(tt.max)
+		first, _, _ := strings.Cut(out, "\n")
+		if tt.max > 0 && len(out) > tt.max {
+			t.Errorf("max %d: %d bytes", tt.max, len(out))
+		}
+		if !strings.HasSuffix(first, " | failed=2") {
+			t.Errorf("max %d: perfdata lost: %q", tt.max, first)
+		}
+		if got := strings.Contains(first, ", diagnosis: check_postgres: layer 8/8 writable: no INSERT privilege |"); got != tt.wantTail {
+			t.Errorf("max %d: tail whole = %v, want %v: %q", tt.max, got, tt.wantTail, first)
+		}
+		if !strings.HasPrefix(first, "SUITECHECK CRITICAL - 2 of 5 cases failed: upload (") {
+			t.Errorf("max %d: %q", tt.max, first)
+		}
+	}
+	if got := r.Text(); !strings.HasSuffix(got, "; diagnosis: check_postgres: layer 8/8 writable: no INSERT privilege") {
+		t.Errorf("Text() = %q", got)
+	}
+}

@@ -86,7 +86,7 @@ func TestCheckHTTPTenantDiagnose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.Budget)
 	defer cancel()
 	res := Run(ctx, cfg, o)
-	if res.State != checks.Critical || !strings.Contains(res.Summary, "diagnosis: check_http: layer 2/5 tcp connect: connection refused") {
+	if res.State != checks.Critical || !strings.Contains(res.Text(), "diagnosis: check_http: layer 2/5 tcp connect: connection refused") {
 		t.Errorf("refused create:\n%s", res.Render(0))
 	}
 }

@@ -101,7 +101,7 @@ func (d diagnosis) add(res *checks.Result) {
 	}
 	res.Long = append(res.Long, d.lines...)
 	if d.found != "" {
-		res.Summary += "; diagnosis: " + d.found
+		res.Tail = "diagnosis: " + d.found
 	}
 }
 
@@ -290,7 +290,7 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 // and delete, each case, and each test of a command case.
 func (oc *outcome) report(r *runState, res checks.Result) Report {
 	suite, env, results, total, tr := oc.suite, oc.env, oc.cases, oc.total, oc.tenant
-	rep := Report{Suite: suite.name, Env: env, Start: r.start, Total: total, State: res.State, Summary: res.Summary}
+	rep := Report{Suite: suite.name, Env: env, Start: r.start, Total: total, State: res.State, Summary: res.Text()}
 	add := func(c ReportCase) {
 		c.Detail = r.mask.Mask(c.Detail)
 		rep.Cases = append(rep.Cases, c)
@@ -331,7 +331,7 @@ func (oc *outcome) report(r *runState, res checks.Result) Report {
 		explained = explained || c.State != checks.OK
 	}
 	if res.State != checks.OK && !explained && !(tr != nil && tr.deleteErr != nil) {
-		add(ReportCase{Class: suite.name, Name: "run", Time: total, State: res.State, Detail: res.Summary})
+		add(ReportCase{Class: suite.name, Name: "run", Time: total, State: res.State, Detail: res.Text()})
 	}
 	if tr != nil && tr.sess != nil {
 		c := ReportCase{Class: suite.name, Name: "tenant delete", Time: tr.deleteDur, State: checks.OK}

@@ -262,7 +262,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 // where it was made, but a secret may also come in through a part no one
 // thought of, or span two parts.
 func (r *runState) maskResult(res *checks.Result) {
-	res.Summary = r.mask.Mask(res.Summary)
+	res.Summary, res.Tail = r.mask.Mask(res.Summary), r.mask.Mask(res.Tail)
 	for i := range res.Parts {
 		res.Parts[i].Name = r.mask.Mask(res.Parts[i].Name)
 		res.Parts[i].Detail = r.mask.Mask(res.Parts[i].Detail)

@@ -235,7 +235,7 @@ func TestRunWithTenant(t *testing.T) {
 	res = run()
 	out = res.Render(0)
 	if res.State != checks.Critical || !strings.Contains(res.Summary, "the app refused to create tenant sc-") ||
-		!strings.Contains(res.Summary, "tenant quota exceeded") || !strings.Contains(res.Summary, "diagnosis: http: GET /health: status 200, want 204") {
+		!strings.Contains(res.Summary, "tenant quota exceeded") || !strings.Contains(res.Text(), "diagnosis: http: GET /health: status 200, want 204") {
 		t.Errorf("refused create:\n%s", out)
 	}
 }
