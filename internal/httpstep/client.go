@@ -65,14 +65,21 @@ type Options struct {
 	Insecure bool
 	// UserAgent is sent unless a step sets User-Agent; default "suitecheck".
 	UserAgent string
+	// Trace, when set, receives what the client does, for people, a line
+	// at a time, masked: up to TraceLevel, TraceRequests (a line per
+	// request) or TraceWire (headers and body excerpts; credential
+	// headers and query parameters named like credentials replaced whole).
+	Trace      func(level int, line string)
+	TraceLevel int
 }
 
 // Client runs the http steps of one run. Its cookie jar is shared by every
 // step, so a session started by a login step carries over to the steps after
 // it. It is safe for concurrent use.
 type Client struct {
-	hc *http.Client
-	ua string
+	hc    *http.Client
+	ua    string
+	trace traceLog
 
 	mu      sync.Mutex
 	secrets []string
@@ -110,7 +117,7 @@ func NewClient(o Options) (*Client, error) {
 	if ua == "" {
 		ua = "suitecheck"
 	}
-	return &Client{hc: &http.Client{Transport: tr, Jar: jar}, ua: ua}, nil
+	return &Client{hc: &http.Client{Transport: tr, Jar: jar}, ua: ua, trace: traceLog{fn: o.Trace, level: o.TraceLevel}}, nil
 }
 
 // AddSecrets registers secrets of the run, e.g. the tenant's password, to
@@ -214,11 +221,14 @@ func (c *Client) Do(ctx context.Context, s Step) (Outcome, error) {
 		return nil
 	}
 
+	c.trace.request(p.mask, req, p.body)
 	tr.begin()
 	resp, err := hc.Do(req)
 	if err != nil {
 		out.Timings = tr.end()
-		return out, p.fail(ErrRequest, err, "%s", describe(ctx, stepCtx, p, err, out.Timings.Total))
+		why := describe(ctx, stepCtx, p, err, out.Timings.Total)
+		c.trace.response(p.mask, p.method, s.URL, nil, nil, false, out.Timings.Total, why)
+		return out, p.fail(ErrRequest, err, "%s", why)
 	}
 	defer resp.Body.Close()
 	out.Status = resp.StatusCode
@@ -230,6 +240,7 @@ func (c *Client) Do(ctx context.Context, s Step) (Outcome, error) {
 		return out, p.fail(ErrRequest, err, "reading the body after status %d: %s", resp.StatusCode, describe(ctx, stepCtx, p, err, out.Timings.Total))
 	}
 	out.BodyBytes = len(data)
+	c.trace.response(p.mask, p.method, s.URL, resp, data, out.Truncated, out.Timings.Total, "")
 
 	r := &response{resp: resp, body: data, truncated: out.Truncated}
 	if err := p.check(r); err != nil {
