@@ -25,8 +25,8 @@ type Command struct {
 	CreateCmds  []func(t Tenant) (proc.Cmd, error)
 	DeleteCmds  []func(t Tenant) (proc.Cmd, error)
 	ConfirmCmds map[string]func(t Tenant) (proc.Cmd, error) // per field: prints {"name": …} for what it names, or null
-	ListCmd     func() (proc.Cmd, error)         // nil: no list
-	GetCmd      func(t Tenant) (proc.Cmd, error) // nil: no get; prints {"name": …}, or null when there is no such tenant
+	ListCmd     func() (proc.Cmd, error)                    // nil: no list
+	GetCmd      func(t Tenant) (proc.Cmd, error)            // nil: no get; prints {"name": …}, or null when there is no such tenant
 	SecretField func(name string) bool
 }
 

@@ -39,9 +39,9 @@ type SQL struct {
 	CreateStmts  []func(t Tenant) (Statement, error)
 	DeleteStmts  []func(t Tenant) (Statement, error)
 	ConfirmStmts map[string]func(t Tenant) (Statement, error) // per field: returns the column name for what it names; no row: none
-	ListStmt    func() (Statement, error)         // nil: no list
-	GetStmt     func(t Tenant) (Statement, error) // nil: no get; returns the column name, no row when there is no such tenant
-	SecretField func(name string) bool
+	ListStmt     func() (Statement, error)                    // nil: no list
+	GetStmt      func(t Tenant) (Statement, error)            // nil: no get; returns the column name, no row when there is no such tenant
+	SecretField  func(name string) bool
 
 	once sync.Once
 	db   *sql.DB
