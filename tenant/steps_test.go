@@ -196,7 +196,9 @@ func (a *accounts) provisioner(t *testing.T, confirmUser bool) *HTTP {
 		},
 		ListReq: func() (httpstep.Step, error) { return httpstep.Step{URL: u + "/workspaces"}, nil },
 		Items:   "$[*]", NameAt: "$.name", IDAt: "$.id",
-		GetReq: func(tn Tenant) (httpstep.Step, error) { return httpstep.Step{URL: u + "/workspaces/" + tn.Fields["id"]}, nil },
+		GetReq: func(tn Tenant) (httpstep.Step, error) {
+			return httpstep.Step{URL: u + "/workspaces/" + tn.Fields["id"]}, nil
+		},
 	}
 	if confirmUser {
 		p.Confirm = map[string]HTTPGet{"user_id": {Req: func(tn Tenant) (httpstep.Step, error) {
@@ -507,7 +509,9 @@ func TestStepsDeleteByIDWithoutEntry(t *testing.T) {
 func TestStepsCommands(t *testing.T) {
 	store := t.TempDir()
 	env := []string{"STORE=" + store}
-	sh := func(script string, args ...string) []string { return append([]string{"sh", "-c", script, "sh"}, args...) }
+	sh := func(script string, args ...string) []string {
+		return append([]string{"sh", "-c", script, "sh"}, args...)
+	}
 	c := &Command{SecretField: SecretField,
 		CreateCmds: []func(Tenant) (proc.Cmd, error){
 			func(tn Tenant) (proc.Cmd, error) {
@@ -516,11 +520,15 @@ func TestStepsCommands(t *testing.T) {
 			func(tn Tenant) (proc.Cmd, error) {
 				return cmdOf(env, sh(`echo "$1" > "$STORE/ws-$1"; printf '{"id": "ws-%s", "login": "%s@x"}' "$1" "$1"`, tn.Name)), nil
 			},
-			func(tn Tenant) (proc.Cmd, error) { return cmdOf(env, sh(`test -f "$STORE/$1" && test -f "$STORE/$2"`, tn.Fields["id"], tn.Fields["user_id"])), nil },
+			func(tn Tenant) (proc.Cmd, error) {
+				return cmdOf(env, sh(`test -f "$STORE/$1" && test -f "$STORE/$2"`, tn.Fields["id"], tn.Fields["user_id"])), nil
+			},
 		},
 		DeleteCmds: []func(Tenant) (proc.Cmd, error){
 			func(tn Tenant) (proc.Cmd, error) { return cmdOf(env, sh(`rm -f "$STORE/$1"`, tn.Fields["id"])), nil },
-			func(tn Tenant) (proc.Cmd, error) { return cmdOf(env, sh(`rm -f "$STORE/$1"`, tn.Fields["user_id"])), nil },
+			func(tn Tenant) (proc.Cmd, error) {
+				return cmdOf(env, sh(`rm -f "$STORE/$1"`, tn.Fields["user_id"])), nil
+			},
 		},
 		ConfirmCmds: map[string]func(Tenant) (proc.Cmd, error){
 			"user_id": func(tn Tenant) (proc.Cmd, error) {
