@@ -99,6 +99,11 @@ func isNotCreated(err error) bool {
 	return errors.As(err, &nc)
 }
 
+// IsRefused reports whether err is a create the app refused: the step
+// that failed made nothing (the earlier steps of a create in several may
+// have).
+func IsRefused(err error) bool { return isNotCreated(err) }
+
 // IsConfigError reports whether err is a config mistake.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
