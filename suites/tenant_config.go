@@ -165,10 +165,10 @@ type SQLStatement struct {
 // each, or a list of commands run in order: each create command prints a
 // JSON object of the fields it adds (or nothing), one of them the id.
 type TenantCommand struct {
-	Create  Commands            `yaml:"create"` // prints the tenant as a JSON object
-	Delete  Commands            `yaml:"delete"` // exits 0 once it is deleted
-	List    []string            `yaml:"list"`   // prints a JSON array of {name, id, created}
-	Get     []string            `yaml:"get"`    // prints {"name": …} for the tenant, or null when there is none
+	Create  Commands            `yaml:"create"`  // prints the tenant as a JSON object
+	Delete  Commands            `yaml:"delete"`  // exits 0 once it is deleted
+	List    []string            `yaml:"list"`    // prints a JSON array of {name, id, created}
+	Get     []string            `yaml:"get"`     // prints {"name": …} for the tenant, or null when there is none
 	Confirm map[string][]string `yaml:"confirm"` // per field: prints {"name": …} for what it names, or null
 	Dir     string              `yaml:"dir"`
 	Env     map[string]string   `yaml:"env"`
