@@ -4,6 +4,7 @@ package suites
 // validation (which fields a delete, get or list request may use).
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"math/big"
@@ -57,11 +58,36 @@ const (
 )
 
 // TenantHTTP provisions through the app's admin API with http steps.
+// Create and delete are one http step each, or a list of them: a create
+// step's extractions are tenant fields for the steps after it, and one of
+// them extracts the id.
 type TenantHTTP struct {
-	Create yaml.Node       `yaml:"create"` // an http step; its extract gives the fields (id required)
-	Delete yaml.Node       `yaml:"delete"` // an http step; 404 and 410 count as deleted
+	Create yaml.Node       `yaml:"create"` // an http step (or a list); its extract gives the fields (id required)
+	Delete yaml.Node       `yaml:"delete"` // an http step (or a list, run in order); 404 and 410 count as deleted
 	List   *TenantHTTPList `yaml:"list"`
 	Get    *TenantHTTPGet  `yaml:"get"`
+	// Confirm holds, per field other than the id, the request that asks
+	// the app what the field names: how a sweep confirms a field a delete
+	// step uses (a user id) before it uses it.
+	Confirm map[string]*TenantHTTPGet `yaml:"confirm"`
+}
+
+// stepNodes is the steps of a create or delete: the list's items, or the
+// one step.
+func stepNodes(n *yaml.Node) []*yaml.Node {
+	if n.Kind == yaml.SequenceNode {
+		return n.Content
+	}
+	return []*yaml.Node{n}
+}
+
+// stepLabel names step i of n in messages: "tenant http create", or
+// "tenant http create step 2" in a list.
+func stepLabel(what string, i, n int, list bool) string {
+	if !list {
+		return what
+	}
+	return fmt.Sprintf("%s step %d", what, i+1)
 }
 
 // TenantHTTPGet is the optional get request: the app's name for a
@@ -80,13 +106,52 @@ type TenantHTTPList struct {
 	Created string    `yaml:"created"` // default $.created_at
 }
 
-// TenantSQL provisions with statements against the app's database.
+// TenantSQL provisions with statements against the app's database. Create
+// and delete are a statement each, or a list of them run in one
+// transaction (all or nothing).
 type TenantSQL struct {
-	DSN    string        `yaml:"dsn"`
-	Create *SQLStatement `yaml:"create"`
-	Delete *SQLStatement `yaml:"delete"`
-	List   *SQLStatement `yaml:"list"`
-	Get    *SQLStatement `yaml:"get"` // returns the column name for the tenant; no row: no such tenant
+	DSN     string                   `yaml:"dsn"`
+	Create  SQLStatements            `yaml:"create"`
+	Delete  SQLStatements            `yaml:"delete"`
+	List    *SQLStatement            `yaml:"list"`
+	Get     *SQLStatement            `yaml:"get"`     // returns the column name for the tenant; no row: no such tenant
+	Confirm map[string]*SQLStatement `yaml:"confirm"` // per field: returns the column name for what it names
+}
+
+// SQLStatements is one statement or a list of them.
+type SQLStatements []*SQLStatement
+
+// UnmarshalYAML takes a statement or a list of statements.
+func (ss *SQLStatements) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode {
+		var one *SQLStatement
+		if err := strictNode(n, &one); err != nil {
+			return err
+		}
+		*ss = SQLStatements{one}
+		return nil
+	}
+	var list []*SQLStatement
+	if err := strictNode(n, &list); err != nil {
+		return err
+	}
+	*ss = list
+	return nil
+}
+
+// strictNode decodes n into v, refusing unknown keys, as the config's
+// own decoder does.
+func strictNode(n *yaml.Node, v any) error {
+	var buf bytes.Buffer
+	if err := yaml.NewEncoder(&buf).Encode(n); err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("line %d: %s", n.Line, yamlLineRe.ReplaceAllString(err.Error(), "$2"))
+	}
+	return nil
 }
 
 // SQLStatement is a query (not templated: values go in args) and its args
@@ -96,14 +161,41 @@ type SQLStatement struct {
 	Args  []string `yaml:"args"`
 }
 
-// TenantCommand provisions with programs.
+// TenantCommand provisions with programs. Create and delete are a command
+// each, or a list of commands run in order: each create command prints a
+// JSON object of the fields it adds (or nothing), one of them the id.
 type TenantCommand struct {
-	Create []string          `yaml:"create"` // prints the tenant as a JSON object
-	Delete []string          `yaml:"delete"` // exits 0 once it is deleted
-	List   []string          `yaml:"list"`   // prints a JSON array of {name, id, created}
-	Get    []string          `yaml:"get"`    // prints {"name": …} for the tenant, or null when there is none
-	Dir    string            `yaml:"dir"`
-	Env    map[string]string `yaml:"env"`
+	Create  Commands            `yaml:"create"`  // prints the tenant as a JSON object
+	Delete  Commands            `yaml:"delete"`  // exits 0 once it is deleted
+	List    []string            `yaml:"list"`    // prints a JSON array of {name, id, created}
+	Get     []string            `yaml:"get"`     // prints {"name": …} for the tenant, or null when there is none
+	Confirm map[string][]string `yaml:"confirm"` // per field: prints {"name": …} for what it names, or null
+	Dir     string              `yaml:"dir"`
+	Env     map[string]string   `yaml:"env"`
+}
+
+// Commands is one command (a program and its arguments) or a list of
+// commands.
+type Commands [][]string
+
+// UnmarshalYAML takes [prog, arg…] or [[prog, arg…], [prog, arg…]].
+func (c *Commands) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 && n.Content[0].Kind == yaml.SequenceNode {
+		var list [][]string
+		if err := n.Decode(&list); err != nil {
+			return fmt.Errorf("line %d: give a command as [program, arguments…], or several as a list of them", n.Line)
+		}
+		*c = list
+		return nil
+	}
+	var one []string
+	if err := n.Decode(&one); err != nil {
+		return fmt.Errorf("line %d: give a command as [program, arguments…], or several as a list of them", n.Line)
+	}
+	if len(one) > 0 {
+		*c = Commands{one}
+	}
+	return nil
 }
 
 // provisioned reports whether the config creates a tenant per run.
@@ -239,74 +331,128 @@ func (tc *TenantConfig) validate() error {
 	return tc.validateCommand()
 }
 
-// deleteRefs lists the tenant fields the delete request uses.
+// deleteRefs lists the tenant fields the delete steps use.
 func (tc *TenantConfig) deleteRefs() []string {
 	var refs []string
-	switch {
-	case tc.HTTP != nil:
-		walkStrings(&tc.HTTP.Delete, func(n *yaml.Node) { refs = append(refs, tenantRefs(n.Value)...) })
-	case tc.SQL != nil && tc.SQL.Delete != nil:
-		for _, a := range tc.SQL.Delete.Args {
-			refs = append(refs, tenantRefs(a)...)
-		}
-	case tc.Command != nil:
-		for _, a := range tc.Command.Delete {
-			refs = append(refs, tenantRefs(a)...)
-		}
-		for _, v := range tc.Command.Env {
-			refs = append(refs, tenantRefs(v)...)
-		}
+	for _, step := range tc.deleteNeeds() {
+		refs = append(refs, step...)
 	}
 	return refs
 }
 
+// deleteNeeds lists, for each delete step, the tenant fields its
+// templates use: what it needs to run. The sql statements are one step
+// (one transaction); a command's env counts for every command.
+func (tc *TenantConfig) deleteNeeds() [][]string {
+	var out [][]string
+	switch {
+	case tc.HTTP != nil:
+		for _, n := range stepNodes(&tc.HTTP.Delete) {
+			var refs []string
+			walkStrings(n, func(n *yaml.Node) { refs = append(refs, tenantRefs(n.Value)...) })
+			out = append(out, uniq(refs))
+		}
+	case tc.SQL != nil:
+		var refs []string
+		for _, st := range tc.SQL.Delete {
+			if st != nil {
+				for _, a := range st.Args {
+					refs = append(refs, tenantRefs(a)...)
+				}
+			}
+		}
+		out = append(out, uniq(refs))
+	case tc.Command != nil:
+		var env []string
+		for _, v := range tc.Command.Env {
+			env = append(env, tenantRefs(v)...)
+		}
+		for _, argv := range tc.Command.Delete {
+			refs := slices.Clone(env)
+			for _, a := range argv {
+				refs = append(refs, tenantRefs(a)...)
+			}
+			out = append(out, uniq(refs))
+		}
+	}
+	return out
+}
+
+// uniq sorts refs and drops repeats.
+func uniq(refs []string) []string {
+	slices.Sort(refs)
+	return slices.Compact(refs)
+}
+
 func (tc *TenantConfig) validateHTTP() error {
 	h := tc.HTTP
-	steps := []struct {
+	for _, s := range []struct {
 		what string
 		node *yaml.Node
-	}{{"create", &h.Create}, {"delete", &h.Delete}}
-	if h.List != nil {
-		steps = append(steps, struct {
-			what string
-			node *yaml.Node
-		}{"list request", &h.List.Request})
-	}
-	if h.Get != nil {
-		steps = append(steps, struct {
-			what string
-			node *yaml.Node
-		}{"get request", &h.Get.Request})
-	}
-	for _, s := range steps {
+	}{{"create", &h.Create}, {"delete", &h.Delete}} {
 		if s.node.Kind == 0 {
-			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant http: no %s: give an http step, e.g. {method: POST, url: \"{{.BaseURL}}/admin/tenants\"}", s.what)}
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant http: no %s: give an http step, e.g. {method: POST, url: \"{{.BaseURL}}/admin/tenants\"}, or a list of them", s.what)}
 		}
-		st := &StepConfig{Kind: "tenant http " + s.what, Node: s.node, Line: s.node.Line}
-		if err := checkNodeTemplates(s.node); err != nil {
+		if s.node.Kind == yaml.SequenceNode && len(s.node.Content) == 0 {
+			return &LineError{Line: s.node.Line, Msg: fmt.Sprintf("tenant http %s: the list is empty: give at least one http step", s.what)}
+		}
+	}
+	// Create: each step may use the fields the steps before it extract;
+	// one of them extracts the id.
+	creates := stepNodes(&h.Create)
+	list := h.Create.Kind == yaml.SequenceNode
+	extractedBy := map[string]int{}
+	idSteps := 0
+	var steps []httpstep.Step
+	for i, n := range creates {
+		st := &StepConfig{Kind: stepLabel("tenant http create", i, len(creates), list), Node: n, Line: n.Line}
+		step, err := decodeHTTPStep(st, n)
+		if err != nil {
 			return err
 		}
-		var step httpstep.Step
-		if err := decodeStrict(st, s.node, &step); err != nil {
-			return err
-		}
-		if err := step.Validate(); err != nil {
-			return &LineError{Line: st.Line, Msg: fmt.Sprintf("%s: %s", st.Kind, strings.ReplaceAll(err.Error(), "\n", "; "))}
-		}
-		if s.what == "create" {
-			if _, ok := step.Extract["id"]; !ok {
-				return &LineError{Line: st.Line, Msg: "tenant http create: extract the tenant's id, e.g. extract: {id: {json: $.id}}"}
+		steps = append(steps, step)
+		for f := range step.Extract {
+			if j, ok := extractedBy[f]; ok {
+				return &LineError{Line: st.Line, Msg: fmt.Sprintf("%s: extracts %s, which step %d extracts too: give each field one step", st.Kind, f, j+1)}
 			}
-			continue
+			extractedBy[f] = i
 		}
-		if err := tc.checkRefs(st.Kind, st.Line, s.node, s.what == "list request"); err != nil {
+		if _, ok := step.Extract["id"]; ok {
+			idSteps++
+		}
+	}
+	if idSteps == 0 {
+		return &LineError{Line: h.Create.Line, Msg: "tenant http create: extract the tenant's id, e.g. extract: {id: {json: $.id}}"}
+	}
+	for i, n := range creates {
+		var first error
+		walkStrings(n, func(s *yaml.Node) {
+			for _, f := range tenantRefs(s.Value) {
+				if j, ok := extractedBy[f]; ok && j >= i && first == nil {
+					first = &LineError{Line: s.Line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, which step %d extracts: a step may use only what the steps before it extract", stepLabel("tenant http create", i, len(creates), list), f, j+1)}
+				}
+			}
+		})
+		if first != nil {
+			return first
+		}
+	}
+	deletes := stepNodes(&h.Delete)
+	for i, n := range deletes {
+		st := &StepConfig{Kind: stepLabel("tenant http delete", i, len(deletes), h.Delete.Kind == yaml.SequenceNode), Node: n, Line: n.Line}
+		if _, err := decodeHTTPStep(st, n); err != nil {
 			return err
 		}
-		if s.what == "get request" {
+		if err := tc.checkRefs(st.Kind, st.Line, n, false); err != nil {
+			return err
+		}
+		if list {
 			var first error
-			walkStrings(s.node, func(n *yaml.Node) {
-				if first == nil {
-					first = checkGetRefs(st.Kind, n.Line, n.Value)
+			walkStrings(n, func(s *yaml.Node) {
+				for _, f := range tenantRefs(s.Value) {
+					if _, ok := extractedBy[f]; !ok && f != "name" && first == nil {
+						first = &LineError{Line: s.Line, Msg: fmt.Sprintf("%s: uses .Tenant.%s, which no create step extracts", st.Kind, f)}
+					}
 				}
 			})
 			if first != nil {
@@ -314,7 +460,80 @@ func (tc *TenantConfig) validateHTTP() error {
 			}
 		}
 	}
+	if h.List != nil {
+		if err := tc.validateHTTPGet("list request", &h.List.Request, nil); err != nil {
+			return err
+		}
+	}
+	if h.Get != nil {
+		if err := tc.validateHTTPGet("get request", &h.Get.Request, []string{"id", "name"}); err != nil {
+			return err
+		}
+	}
+	for _, f := range sortedKeys(h.Confirm) {
+		g := h.Confirm[f]
+		if err := tc.checkConfirmField("tenant http confirm", f); err != nil {
+			return err
+		}
+		if g == nil {
+			g = &TenantHTTPGet{}
+		}
+		if err := tc.validateHTTPGet("confirm "+f+" request", &g.Request, []string{f, "name"}); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// checkConfirmField refuses a confirm entry for the id or the name, and
+// for a field no delete step uses.
+func (tc *TenantConfig) checkConfirmField(what, f string) error {
+	switch {
+	case f == "id" || f == "name":
+		return &LineError{Line: tc.line, Msg: fmt.Sprintf("%s %s: the id and the name are confirmed by the get or list request: confirm other fields here", what, f)}
+	case !slices.Contains(tc.deleteRefs(), f):
+		return &LineError{Line: tc.line, Msg: fmt.Sprintf("%s %s: no delete step uses .Tenant.%s: confirm only what a delete step uses", what, f, f)}
+	case tc.secretField(f) || tc.httpSecret(f):
+		return &LineError{Line: tc.line, Msg: fmt.Sprintf("%s %s: a secret (masked, never in the ledger) cannot be confirmed", what, f)}
+	}
+	return nil
+}
+
+// decodeHTTPStep decodes and checks an http step of the tenant section.
+func decodeHTTPStep(st *StepConfig, n *yaml.Node) (httpstep.Step, error) {
+	var step httpstep.Step
+	if err := checkNodeTemplates(n); err != nil {
+		return step, err
+	}
+	if err := decodeStrict(st, n, &step); err != nil {
+		return step, err
+	}
+	if err := step.Validate(); err != nil {
+		return step, &LineError{Line: st.Line, Msg: fmt.Sprintf("%s: %s", st.Kind, strings.ReplaceAll(err.Error(), "\n", "; "))}
+	}
+	return step, nil
+}
+
+// validateHTTPGet checks a list, get or confirm request: only may (nil:
+// none) of the tenant's fields.
+func (tc *TenantConfig) validateHTTPGet(what string, n *yaml.Node, may []string) error {
+	if n.Kind == 0 {
+		return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant http: no %s: give an http step, e.g. {method: POST, url: \"{{.BaseURL}}/admin/tenants\"}", what)}
+	}
+	st := &StepConfig{Kind: "tenant http " + what, Node: n, Line: n.Line}
+	if _, err := decodeHTTPStep(st, n); err != nil {
+		return err
+	}
+	if err := tc.checkRefs(st.Kind, st.Line, n, may == nil); err != nil {
+		return err
+	}
+	var first error
+	walkStrings(n, func(s *yaml.Node) {
+		if first == nil && may != nil {
+			first = checkMayRefs(st.Kind, s.Line, s.Value, may)
+		}
+	})
+	return first
 }
 
 func (tc *TenantConfig) validateSQL() error {
@@ -325,14 +544,37 @@ func (tc *TenantConfig) validateSQL() error {
 	if err := checkTemplate(s.DSN); err != nil {
 		return &LineError{Line: tc.line, Msg: "tenant sql dsn: " + err.Error()}
 	}
-	stmts := map[string]*SQLStatement{"create": s.Create, "delete": s.Delete, "list": s.List, "get": s.Get}
-	for _, what := range []string{"create", "delete", "list", "get"} {
-		st := stmts[what]
+	type stmt struct {
+		what string
+		st   *SQLStatement
+		may  []string // the fields it may use; nil: any non-secret
+	}
+	var stmts []stmt
+	for _, l := range []struct {
+		what string
+		list SQLStatements
+	}{{"create", s.Create}, {"delete", s.Delete}} {
+		if len(l.list) == 0 {
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql: no %s statement: give {query: …, args: […]}, or a list of them", l.what)}
+		}
+		for i, st := range l.list {
+			stmts = append(stmts, stmt{stepLabel(l.what, i, len(l.list), len(l.list) > 1), st, nil})
+		}
+	}
+	stmts = append(stmts, stmt{"list", s.List, nil}, stmt{"get", s.Get, []string{"id", "name"}})
+	for _, f := range sortedKeys(s.Confirm) {
+		if err := tc.checkConfirmField("tenant sql confirm", f); err != nil {
+			return err
+		}
+		stmts = append(stmts, stmt{"confirm " + f, s.Confirm[f], []string{f, "name"}})
+	}
+	for _, x := range stmts {
+		st, what := x.st, x.what
 		if st == nil {
 			if what == "list" || what == "get" {
 				continue
 			}
-			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql: no %s statement: give {query: …, args: […]}", what)}
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql %s: give {query: …, args: […]}", what)}
 		}
 		if strings.TrimSpace(st.Query) == "" {
 			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql %s: no query", what)}
@@ -344,13 +586,13 @@ func (tc *TenantConfig) validateSQL() error {
 			if err := checkTemplate(a); err != nil {
 				return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql %s arg: %v", what, err)}
 			}
-			if what != "create" {
+			if !strings.HasPrefix(what, "create") {
 				if err := tc.checkRefString("tenant sql "+what, tc.line, a, what == "list"); err != nil {
 					return err
 				}
 			}
-			if what == "get" {
-				if err := checkGetRefs("tenant sql get", tc.line, a); err != nil {
+			if x.may != nil {
+				if err := checkMayRefs("tenant sql "+what, tc.line, a, x.may); err != nil {
 					return err
 				}
 			}
@@ -361,26 +603,48 @@ func (tc *TenantConfig) validateSQL() error {
 
 func (tc *TenantConfig) validateCommand() error {
 	c := tc.Command
-	argvs := map[string][]string{"create": c.Create, "delete": c.Delete, "list": c.List, "get": c.Get}
-	for _, what := range []string{"create", "delete", "list", "get"} {
-		argv := argvs[what]
-		if len(argv) == 0 {
-			if what == "list" || what == "get" {
-				continue
-			}
-			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command: no %s command: give the program and its arguments as a list, e.g. [./tenants, %s, \"{{.Tenant.name}}\"]", what, what)}
+	type command struct {
+		what string
+		argv []string
+		may  []string
+	}
+	var cmds []command
+	for _, l := range []struct {
+		what string
+		list Commands
+	}{{"create", c.Create}, {"delete", c.Delete}} {
+		if len(l.list) == 0 {
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command: no %s command: give the program and its arguments as a list, e.g. [./tenants, %s, \"{{.Tenant.name}}\"] (or a list of such lists)", l.what, l.what)}
 		}
-		for _, a := range argv {
-			if err := checkTemplate(a); err != nil {
-				return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command %s: %v", what, err)}
+		for i, argv := range l.list {
+			if len(argv) == 0 {
+				return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command %s: an empty command: give the program and its arguments", stepLabel(l.what, i, len(l.list), true))}
 			}
-			if what != "create" {
-				if err := tc.checkRefString("tenant command "+what, tc.line, a, what == "list"); err != nil {
+			cmds = append(cmds, command{stepLabel(l.what, i, len(l.list), len(l.list) > 1), argv, nil})
+		}
+	}
+	cmds = append(cmds, command{"list", c.List, nil}, command{"get", c.Get, []string{"id", "name"}})
+	for _, f := range sortedKeys(c.Confirm) {
+		if err := tc.checkConfirmField("tenant command confirm", f); err != nil {
+			return err
+		}
+		if len(c.Confirm[f]) == 0 {
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command confirm %s: give the program and its arguments", f)}
+		}
+		cmds = append(cmds, command{"confirm " + f, c.Confirm[f], []string{f, "name"}})
+	}
+	for _, x := range cmds {
+		for _, a := range x.argv {
+			if err := checkTemplate(a); err != nil {
+				return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command %s: %v", x.what, err)}
+			}
+			if !strings.HasPrefix(x.what, "create") {
+				if err := tc.checkRefString("tenant command "+x.what, tc.line, a, x.what == "list"); err != nil {
 					return err
 				}
 			}
-			if what == "get" {
-				if err := checkGetRefs("tenant command get", tc.line, a); err != nil {
+			if x.may != nil {
+				if err := checkMayRefs("tenant command "+x.what, tc.line, a, x.may); err != nil {
 					return err
 				}
 			}
@@ -435,13 +699,19 @@ func validateDiagnose(what string, line int, steps []*StepConfig) error {
 	return nil
 }
 
-// checkGetRefs refuses, in a get request, tenant fields other than the id
-// and the name: the get is how a sweep confirms that the ledger's id and
-// name are ours, so it may not depend on what only the ledger says.
-func checkGetRefs(what string, line int, s string) error {
+// checkMayRefs refuses, in a get or confirm request, tenant fields other
+// than may: the get is how a sweep confirms that the ledger's id and name
+// are ours (a confirm, a field and the name), so it may not depend on what
+// only the ledger says.
+func checkMayRefs(what string, line int, s string, may []string) error {
 	for _, f := range tenantRefs(s) {
-		if f != "id" && f != "name" {
-			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s: a get request may use only .Tenant.id and .Tenant.name, which it confirms", what, f)}
+		if !slices.Contains(may, f) {
+			uses := ".Tenant." + strings.Join(may, " and .Tenant.")
+			kind := "a confirm request"
+			if slices.Equal(may, []string{"id", "name"}) {
+				kind = "a get request"
+			}
+			return &LineError{Line: line, Msg: fmt.Sprintf("%s: uses .Tenant.%s: %s may use only %s, which it confirms", what, f, kind, uses)}
 		}
 	}
 	return nil
@@ -453,12 +723,16 @@ func (tc *TenantConfig) httpSecret(field string) bool {
 	if tc.HTTP == nil || tc.HTTP.Create.Kind == 0 {
 		return false
 	}
-	var step httpstep.Step
-	if err := tc.HTTP.Create.Decode(&step); err != nil {
-		return false
+	for _, n := range stepNodes(&tc.HTTP.Create) {
+		var step httpstep.Step
+		if err := n.Decode(&step); err != nil {
+			continue
+		}
+		if x, ok := step.Extract[field]; ok && x.Secret {
+			return true
+		}
 	}
-	x, ok := step.Extract[field]
-	return ok && x.Secret
+	return false
 }
 
 // tenantRefs lists the X of every {{.Tenant.X}} in a template.

@@ -112,7 +112,7 @@ func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.
 		scope += "@" + r.scope.BaseURL
 	}
 	m := &tenant.Manager{Prov: prov, Ledger: ledger, Scope: scope, Prefix: tc.prefix(),
-		DeleteChecksName: tc.DeleteChecksName, DeleteFields: tc.deleteRefs(), Secret: r.mask.Contains}
+		DeleteChecksName: tc.DeleteChecksName, DeleteNeeds: tc.deleteNeeds(), Secret: r.mask.Contains}
 	if tc.Name != "" {
 		m.Name = func(random string) (string, error) {
 			return r.withTenant(map[string]string{"prefix": tc.prefix(), "random": random}).Render(tc.Name)
@@ -153,6 +153,16 @@ func (r *runEnv) withTenant(fields map[string]string) *Scope {
 func (r *runEnv) nameFields(tc *TenantConfig, name string) map[string]string {
 	fields := map[string]string{"name": name, "prefix": tc.prefix()}
 	for k, v := range r.generated {
+		fields[k] = v
+	}
+	return fields
+}
+
+// stepFields are what a create step after the first sees: the name, the
+// generated fields, and what the steps before it returned.
+func (r *runEnv) stepFields(tc *TenantConfig, t tenant.Tenant) map[string]string {
+	fields := r.nameFields(tc, t.Name)
+	for k, v := range t.Fields {
 		fields[k] = v
 	}
 	return fields
@@ -212,15 +222,37 @@ func (r *runEnv) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 			}
 			return tenant.Statement{Query: s.Query, Args: args}, nil
 		}
-		p.CreateStmt = func(name string) (tenant.Statement, error) {
-			return stmt("create", tc.SQL.Create, r.nameFields(tc, name))
+		if len(tc.SQL.Create) == 1 {
+			p.CreateStmt = func(name string) (tenant.Statement, error) {
+				return stmt("create", tc.SQL.Create[0], r.nameFields(tc, name))
+			}
+		} else {
+			for i, st := range tc.SQL.Create {
+				what := fmt.Sprintf("create statement %d", i+1)
+				p.CreateStmts = append(p.CreateStmts, func(t tenant.Tenant) (tenant.Statement, error) {
+					return stmt(what, st, r.stepFields(tc, t))
+				})
+			}
 		}
-		p.DeleteStmt = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("delete", tc.SQL.Delete, t.Fields) }
+		if len(tc.SQL.Delete) == 1 {
+			p.DeleteStmt = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("delete", tc.SQL.Delete[0], t.Fields) }
+		} else {
+			for i, st := range tc.SQL.Delete {
+				what := fmt.Sprintf("delete statement %d", i+1)
+				p.DeleteStmts = append(p.DeleteStmts, func(t tenant.Tenant) (tenant.Statement, error) { return stmt(what, st, t.Fields) })
+			}
+		}
 		if tc.SQL.List != nil {
 			p.ListStmt = func() (tenant.Statement, error) { return stmt("list", tc.SQL.List, nil) }
 		}
 		if tc.SQL.Get != nil {
 			p.GetStmt = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("get", tc.SQL.Get, t.Fields) }
+		}
+		for f, st := range tc.SQL.Confirm {
+			if p.ConfirmStmts == nil {
+				p.ConfirmStmts = map[string]func(tenant.Tenant) (tenant.Statement, error){}
+			}
+			p.ConfirmStmts[f] = func(t tenant.Tenant) (tenant.Statement, error) { return stmt("confirm "+f, st, t.Fields) }
 		}
 		r.ext = append(r.ext, p)
 		return p, nil
@@ -255,13 +287,33 @@ func (r *runEnv) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 		return cmd, nil
 	}
 	p := &tenant.Command{SecretField: tc.secretField}
-	p.CreateCmd = func(name string) (proc.Cmd, error) { return build("create", c.Create, r.nameFields(tc, name)) }
-	p.DeleteCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("delete", c.Delete, t.Fields) }
+	if len(c.Create) == 1 {
+		p.CreateCmd = func(name string) (proc.Cmd, error) { return build("create", c.Create[0], r.nameFields(tc, name)) }
+	} else {
+		for i, argv := range c.Create {
+			what := fmt.Sprintf("create step %d", i+1)
+			p.CreateCmds = append(p.CreateCmds, func(t tenant.Tenant) (proc.Cmd, error) { return build(what, argv, r.stepFields(tc, t)) })
+		}
+	}
+	if len(c.Delete) == 1 {
+		p.DeleteCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("delete", c.Delete[0], t.Fields) }
+	} else {
+		for i, argv := range c.Delete {
+			what := fmt.Sprintf("delete step %d", i+1)
+			p.DeleteCmds = append(p.DeleteCmds, func(t tenant.Tenant) (proc.Cmd, error) { return build(what, argv, t.Fields) })
+		}
+	}
 	if len(c.List) > 0 {
 		p.ListCmd = func() (proc.Cmd, error) { return build("list", c.List, nil) }
 	}
 	if len(c.Get) > 0 {
 		p.GetCmd = func(t tenant.Tenant) (proc.Cmd, error) { return build("get", c.Get, t.Fields) }
+	}
+	for f, argv := range c.Confirm {
+		if p.ConfirmCmds == nil {
+			p.ConfirmCmds = map[string]func(tenant.Tenant) (proc.Cmd, error){}
+		}
+		p.ConfirmCmds[f] = func(t tenant.Tenant) (proc.Cmd, error) { return build("confirm "+f, argv, t.Fields) }
 	}
 	return p, nil
 }
@@ -303,8 +355,34 @@ func (r *runEnv) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
 	}
 	h := tc.HTTP
 	p := &tenant.HTTP{Client: client, SecretField: tc.secretField}
-	p.CreateReq = func(name string) (httpstep.Step, error) { return step("create", &h.Create, r.nameFields(tc, name)) }
-	p.DeleteReq = func(t tenant.Tenant) (httpstep.Step, error) { return step("delete", &h.Delete, t.Fields) }
+	if h.Create.Kind != yaml.SequenceNode {
+		p.CreateReq = func(name string) (httpstep.Step, error) { return step("create", &h.Create, r.nameFields(tc, name)) }
+	} else {
+		for i, n := range h.Create.Content {
+			what := fmt.Sprintf("create step %d", i+1)
+			p.CreateSteps = append(p.CreateSteps, func(t tenant.Tenant) (httpstep.Step, error) { return step(what, n, r.stepFields(tc, t)) })
+		}
+	}
+	if h.Delete.Kind != yaml.SequenceNode {
+		p.DeleteReq = func(t tenant.Tenant) (httpstep.Step, error) { return step("delete", &h.Delete, t.Fields) }
+	} else {
+		for i, n := range h.Delete.Content {
+			what := fmt.Sprintf("delete step %d", i+1)
+			p.DeleteSteps = append(p.DeleteSteps, func(t tenant.Tenant) (httpstep.Step, error) { return step(what, n, t.Fields) })
+		}
+	}
+	for f, g := range h.Confirm {
+		if p.Confirm == nil {
+			p.Confirm = map[string]tenant.HTTPGet{}
+		}
+		p.Confirm[f] = tenant.HTTPGet{Name: cmp.Or(g.Name, "$.name"), Req: func(t tenant.Tenant) (httpstep.Step, error) {
+			s, err := step("confirm "+f, &g.Request, t.Fields)
+			if err == nil && s.Expect.MaxBodyBytes == 0 {
+				s.Expect.MaxBodyBytes = 1 << 20
+			}
+			return s, err
+		}}
+	}
 	if h.List != nil {
 		l := h.List
 		p.ListReq = func() (httpstep.Step, error) {

@@ -33,6 +33,7 @@ type tenantRun struct {
 	createSummary string
 	diag          diagnosis // the tenant's diagnose steps, after a refused create
 	appFailed     bool      // the app refused or failed the create (not our config, the budget or a signal)
+	createDoubt   bool      // the failed create may have made the tenant, whose id is not known
 	swept         bool      // the sweep ran (its time is perfdata)
 }
 
@@ -115,7 +116,7 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 		// The app refused (or failed: a 5xx): CRITICAL, and the diagnose
 		// steps say why.
 		verb := "the app refused to "
-		if sess != nil {
+		if sess != nil && !tenant.IsRefused(err) {
 			verb = "the app failed to "
 		}
 		tr.createState, tr.createSummary, tr.appFailed = checks.Critical, verb+msg, true
@@ -123,8 +124,9 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 	}
 	tr.createErr = errors.New(msg)
 	if sess != nil {
-		// The tenant may exist: find it by name and delete it now.
-		tr.sess = sess
+		// The tenant may exist, or part of it: delete what was made now
+		// (a tenant in doubt is found by name).
+		tr.sess, tr.createDoubt = sess, sess.InDoubt()
 		r.teardown(tr, o)
 	}
 	return false, nil
@@ -191,10 +193,14 @@ func (tr *tenantRun) judge() (warnings, notes []string) {
 		notes = append(notes, fmt.Sprintf("tenant %s: the app does not list it (most likely never created); kept in the ledger for the sweep", t.Name))
 	case tr.deleteErr != nil && tr.sess.InDoubt():
 		warnings = append(warnings, fmt.Sprintf("tenant %s (create in doubt) NOT deleted: %v", t.Name, tr.deleteErr))
+	case tr.deleteErr != nil && tr.createErr != nil:
+		warnings = append(warnings, fmt.Sprintf("tenant %s (id %s): what its create made was NOT deleted: %v (kept in the ledger for the next sweep)", t.Name, cmp.Or(t.ID, "unknown"), tr.deleteErr))
 	case tr.deleteErr != nil:
 		warnings = append(warnings, fmt.Sprintf("tenant %s (id %s) NOT deleted: %v (kept in the ledger for the next sweep)", t.Name, t.ID, tr.deleteErr))
-	case tr.createErr != nil:
+	case tr.createErr != nil && tr.createDoubt:
 		notes = append(notes, fmt.Sprintf("tenant %s: its create was in doubt; the app listed it (id %s) and it was deleted in %.2fs", t.Name, t.ID, tr.deleteDur.Seconds()))
+	case tr.createErr != nil:
+		notes = append(notes, fmt.Sprintf("tenant %s: what its create made before it failed was deleted in %.2fs", t.Name, tr.deleteDur.Seconds()))
 	default:
 		notes = append(notes, fmt.Sprintf("tenant %s created (id %s) in %.2fs, deleted in %.2fs", t.Name, t.ID, tr.createDur.Seconds(), tr.deleteDur.Seconds()))
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -396,5 +398,132 @@ suites:
 	}
 	if res.State != checks.Critical || strings.Contains(out, seen) || !strings.Contains(out, "echo ****") {
 		t.Errorf("the generated secret is not masked:\n%s", out)
+	}
+}
+
+// The mistakes of a tenant made in several steps, found at load time.
+func TestTenantStepsConfigErrors(t *testing.T) {
+	head := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{sql: {dsn: x, query: SELECT 1}}]\n"
+	user := "      - {method: POST, url: https://x/u, extract: {user_id: {json: $.id}}}\n"
+	space := "      - {method: POST, url: https://x/w, extract: {id: {json: $.id}}}\n"
+	del := "    delete:\n      - {method: DELETE, url: \"https://x/w/{{.Tenant.id}}\"}\n      - {method: DELETE, url: \"https://x/u/{{.Tenant.user_id}}\"}\n"
+	tests := []struct{ name, tenant, want string }{
+		{"empty create list", "tenant:\n  http:\n    create: []\n" + del, "tenant http create: the list is empty"},
+		{"no step extracts the id", "tenant:\n  http:\n    create:\n" + user + del, "extract the tenant's id"},
+		{"two steps extract the id", "tenant:\n  http:\n    create:\n" + space + space + del, "tenant http create step 2: extracts id, which step 1 extracts too"},
+		{"a step uses a later step's field", "tenant:\n  http:\n    create:\n      - {method: POST, url: \"https://x/w/{{.Tenant.user_id}}\", extract: {id: {json: $.id}}}\n" + user + del,
+			"tenant http create step 1: uses .Tenant.user_id, which step 2 extracts"},
+		{"delete uses what no step extracts", "tenant:\n  http:\n    create:\n" + space + "    delete:\n      - {method: DELETE, url: \"https://x/p/{{.Tenant.project_id}}\"}\n",
+			"tenant http delete step 1: uses .Tenant.project_id, which no create step extracts"},
+		{"bad delete step", "tenant:\n  http:\n    create:\n" + user + space + "    delete:\n      - {method: DELETE, url: \"https://x/w/{{.Tenant.id}}\", bogus: 1}\n", `unknown key "bogus"`},
+		{"confirm the id", "tenant:\n  http:\n    create:\n" + user + space + del + "    confirm: {id: {request: {url: \"https://x/w/{{.Tenant.id}}\"}}}\n", "the id and the name are confirmed by the get or list request"},
+		{"confirm an unused field", "tenant:\n  http:\n    create:\n" + user + space + del + "    confirm: {login: {request: {url: \"https://x/l/{{.Tenant.login}}\"}}}\n", "no delete step uses .Tenant.login"},
+		{"confirm uses another field", "tenant:\n  http:\n    create:\n" + user + space + del + "    confirm: {user_id: {request: {url: \"https://x/w/{{.Tenant.id}}/u/{{.Tenant.user_id}}\"}}}\n",
+			"uses .Tenant.id: a confirm request may use only .Tenant.user_id and .Tenant.name, which it confirms"},
+		{"confirm without request", "tenant:\n  http:\n    create:\n" + user + space + del + "    confirm: {user_id: {name: $.n}}\n", "no confirm user_id request"},
+		{"sql statement with an unknown key", "tenant:\n  sql:\n    dsn: x\n    create: [{query: INSERT, bogus: 1}]\n    delete: {query: DELETE}\n", "bogus"},
+		{"sql confirm uses the id", "tenant:\n  sql:\n    dsn: x\n    create: {query: INSERT}\n    delete: {query: DELETE, args: [\"{{.Tenant.user_id}}\"]}\n    confirm: {user_id: {query: SELECT, args: [\"{{.Tenant.id}}\"]}}\n",
+			"a confirm request may use only .Tenant.user_id and .Tenant.name"},
+		{"command empty in a list", "tenant:\n  command: {create: [[a], []], delete: [b]}\n", "tenant command create step 2: an empty command"},
+		{"command confirm uses the password", "tenant:\n  command: {create: [a], delete: [b, \"{{.Tenant.user_id}}\"], confirm: {user_id: [c, \"{{.Tenant.password}}\"]}}\n", "a secret (masked, never in the ledger)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(head+tc.tenant))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "c.yaml:") {
+				t.Errorf("err = %v, want c.yaml:LINE: …%s…", err, tc.want)
+			}
+		})
+	}
+}
+
+// A tenant made in three requests and removed in two: each create step
+// gets the fields the steps before it extracted (and the generated
+// password), the delete steps get what they use, and each delete step's
+// needs are its own (what the sweep goes by).
+func TestTenantHTTPSteps(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" "+string(b))
+		mu.Unlock()
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/users":
+			w.WriteHeader(201)
+			fmt.Fprint(w, `{"id": "u7", "login": "x@example.test"}`)
+		case r.Method == "POST" && r.URL.Path == "/projects":
+			w.WriteHeader(201)
+			fmt.Fprint(w, `{"id": "p9"}`)
+		case r.Method == "POST" || r.Method == "DELETE":
+			w.WriteHeader(204)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	defer srv.Close()
+	y := fmt.Sprintf(`environments:
+  e: {base_url: %[1]s}
+tenant:
+  generate: {password: {}}
+  http:
+    create:
+      - method: POST
+        url: "{{.BaseURL}}/users"
+        json: {name: "{{.Tenant.name}}", password: "{{.Tenant.password}}"}
+        extract: {user_id: {json: $.id}, login: {json: $.login}}
+      - method: POST
+        url: "{{.BaseURL}}/projects"
+        json: {owner: "{{.Tenant.user_id}}"}
+        extract: {id: {json: $.id}}
+      - method: POST
+        url: "{{.BaseURL}}/projects/{{.Tenant.id}}/members/{{.Tenant.user_id}}"
+    delete:
+      - {method: DELETE, url: "{{.BaseURL}}/projects/{{.Tenant.id}}"}
+      - {method: DELETE, url: "{{.BaseURL}}/users/{{.Tenant.user_id}}"}
+    confirm:
+      user_id: {request: {url: "{{.BaseURL}}/users/{{.Tenant.user_id}}"}}
+suites:
+  s:
+    cases:
+      - name: a
+        steps: [{sql: {dsn: x, query: SELECT 1}}]
+`, srv.URL)
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := Tenants(cfg, "e", TenantOptions{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tool.Close()
+	if got := fmt.Sprint(tool.DeleteNeeds); got != "[[id] [user_id]]" {
+		t.Errorf("delete needs = %s, want [[id] [user_id]]", got)
+	}
+	ctx := context.Background()
+	s, err := tool.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := s.Tenant.Fields["password"]
+	if s.Tenant.ID != "p9" || s.Tenant.Fields["user_id"] != "u7" || len(pw) != 24 {
+		t.Fatalf("tenant = %+v", s.Tenant)
+	}
+	if err := s.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf(`POST /users {"name":%q,"password":%q}`, s.Tenant.Name, pw),
+		`POST /projects {"owner":"u7"}`,
+		`POST /projects/p9/members/u7 `,
+		`DELETE /projects/p9 `,
+		`DELETE /users/u7 `,
+	}
+	for i := range want {
+		if i >= len(seen) || strings.TrimSpace(seen[i]) != strings.TrimSpace(want[i]) {
+			t.Errorf("request %d = %q, want %q", i+1, seen[min(i, len(seen)-1)], want[i])
+		}
 	}
 }

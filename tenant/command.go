@@ -14,11 +14,19 @@ import (
 // JSON object (its fields; "id" required), delete exits 0 once the tenant
 // is gone, list prints a JSON array of objects with name, id and,
 // optionally, created (RFC 3339 or Unix seconds).
+//
+// CreateCmds and DeleteCmds, when set, are a create and a delete of
+// several commands (CreateCmd and DeleteCmd are then unused), each built
+// from the tenant as far as it is known: a create command prints a JSON
+// object of the fields it adds (or nothing), and one of them the id.
 type Command struct {
 	CreateCmd   func(name string) (proc.Cmd, error)
 	DeleteCmd   func(t Tenant) (proc.Cmd, error)
-	ListCmd     func() (proc.Cmd, error)         // nil: no list
-	GetCmd      func(t Tenant) (proc.Cmd, error) // nil: no get; prints {"name": …}, or null when there is no such tenant
+	CreateCmds  []func(t Tenant) (proc.Cmd, error)
+	DeleteCmds  []func(t Tenant) (proc.Cmd, error)
+	ConfirmCmds map[string]func(t Tenant) (proc.Cmd, error) // per field: prints {"name": …} for what it names, or null
+	ListCmd     func() (proc.Cmd, error)                    // nil: no list
+	GetCmd      func(t Tenant) (proc.Cmd, error)            // nil: no get; prints {"name": …}, or null when there is no such tenant
 	SecretField func(name string) bool
 }
 
@@ -41,11 +49,41 @@ func (c *Command) run(ctx context.Context, what string, build func() (proc.Cmd, 
 	return res.Stdout, nil
 }
 
-// Create runs the create command.
+// Create runs the create command (every create command, in order).
 func (c *Command) Create(ctx context.Context, name string) (Tenant, error) {
-	out, err := c.run(ctx, "create", func() (proc.Cmd, error) { return c.CreateCmd(name) })
+	if c.CreateCmds != nil {
+		return createAll(ctx, c, name)
+	}
+	t, err := c.create(ctx, func() (proc.Cmd, error) { return c.CreateCmd(name) }, false)
+	if err == nil && t.ID == "" {
+		return Tenant{}, errors.New(`create command: its JSON has no "id"`)
+	}
+	return t, err
+}
+
+// Steps says how many commands create and delete have.
+func (c *Command) Steps() (int, int) {
+	return max(1, len(c.CreateCmds)), max(1, len(c.DeleteCmds))
+}
+
+// CreateStep runs create command i.
+func (c *Command) CreateStep(ctx context.Context, i int, t Tenant) (Tenant, error) {
+	if c.CreateCmds == nil {
+		return c.Create(ctx, t.Name)
+	}
+	return c.create(ctx, func() (proc.Cmd, error) { return c.CreateCmds[i](t) }, true)
+}
+
+// create runs a create command and reads the fields it prints; quiet: it
+// may print nothing.
+func (c *Command) create(ctx context.Context, build func() (proc.Cmd, error), quiet bool) (Tenant, error) {
+	out, err := c.run(ctx, "create", build)
 	if err != nil {
 		return Tenant{}, err
+	}
+	t := Tenant{Fields: map[string]string{}}
+	if quiet && len(bytes.TrimSpace(out)) == 0 {
+		return t, nil
 	}
 	var obj map[string]any
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -53,7 +91,6 @@ func (c *Command) Create(ctx context.Context, name string) (Tenant, error) {
 	if err := dec.Decode(&obj); err != nil || obj == nil {
 		return Tenant{}, fmt.Errorf("create command: its output is not a JSON object (%q)", proc.LastLine(out))
 	}
-	t := Tenant{Fields: map[string]string{}}
 	for k, v := range obj {
 		switch v := v.(type) {
 		case string:
@@ -68,16 +105,41 @@ func (c *Command) Create(ctx context.Context, name string) (Tenant, error) {
 		}
 	}
 	t.ID = t.Fields["id"]
-	if t.ID == "" {
-		return Tenant{}, errors.New(`create command: its JSON has no "id"`)
-	}
 	return t, nil
 }
 
-// Delete runs the delete command.
+// Delete runs the delete command (every delete command, in order).
 func (c *Command) Delete(ctx context.Context, t Tenant) error {
+	if c.DeleteCmds != nil {
+		return deleteAll(ctx, c, t)
+	}
 	_, err := c.run(ctx, "delete", func() (proc.Cmd, error) { return c.DeleteCmd(t) })
 	return err
+}
+
+// DeleteStep runs delete command i.
+func (c *Command) DeleteStep(ctx context.Context, i int, t Tenant) error {
+	if c.DeleteCmds == nil {
+		return c.Delete(ctx, t)
+	}
+	_, err := c.run(ctx, "delete", func() (proc.Cmd, error) { return c.DeleteCmds[i](t) })
+	return err
+}
+
+// ConfirmsField reports whether a confirm command is configured for field.
+func (c *Command) ConfirmsField(field string) bool {
+	_, ok := c.ConfirmCmds[field]
+	return ok
+}
+
+// GetField runs field's confirm command: it prints {"name": …} for what
+// the field names, or null (or nothing) when the app has none.
+func (c *Command) GetField(ctx context.Context, field string, t Tenant) (Found, error) {
+	build, ok := c.ConfirmCmds[field]
+	if !ok {
+		return Found{}, ErrNoGet
+	}
+	return c.get(ctx, "confirm "+field, func() (proc.Cmd, error) { return build(t) }, t)
 }
 
 // List runs the list command.
@@ -98,7 +160,11 @@ func (c *Command) Get(ctx context.Context, t Tenant) (Found, error) {
 	if c.GetCmd == nil {
 		return Found{}, ErrNoGet
 	}
-	out, err := c.run(ctx, "get", func() (proc.Cmd, error) { return c.GetCmd(t) })
+	return c.get(ctx, "get", func() (proc.Cmd, error) { return c.GetCmd(t) }, t)
+}
+
+func (c *Command) get(ctx context.Context, what string, build func() (proc.Cmd, error), t Tenant) (Found, error) {
+	out, err := c.run(ctx, what, build)
 	if err != nil {
 		return Found{}, err
 	}
@@ -107,7 +173,7 @@ func (c *Command) Get(ctx context.Context, t Tenant) (Found, error) {
 	}
 	found, err := pickTenants(out, "$", "$.name", "", "")
 	if err != nil || len(found) != 1 {
-		return Found{}, fmt.Errorf("get command: its output is not a JSON object with a name (%q)", proc.LastLine(out))
+		return Found{}, fmt.Errorf("%s command: its output is not a JSON object with a name (%q)", what, proc.LastLine(out))
 	}
 	return Found{Name: found[0].Name, ID: t.ID}, nil
 }

@@ -467,7 +467,7 @@ func TestSweepRefusesUnconfirmedDeleteFields(t *testing.T) {
 	m := manager(t, cmd)
 	ctx := context.Background()
 	ours, _ := cmd.Create(ctx, DefaultPrefix+"ours")
-	m.DeleteFields = []string{"id", "org"}
+	m.DeleteNeeds = [][]string{{"id", "org"}}
 	plant(t, m, m.Scope, DefaultPrefix+"ours", ours.ID)
 	rep, err := m.Sweep(ctx, SweepOptions{})
 	if err != nil || len(rep.Deleted) != 0 || len(rep.Refused) != 1 || !strings.Contains(rep.Refused[0], "uses .Tenant.org, which only the ledger vouches for") {

@@ -25,6 +25,16 @@ type HTTP struct {
 	Client    *httpstep.Client
 	CreateReq func(name string) (httpstep.Step, error)
 	DeleteReq func(t Tenant) (httpstep.Step, error)
+	// CreateSteps and DeleteSteps, when set, are a create and a delete of
+	// several requests (CreateReq and DeleteReq are then unused), each
+	// built from the tenant as far as it is known: the fields the earlier
+	// create steps extracted.
+	CreateSteps []func(t Tenant) (httpstep.Step, error)
+	DeleteSteps []func(t Tenant) (httpstep.Step, error)
+	// Confirm holds, per tenant field other than the id, the request that
+	// asks the app what the field names (a user id: the user), for sweeps
+	// (see FieldGetter).
+	Confirm map[string]HTTPGet
 	// ListReq is nil when no list request is configured. Items selects the
 	// tenants in its JSON reply ($[*], $.tenants[*]); NameAt, IDAt and
 	// CreatedAt select a tenant's fields within an item ($.name).
@@ -36,6 +46,13 @@ type HTTP struct {
 	GetReq      func(t Tenant) (httpstep.Step, error)
 	GetName     string
 	SecretField func(name string) bool
+}
+
+// HTTPGet is a request that asks the app for a thing's name: Name selects
+// it in the JSON reply (default $.name); 404 and 410 say there is none.
+type HTTPGet struct {
+	Req  func(t Tenant) (httpstep.Step, error)
+	Name string
 }
 
 func (h *HTTP) do(ctx context.Context, build func() (httpstep.Step, error)) (httpstep.Outcome, error) {
@@ -50,9 +67,39 @@ func (h *HTTP) do(ctx context.Context, build func() (httpstep.Step, error)) (htt
 	return out, err
 }
 
-// Create sends the create request.
+// Create sends the create request (every create step, in order).
 func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
-	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.CreateReq(name) })
+	if h.CreateSteps != nil {
+		return createAll(ctx, h, name)
+	}
+	return h.create(ctx, func() (httpstep.Step, error) { return h.CreateReq(name) }, true)
+}
+
+// Steps says how many requests create and delete have.
+func (h *HTTP) Steps() (int, int) {
+	return max(1, len(h.CreateSteps)), max(1, len(h.DeleteSteps))
+}
+
+// CreateStep sends create request i.
+func (h *HTTP) CreateStep(ctx context.Context, i int, t Tenant) (Tenant, error) {
+	if h.CreateSteps == nil {
+		return h.Create(ctx, t.Name)
+	}
+	return h.create(ctx, func() (httpstep.Step, error) { return h.CreateSteps[i](t) }, false)
+}
+
+// create sends a create request and returns the fields it extracted. A
+// step that extracts the id fails without one; needID: every reply must
+// give it (the one create request).
+func (h *HTTP) create(ctx context.Context, build func() (httpstep.Step, error), needID bool) (Tenant, error) {
+	extractsID := needID
+	out, err := h.do(ctx, func() (httpstep.Step, error) {
+		st, err := build()
+		if _, ok := st.Extract["id"]; ok {
+			extractsID = true
+		}
+		return st, err
+	})
 	switch {
 	case err == nil:
 	case IsConfigError(err), refused(out.Status), out.Status == 0 && neverSent(err):
@@ -63,12 +110,15 @@ func (h *HTTP) Create(ctx context.Context, name string) (Tenant, error) {
 		return Tenant{}, err
 	}
 	t := Tenant{ID: out.Vars["id"], Fields: out.Vars, Secret: out.SecretVars}
+	if t.Fields == nil {
+		t.Fields = map[string]string{}
+	}
 	for k := range out.Vars {
 		if h.SecretField != nil && h.SecretField(k) && !slices.Contains(t.Secret, k) {
 			t.Secret = append(t.Secret, k)
 		}
 	}
-	if t.ID == "" {
+	if t.ID == "" && extractsID {
 		return t, errors.New("the create reply gave no id")
 	}
 	return t, nil
@@ -90,13 +140,44 @@ func neverSent(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns)
 }
 
-// Delete sends the delete request; 404 and 410 mean already deleted.
+// Delete sends the delete request (every delete step, in order); 404
+// and 410 mean already deleted.
 func (h *HTTP) Delete(ctx context.Context, t Tenant) error {
-	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.DeleteReq(t) })
+	if h.DeleteSteps != nil {
+		return deleteAll(ctx, h, t)
+	}
+	return h.delete(ctx, func() (httpstep.Step, error) { return h.DeleteReq(t) })
+}
+
+// DeleteStep sends delete request i; 404 and 410 mean already deleted.
+func (h *HTTP) DeleteStep(ctx context.Context, i int, t Tenant) error {
+	if h.DeleteSteps == nil {
+		return h.Delete(ctx, t)
+	}
+	return h.delete(ctx, func() (httpstep.Step, error) { return h.DeleteSteps[i](t) })
+}
+
+func (h *HTTP) delete(ctx context.Context, build func() (httpstep.Step, error)) error {
+	out, err := h.do(ctx, build)
 	if err != nil && (out.Status == http.StatusNotFound || out.Status == http.StatusGone) && !IsConfigError(err) {
 		return nil
 	}
 	return err
+}
+
+// ConfirmsField reports whether a confirm request is configured for field.
+func (h *HTTP) ConfirmsField(field string) bool {
+	_, ok := h.Confirm[field]
+	return ok
+}
+
+// GetField sends field's confirm request and reads the name in its reply.
+func (h *HTTP) GetField(ctx context.Context, field string, t Tenant) (Found, error) {
+	g, ok := h.Confirm[field]
+	if !ok {
+		return Found{}, ErrNoGet
+	}
+	return h.get(ctx, func() (httpstep.Step, error) { return g.Req(t) }, g.Name, t)
 }
 
 // List sends the list request and picks the tenants out of its reply.
@@ -116,19 +197,24 @@ func (h *HTTP) Get(ctx context.Context, t Tenant) (Found, error) {
 	if h.GetReq == nil {
 		return Found{}, ErrNoGet
 	}
-	out, err := h.do(ctx, func() (httpstep.Step, error) { return h.GetReq(t) })
+	return h.get(ctx, func() (httpstep.Step, error) { return h.GetReq(t) }, h.GetName, t)
+}
+
+func (h *HTTP) get(ctx context.Context, build func() (httpstep.Step, error), nameAt string, t Tenant) (Found, error) {
+	out, err := h.do(ctx, build)
 	if err != nil {
 		if (out.Status == http.StatusNotFound || out.Status == http.StatusGone) && !IsConfigError(err) {
 			return Found{}, ErrNotFound
 		}
 		return Found{}, err
 	}
-	found, err := pickTenants(out.Body, "$", cmp.Or(h.GetName, "$.name"), "", "")
+	nameAt = cmp.Or(nameAt, "$.name")
+	found, err := pickTenants(out.Body, "$", nameAt, "", "")
 	if err != nil {
 		return Found{}, fmt.Errorf("get reply: %w", err)
 	}
 	if len(found) != 1 {
-		return Found{}, fmt.Errorf("get reply: no tenant name at %s", cmp.Or(h.GetName, "$.name"))
+		return Found{}, fmt.Errorf("get reply: no name at %s", nameAt)
 	}
 	return Found{Name: found[0].Name, ID: t.ID}, nil
 }

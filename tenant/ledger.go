@@ -38,8 +38,15 @@ type Entry struct {
 	Host    string            `json:"host"`
 	Started time.Time         `json:"started"`
 	Name    string            `json:"name"`
-	ID      string            `json:"id,omitempty"` // empty until create returned
+	ID      string            `json:"id,omitempty"` // empty until the create step that gives it returned
 	Fields  map[string]string `json:"fields,omitempty"`
+	// CreateDone says the create is over (every step ran, or one was
+	// refused): a field the entry lacks was never made. A sweep does not
+	// look for the id of such an entry, nor wait for its create to finish.
+	CreateDone bool `json:"create_done,omitempty"`
+	// DeleteDone lists the delete steps (from 0) that are done, so that
+	// the next sweep resumes after them.
+	DeleteDone []int `json:"delete_done,omitempty"`
 }
 
 // Ledger is the ledger directory.

@@ -25,13 +25,23 @@ type Statement struct {
 // row (INSERT … RETURNING id, login, password); Delete's affected rows
 // are not judged, so deleting a tenant that is gone succeeds; List
 // returns rows with the columns name, id and, optionally, created.
+//
+// CreateStmts and DeleteStmts, when set, are a create and a delete of
+// several statements (CreateStmt and DeleteStmt are then unused), each
+// built from the tenant as far as it is known: a create statement's first
+// row adds its columns as fields for the next. Either list runs in one
+// transaction, so the database makes it all or nothing: to the Manager it
+// is one step, with nothing to resume.
 type SQL struct {
-	DSN         string
-	CreateStmt  func(name string) (Statement, error)
-	DeleteStmt  func(t Tenant) (Statement, error)
-	ListStmt    func() (Statement, error)         // nil: no list
-	GetStmt     func(t Tenant) (Statement, error) // nil: no get; returns the column name, no row when there is no such tenant
-	SecretField func(name string) bool
+	DSN          string
+	CreateStmt   func(name string) (Statement, error)
+	DeleteStmt   func(t Tenant) (Statement, error)
+	CreateStmts  []func(t Tenant) (Statement, error)
+	DeleteStmts  []func(t Tenant) (Statement, error)
+	ConfirmStmts map[string]func(t Tenant) (Statement, error) // per field: returns the column name for what it names; no row: none
+	ListStmt     func() (Statement, error)                    // nil: no list
+	GetStmt      func(t Tenant) (Statement, error)            // nil: no get; returns the column name, no row when there is no such tenant
+	SecretField  func(name string) bool
 
 	once sync.Once
 	db   *sql.DB
@@ -135,9 +145,9 @@ func sqlError(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Create runs the create statement in a transaction, committed only once
-// its row gave an id: a statement that cannot say which tenant it made
-// makes none.
+// Create runs the create statement (or statements) in a transaction,
+// committed only once a row gave an id: statements that cannot say which
+// tenant they made make none.
 func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
 	db, err := s.open()
 	if err != nil {
@@ -147,13 +157,19 @@ func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
 	if err != nil {
 		return Tenant{}, NotCreated(sqlError("create", err))
 	}
-	rows, cols, err := s.query(ctx, tx, "create", func() (Statement, error) { return s.CreateStmt(name) }, 1)
-	switch {
-	case err != nil:
-	case !slices.Contains(cols, "id"):
-		err = &ConfigError{fmt.Errorf("tenant create statement returns no id column (columns: %s): add RETURNING id, …", strings.Join(cols, ", "))}
-	case len(rows) == 0 || rows[0]["id"] == "":
-		err = errors.New("create: the statement returned no row with an id")
+	t := Tenant{Name: name, Fields: map[string]string{"name": name}}
+	if s.CreateStmts == nil {
+		err = s.createRow(ctx, tx, "create", func() (Statement, error) { return s.CreateStmt(name) }, &t, true)
+	}
+	for i, build := range s.CreateStmts {
+		what := fmt.Sprintf("create statement %d of %d", i+1, len(s.CreateStmts))
+		cur := t
+		if err = s.createRow(ctx, tx, what, func() (Statement, error) { return build(cur) }, &t, false); err != nil {
+			break
+		}
+	}
+	if err == nil && t.ID == "" {
+		err = &ConfigError{errors.New("tenant create statements return no id column: add RETURNING id, … to one of them")}
 	}
 	if err != nil {
 		tx.Rollback()
@@ -162,19 +178,87 @@ func (s *SQL) Create(ctx context.Context, name string) (Tenant, error) {
 	if err := tx.Commit(); err != nil {
 		return Tenant{}, sqlError("create: commit", err) // it may have committed
 	}
-	t := Tenant{ID: rows[0]["id"], Fields: rows[0]}
-	for k := range t.Fields {
-		if s.SecretField != nil && s.SecretField(k) {
-			t.Secret = append(t.Secret, k)
-		}
-	}
+	delete(t.Fields, "name")
 	return t, nil
 }
 
-// Delete runs the delete statement.
+// createRow runs a create statement and adds its first row's columns to
+// t; needID: it must return the id.
+func (s *SQL) createRow(ctx context.Context, tx *sql.Tx, what string, build func() (Statement, error), t *Tenant, needID bool) error {
+	rows, cols, err := s.query(ctx, tx, what, build, 1)
+	switch {
+	case err != nil:
+		return err
+	case needID && !slices.Contains(cols, "id"):
+		return &ConfigError{fmt.Errorf("tenant create statement returns no id column (columns: %s): add RETURNING id, …", strings.Join(cols, ", "))}
+	case len(rows) == 0 && (needID || len(cols) > 0):
+		if needID || slices.Contains(cols, "id") {
+			return errors.New(what + ": the statement returned no row with an id")
+		}
+		return errors.New(what + ": the statement returned no row")
+	case slices.Contains(cols, "id") && rows[0]["id"] == "":
+		return errors.New(what + ": the statement returned no row with an id")
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	for k, v := range rows[0] {
+		if k == "name" {
+			continue
+		}
+		t.Fields[k] = v
+		if s.SecretField != nil && s.SecretField(k) && !slices.Contains(t.Secret, k) {
+			t.Secret = append(t.Secret, k)
+		}
+	}
+	if id := rows[0]["id"]; id != "" {
+		t.ID = id
+	}
+	return nil
+}
+
+// Delete runs the delete statement (or statements, in one transaction).
 func (s *SQL) Delete(ctx context.Context, t Tenant) error {
-	_, _, err := s.pooled(ctx, "delete", func() (Statement, error) { return s.DeleteStmt(t) }, 0)
-	return err
+	if s.DeleteStmts == nil {
+		_, _, err := s.pooled(ctx, "delete", func() (Statement, error) { return s.DeleteStmt(t) }, 0)
+		return err
+	}
+	db, err := s.open()
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return sqlError("delete", err)
+	}
+	for i, build := range s.DeleteStmts {
+		what := fmt.Sprintf("delete statement %d of %d", i+1, len(s.DeleteStmts))
+		if _, _, err := s.query(ctx, tx, what, func() (Statement, error) { return build(t) }, 0); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return sqlError("delete: commit", err)
+	}
+	return nil
+}
+
+// ConfirmsField reports whether a confirm statement is configured for
+// field.
+func (s *SQL) ConfirmsField(field string) bool {
+	_, ok := s.ConfirmStmts[field]
+	return ok
+}
+
+// GetField runs field's confirm statement: its first row's name column is
+// the app's name for what the field names; no row, none.
+func (s *SQL) GetField(ctx context.Context, field string, t Tenant) (Found, error) {
+	build, ok := s.ConfirmStmts[field]
+	if !ok {
+		return Found{}, ErrNoGet
+	}
+	return s.get(ctx, "confirm "+field, func() (Statement, error) { return build(t) }, t)
 }
 
 // maxListed bounds a list.
@@ -205,12 +289,16 @@ func (s *SQL) Get(ctx context.Context, t Tenant) (Found, error) {
 	if s.GetStmt == nil {
 		return Found{}, ErrNoGet
 	}
-	rows, cols, err := s.pooled(ctx, "get", func() (Statement, error) { return s.GetStmt(t) }, 1)
+	return s.get(ctx, "get", func() (Statement, error) { return s.GetStmt(t) }, t)
+}
+
+func (s *SQL) get(ctx context.Context, what string, build func() (Statement, error), t Tenant) (Found, error) {
+	rows, cols, err := s.pooled(ctx, what, build, 1)
 	switch {
 	case err != nil:
 		return Found{}, err
 	case !slices.Contains(cols, "name"):
-		return Found{}, &ConfigError{fmt.Errorf("tenant get statement must return the column name; it returns %s", strings.Join(cols, ", "))}
+		return Found{}, &ConfigError{fmt.Errorf("tenant %s statement must return the column name; it returns %s", what, strings.Join(cols, ", "))}
 	case len(rows) == 0:
 		return Found{}, ErrNotFound
 	}

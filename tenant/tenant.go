@@ -99,6 +99,11 @@ func isNotCreated(err error) bool {
 	return errors.As(err, &nc)
 }
 
+// IsRefused reports whether err is a create the app refused: the step
+// that failed made nothing (the earlier steps of a create in several may
+// have).
+func IsRefused(err error) bool { return isNotCreated(err) }
+
 // IsConfigError reports whether err is a config mistake.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
@@ -131,11 +136,14 @@ type Manager struct {
 	// name and that the app refuses it when the id's name is another: a
 	// confirmation when there is no get or list request.
 	DeleteChecksName bool
-	// DeleteFields are the tenant fields the delete request uses. A
-	// tenant this run did not create is deleted with its confirmed id and
-	// name only: a field only the ledger vouches for (a forged org id)
-	// could point the delete elsewhere, so such a config sweeps nothing.
-	DeleteFields []string
+	// DeleteNeeds are, for each delete step, the tenant fields its
+	// request uses (nil: the id). A tenant this run did not create is
+	// deleted only with what the app confirms: its id and name (get, list
+	// or delete_checks_name) and the fields the provisioner's confirm
+	// requests (FieldGetter) say carry its name. A field only the ledger
+	// vouches for (a forged org id) could point the delete elsewhere, so a
+	// config whose delete needs one sweeps nothing.
+	DeleteNeeds [][]string
 	// Shape, when set, is the whole shape of the names this config makes
 	// (the prefix, 10 random letters and digits, what the name template
 	// adds): a name of another shape is not ours.
@@ -151,6 +159,7 @@ type Session struct {
 	m      *Manager
 	held   *Held
 	Tenant Tenant
+	failed bool // its create failed: Delete deletes what it made
 }
 
 // Create records a new tenant in the ledger, then creates it. When create
@@ -177,44 +186,71 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
-	t, err := m.Prov.Create(ctx, name)
-	if err != nil {
-		var doubt *Session
-		if isNotCreated(err) {
+	p := m.stepped()
+	n, _ := p.Steps()
+	t := Tenant{Name: name, Fields: map[string]string{"name": name}}
+	for i := range n {
+		got, err := p.CreateStep(ctx, i, t)
+		if err == nil && i == n-1 && t.ID == "" && got.ID == "" && got.Fields["id"] == "" {
+			err = errors.New("no create step gave the tenant's id")
+		}
+		if err != nil {
+			return m.createFailed(held, t, i, n, err)
+		}
+		t.merge(got)
+		held.Entry.CreateDone = i == n-1
+		if err := held.Update(t.ID, m.public(t)); err != nil {
+			// The tenant exists but the ledger lost track: delete it now.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_, _, derr := m.deleteSteps(dctx, nil, t)
+			cancel()
+			held.Release()
+			if derr != nil {
+				return nil, &ConfigError{fmt.Errorf("%w; and deleting tenant %s (id %s) failed: %v", err, name, orUnknown(t.ID), derr)}
+			}
 			held.Forget()
-		} else {
-			// It may exist (a cut request, a 5xx, a reply we could not
-			// read): the entry stays, and the run's teardown or the sweep
-			// finds it by name.
-			doubt = &Session{m: m, held: held, Tenant: Tenant{Name: name, Fields: map[string]string{"name": name}}}
-			err = fmt.Errorf("%w (it may exist: kept in the ledger until it is found by name)", err)
+			return nil, &ConfigError{err}
 		}
-		if IsConfigError(err) {
-			return doubt, &ConfigError{fmt.Errorf("create tenant %s: %w", name, err)}
-		}
-		return doubt, fmt.Errorf("create tenant %s: %w", name, err)
-	}
-	if t.Fields == nil {
-		t.Fields = map[string]string{}
-	}
-	t.Name = name
-	t.Fields["name"] = name
-	if t.ID == "" {
-		t.ID = t.Fields["id"]
-	}
-	if err := held.Update(t.ID, m.public(t)); err != nil {
-		// The tenant exists but the ledger lost track: delete it now.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		derr := m.Prov.Delete(dctx, t)
-		cancel()
-		held.Release()
-		if derr != nil {
-			return nil, &ConfigError{fmt.Errorf("%w; and deleting tenant %s (id %s) failed: %v", err, name, t.ID, derr)}
-		}
-		held.Forget()
-		return nil, &ConfigError{err}
 	}
 	return &Session{m: m, held: held, Tenant: t}, nil
+}
+
+// createFailed reports create step i of n that failed. When nothing was
+// made (the first step was refused) the entry is forgotten; otherwise the
+// Session returned deletes what was made: the delete steps whose fields
+// the earlier steps gave, and (a step in doubt that would have given the
+// id) the tenant the app lists by its name.
+func (m *Manager) createFailed(held *Held, t Tenant, i, n int, err error) (*Session, error) {
+	name := t.Name
+	what := err
+	if n > 1 {
+		what = fmt.Errorf("step %d of %d: %w", i+1, n, err)
+	}
+	wrap := func(err error) error {
+		if IsConfigError(err) {
+			return &ConfigError{fmt.Errorf("create tenant %s: %w", name, err)}
+		}
+		return fmt.Errorf("create tenant %s: %w", name, err)
+	}
+	refused := isNotCreated(err)
+	if refused && i == 0 {
+		held.Forget()
+		return nil, wrap(what)
+	}
+	sess := &Session{m: m, held: held, Tenant: t, failed: true}
+	if refused {
+		// Nothing more will be made: what the entry lacks never was.
+		held.Entry.CreateDone = true
+		held.Update(t.ID, m.public(t)) // lost, it only makes the sweep look for the id
+		return sess, wrap(what)
+	}
+	if t.ID == "" {
+		// It may exist (a cut request, a 5xx, a reply we could not
+		// read): the entry stays, and the run's teardown or the sweep
+		// finds it by name.
+		what = fmt.Errorf("%w (it may exist: kept in the ledger until it is found by name)", what)
+	}
+	return sess, wrap(what)
 }
 
 // public is what the ledger may keep of t: no secret field, and no field
@@ -231,7 +267,11 @@ func (m *Manager) public(t Tenant) map[string]string {
 
 // InDoubt reports a session whose create failed in a way that may have
 // made the tenant: its id is not known.
-func (s *Session) InDoubt() bool { return s.Tenant.ID == "" }
+func (s *Session) InDoubt() bool { return s.Tenant.ID == "" && !s.held.Entry.CreateDone }
+
+// CreateFailed reports a session whose create failed after it made
+// something (or may have): its Delete deletes what was made.
+func (s *Session) CreateFailed() bool { return s.failed }
 
 // Delete deletes the session's tenant and forgets it; when delete fails,
 // the entry stays in the ledger for the next sweep. A tenant whose create
@@ -240,7 +280,7 @@ func (s *Session) InDoubt() bool { return s.Tenant.ID == "" }
 // the sweep, which waits CreateGrace for a create the app may still be
 // finishing.
 func (s *Session) Delete(ctx context.Context) error {
-	if s.InDoubt() {
+	if s.InDoubt() && s.m.pendingNeed(s.held.Entry.DeleteDone, "id") {
 		found, err := s.m.Prov.List(ctx)
 		if err != nil {
 			s.held.Release()
@@ -261,7 +301,7 @@ func (s *Session) Delete(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := s.m.Prov.Delete(ctx, s.Tenant); err != nil {
+	if _, _, err := s.m.deleteSteps(ctx, s.held, s.Tenant); err != nil {
 		s.held.Release()
 		return err
 	}
@@ -421,7 +461,9 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 		if o.DeleteTimeout > 0 {
 			dctx, cancel = context.WithTimeout(ctx, o.DeleteTimeout)
 		}
-		err := m.Prov.Delete(dctx, t)
+		// The app's list vouches for the id and the name only: a step
+		// that needs another field is skipped.
+		_, _, err := m.deleteSteps(dctx, nil, t)
 		cancel()
 		if err != nil {
 			rep.Failed = append(rep.Failed, fmt.Sprintf("%s (id %s): %v", f.Name, f.ID, err))
@@ -432,138 +474,88 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	return rep, nil
 }
 
-// sweepOne confirms and deletes one dead run's tenant.
+// sweepOne confirms and deletes one dead run's tenant, resuming after the
+// delete steps its entry says are done.
 func (m *Manager) sweepOne(ctx context.Context, h *Held, now time.Time, c *confirmer, rep *SweepReport,
 	add func(*[]string, string, ...any), file string) {
 	e := h.Entry
-	// Only what the app confirms is used: the id and the name. The
-	// entry's other fields are the ledger's word alone.
-	t := Tenant{Name: e.Name, ID: e.ID, Fields: map[string]string{"name": e.Name}}
-	if why := m.unconfirmedFields(); why != "" {
+	st := m.settle(ctx, c, e, now, file)
+	switch st.kind {
+	case settleWait:
 		h.Release()
-		add(&rep.Refused, "%s (id %s): not deleted: %s", e.Name, orUnknown(e.ID), why)
+		return
+	case settleRefused:
+		h.Release()
+		add(&rep.Refused, "%s (id %s): %s", e.Name, orUnknown(e.ID), st.why)
+		return
+	case settleNotOurs:
+		h.Release()
+		add(&rep.Refused, "%s (id %s): not provably ours (%s): never deleted; remove %s once you have checked it", e.Name, orUnknown(e.ID), st.why, file)
+		return
+	case settleFailed:
+		h.Release()
+		if e.ID == "" {
+			add(&rep.Failed, "%s (id unknown: its run was killed during create): %s", e.Name, st.why)
+		} else {
+			add(&rep.Failed, "%s (id %s): %s", e.Name, e.ID, st.why)
+		}
 		return
 	}
-	if t.ID == "" {
-		// Killed during create: find it by name, if the app lists. A
-		// young entry may be a create the app has not finished.
-		young := now.Sub(e.Started) < CreateGrace
-		found, err := c.list(ctx)
-		switch {
-		case errors.Is(err, ErrNoList) && young:
-			h.Release()
-			return
-		case errors.Is(err, ErrNoList):
-			// It may exist, and nothing can find it: it stays, and is
-			// reported on every sweep until a person looks.
-			h.Release()
-			add(&rep.Refused, "%s: its create did not finish (no id) and no list request is configured to find it by name: check by hand whether the app has it, then remove %s", e.Name, file)
-			return
-		case err != nil:
-			h.Release()
-			add(&rep.Failed, "%s (id unknown: its run was killed during create): list tenants: %v", e.Name, err)
-			return
-		}
-		i := slices.IndexFunc(found, func(f Found) bool { return f.Name == e.Name })
-		if i < 0 {
-			if young {
-				h.Release()
-			} else {
-				h.Forget() // never created
-			}
-			return
-		}
-		// Ours by the app's own list: that id carries the recorded name.
-		t.ID = found[i].ID
-	} else {
-		conf := c.confirm(ctx, t)
-		switch conf.Verdict {
-		case Gone:
-			h.Forget()
-			add(&rep.Gone, "%s (id %s)", e.Name, e.ID)
-			return
-		case NotOurs:
-			h.Release()
-			add(&rep.Refused, "%s (id %s): not provably ours (%s): never deleted; remove %s once you have checked it", e.Name, e.ID, conf.Why, file)
-			return
-		case Unconfirmable:
-			h.Release()
-			add(&rep.Refused, "%s (id %s): not deleted: %s", e.Name, e.ID, conf.Why)
-			return
-		case Unknown:
-			h.Release()
-			add(&rep.Failed, "%s (id %s): could not confirm it is ours: %s", e.Name, e.ID, conf.Why)
-			return
-		}
-	}
-	t.Fields["id"] = t.ID
-	if err := m.Prov.Delete(ctx, t); err != nil {
+	t := st.t
+	ran, _, err := m.deleteSteps(ctx, h, t)
+	if err != nil {
 		h.Release()
-		add(&rep.Failed, "%s (id %s): %v", e.Name, t.ID, err)
+		add(&rep.Failed, "%s (id %s): %v", e.Name, orUnknown(cmp.Or(t.ID, e.ID)), err)
 		return
 	}
 	if err := h.Forget(); err != nil {
-		add(&rep.Failed, "%s (id %s): deleted, but %v", e.Name, t.ID, err)
+		add(&rep.Failed, "%s (id %s): deleted, but %v", e.Name, orUnknown(cmp.Or(t.ID, e.ID)), err)
 		return
 	}
-	add(&rep.Deleted, "%s (id %s)", e.Name, t.ID)
+	switch {
+	case ran > 0:
+		add(&rep.Deleted, "%s (id %s)", e.Name, orUnknown(cmp.Or(t.ID, e.ID)))
+	case e.ID != "":
+		add(&rep.Gone, "%s (id %s)", e.Name, e.ID)
+	}
+	// An entry with nothing left to delete and no id was never created.
 }
 
 func orUnknown(id string) string { return cmp.Or(id, "unknown") }
 
-// unconfirmedFields says why a tenant this run did not create cannot be
-// deleted: its delete request needs a field other than the id and the
-// name, which the app does not confirm. Empty when it can.
-func (m *Manager) unconfirmedFields() string {
-	for _, f := range m.DeleteFields {
-		if f != "id" && f != "name" {
-			return fmt.Sprintf("the delete request uses .Tenant.%s, which only the ledger vouches for; delete it by hand (only .Tenant.id and .Tenant.name are confirmed with the app)", f)
-		}
-	}
-	return ""
-}
-
 // DeleteByID deletes a tenant by id (or, for an entry of a dead run, by
 // its name), for people. The app must confirm that the id carries a name
 // with the prefix, the ledger's recorded name when it has an entry, as a
-// sweep does, and the delete gets only that id and name. The ledger's
-// entry of a dead run with that id (or name) gives the name to confirm,
-// and is forgotten once the tenant is deleted; a live run's tenant is
-// refused.
+// sweep does, and the delete gets only what the app confirms (see settle).
+// The ledger's entry of a dead run with that id (or name) gives the name
+// to confirm and the other fields, and is forgotten once the tenant is
+// deleted; a live run's tenant is refused. Without an entry, the delete
+// steps that need a field other than the id and the name are skipped, and
+// the error says so.
 func (m *Manager) DeleteByID(ctx context.Context, id string) error {
-	t := Tenant{ID: id, Fields: map[string]string{"id": id}}
 	held, _, err := m.Ledger.Dead(func(e Entry) bool { return e.Scope == m.Scope && (e.ID == id || e.Name == id) })
 	if err != nil {
 		return err
 	}
 	c := &confirmer{m: m}
+	e := Entry{ID: id}
 	var h *Held
+	file := "its ledger entry"
 	if len(held) > 0 {
 		h = held[0]
 		for _, other := range held[1:] {
 			other.Release()
 		}
-		t.Name, t.Fields["name"] = h.Entry.Name, h.Entry.Name
-		if !m.prefixed(t.Name) {
+		e = h.Entry
+		file = m.Ledger.path(e.Run, ".json")
+		if !m.prefixed(e.Name) {
 			h.Release()
-			return fmt.Errorf("tenant %s: its ledger name %s, so it is not ours: not deleted", t.Name, m.notShaped())
-		}
-		if h.Entry.ID != "" {
-			t.ID, t.Fields["id"] = h.Entry.ID, h.Entry.ID
-		} else {
-			// Its run was killed during create: the app's list says its id.
-			found, err := c.list(ctx)
-			i := slices.IndexFunc(found, func(f Found) bool { return f.Name == h.Entry.Name })
-			if err != nil || i < 0 {
-				h.Release()
-				return fmt.Errorf("tenant %s has no id in the ledger (its run was killed during create) and the app does not list it (%v): delete it by its id", h.Entry.Name, cmpErr(err))
-			}
-			t.ID, t.Fields["id"] = found[i].ID, found[i].ID
+			return fmt.Errorf("tenant %s: its ledger name %s, so it is not ours: not deleted", e.Name, m.notShaped())
 		}
 	} else if live, _, err := m.Ledger.List(); err == nil {
-		for _, e := range live {
-			if e.Alive && (e.ID == id || e.Name == id) {
-				return fmt.Errorf("tenant %s belongs to a running run (pid %d on %s): it deletes its tenant itself", id, e.PID, e.Host)
+		for _, l := range live {
+			if l.Alive && (l.ID == id || l.Name == id) {
+				return fmt.Errorf("tenant %s belongs to a running run (pid %d on %s): it deletes its tenant itself", id, l.PID, l.Host)
 			}
 		}
 	}
@@ -572,32 +564,59 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 			h.Release()
 		}
 	}
-	if why := m.unconfirmedFields(); why != "" {
-		release()
-		return fmt.Errorf("delete tenant %s: not deleted: %s", id, why)
-	}
-	conf := c.confirm(ctx, t)
-	switch conf.Verdict {
-	case Gone:
-		if h != nil {
-			return h.Forget()
+	if h != nil && e.ID == "" && !e.CreateDone && m.pendingNeed(e.DeleteDone, "id") {
+		// Its run was killed during create: the app's list says its id.
+		found, err := c.list(ctx)
+		i := slices.IndexFunc(found, func(f Found) bool { return f.Name == e.Name })
+		if err != nil || i < 0 {
+			h.Release()
+			return fmt.Errorf("tenant %s has no id in the ledger (its run was killed during create) and the app does not list it (%v): delete it by its id", e.Name, cmpErr(err))
 		}
+		e.ID = found[i].ID
+	}
+	st := m.settle(ctx, c, e, time.Now(), file)
+	switch st.kind {
+	case settleGone:
 		return fmt.Errorf("delete tenant %s: %w", id, ErrNotFound)
-	case NotOurs, Unconfirmable, Unknown:
+	case settleNotOurs:
 		release()
-		return fmt.Errorf("delete tenant %s: not deleted: %s", id, conf.Why)
+		return fmt.Errorf("delete tenant %s: not deleted: %s", id, st.why)
+	case settleRefused, settleFailed, settleWait:
+		release()
+		return fmt.Errorf("delete tenant %s: %s", id, st.why)
 	}
-	if t.Name == "" {
-		t.Name, t.Fields["name"] = conf.Name, conf.Name
-	}
-	if err := m.Prov.Delete(ctx, t); err != nil {
+	ran, skipped, err := m.deleteSteps(ctx, h, st.t)
+	if err != nil {
 		release()
 		return fmt.Errorf("delete tenant %s: %w", id, err)
 	}
 	if h != nil {
 		return h.Forget()
 	}
+	if ran == 0 && len(skipped) == 0 {
+		return fmt.Errorf("delete tenant %s: %w", id, ErrNotFound)
+	}
+	if len(skipped) > 0 {
+		var steps []string
+		for _, i := range skipped {
+			steps = append(steps, fmt.Sprint(i+1))
+		}
+		return fmt.Errorf("delete tenant %s: with no ledger entry, only its id and name are known: delete step(s) %s, which need other fields (%s), were not run: delete what they remove by hand", id, strings.Join(steps, ", "), m.skippedFields(skipped))
+	}
 	return nil
+}
+
+// skippedFields names the fields the skipped delete steps need.
+func (m *Manager) skippedFields(skipped []int) string {
+	var out []string
+	for _, i := range skipped {
+		for _, f := range m.needs(i) {
+			if f != "name" && f != "id" && !slices.Contains(out, ".Tenant."+f) {
+				out = append(out, ".Tenant."+f)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func cmpErr(err error) string {

@@ -34,6 +34,16 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /api/tenants", a.adminOnly(a.handleListTenants))
 	mux.HandleFunc("DELETE /api/tenants/{id}", a.adminOnly(a.handleDeleteTenant))
 
+	mux.HandleFunc("POST /api/users", a.adminOnly(a.handleCreateUser))
+	mux.HandleFunc("GET /api/users/{id}", a.adminOnly(a.handleGetUser))
+	mux.HandleFunc("DELETE /api/users/{id}", a.adminOnly(a.handleDeleteUser))
+	mux.HandleFunc("POST /api/workspaces", a.adminOnly(a.handleCreateWorkspace))
+	mux.HandleFunc("GET /api/workspaces", a.adminOnly(a.handleListTenants))
+	mux.HandleFunc("GET /api/workspaces/{id}", a.adminOnly(a.handleGetWorkspace))
+	mux.HandleFunc("DELETE /api/workspaces/{id}", a.adminOnly(a.handleDeleteTenant))
+	mux.HandleFunc("POST /api/workspaces/{id}/members", a.adminOnly(a.handleAddMember))
+	mux.HandleFunc("DELETE /api/workspaces/{id}/members/{user_id}", a.adminOnly(a.handleRemoveMember))
+
 	return a.recoverPanics(securityHeaders(a.logRequests(mux)))
 }
 

@@ -33,6 +33,18 @@
 //	GET    /api/tenants         admin: [{"id","name","created_at"}]
 //	DELETE /api/tenants/{id}    admin: 204; 404 if unknown
 //
+// The same account in several calls, as real apps make it (a user exists
+// before its workspace, and signs in once it is a member of one):
+//
+//	POST   /api/users                           admin: {"name", "password"?} → 201 {"id","name","login","password" (when generated)}
+//	GET    /api/users/{id}                      admin: {"id","name","login","workspace_id"}; 404
+//	DELETE /api/users/{id}                      admin: 204; 404
+//	POST   /api/workspaces                      admin: {"name"} → 201 {"id","name","created_at"}
+//	GET    /api/workspaces[/{id}]               admin: as /api/tenants; 404
+//	DELETE /api/workspaces/{id}                 admin: 204 (its members' users go with it); 404
+//	POST   /api/workspaces/{id}/members         admin: {"user_id"} → 201; 404; 409 if it has a workspace
+//	DELETE /api/workspaces/{id}/members/{uid}   admin: 204 (the member's sessions, messages, files go); 404
+//
 // The /api/* routes of users accept the session cookie or an
 // "Authorization: Bearer <token>" header with the token of /api/login; the
 // admin routes require "Authorization: Bearer <AdminToken>".

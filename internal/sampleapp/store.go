@@ -132,8 +132,9 @@ func (a *App) listTenants(ctx context.Context) ([]tenant, error) {
 // or "" if the credentials are wrong.
 func (a *App) signIn(ctx context.Context, login, password string) (string, error) {
 	var userID, tenantID, hash string
+	// A user that belongs to no workspace yet cannot sign in.
 	err := a.db.QueryRowContext(ctx,
-		`SELECT id, tenant_id, password_hash FROM users WHERE login = $1`, login).Scan(&userID, &tenantID, &hash)
+		`SELECT id, tenant_id, password_hash FROM users WHERE login = $1 AND tenant_id IS NOT NULL`, login).Scan(&userID, &tenantID, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		checkPassword(dummyHash(), password)
 		return "", nil
