@@ -4,10 +4,10 @@ package suites
 // validation (which fields a delete, get or list request may use).
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -139,19 +139,14 @@ func (ss *SQLStatements) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// strictNode decodes n into v, refusing unknown keys, as the config's
-// own decoder does.
+// strictNode decodes n into v (a pointer), refusing unknown keys and
+// values of the wrong kind at their lines, as the config's own decoding
+// does (checkShape).
 func strictNode(n *yaml.Node, v any) error {
-	var buf bytes.Buffer
-	if err := yaml.NewEncoder(&buf).Encode(n); err != nil {
-		return err
+	if le := checkShape(n, reflect.TypeOf(v).Elem(), true); le != nil {
+		return le
 	}
-	dec := yaml.NewDecoder(&buf)
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("line %d: %s", n.Line, yamlLineRe.ReplaceAllString(err.Error(), "$2"))
-	}
-	return nil
+	return n.Decode(v)
 }
 
 // SQLStatement is a query (not templated: values go in args) and its args
@@ -596,6 +591,9 @@ func (tc *TenantConfig) validateSQL() error {
 					return err
 				}
 			}
+		}
+		if err := checkParams(st.Query, len(st.Args)); err != nil {
+			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant sql %s: %v", what, err)}
 		}
 	}
 	return nil

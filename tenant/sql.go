@@ -136,8 +136,7 @@ func (s *SQL) pooled(ctx context.Context, what string, build func() (Statement, 
 func sqlError(what string, err error) error {
 	var pe *pq.Error
 	switch {
-	case strings.Contains(err.Error(), "parameters but the statement requires"),
-		errors.As(err, &pe) && (pe.Code == "42P02" || pe.Code == "42601"):
+	case errors.As(err, &pe) && (pe.Code == "42P02" || pe.Code == "42P18" || pe.Code == "42601"):
 		return &ConfigError{fmt.Errorf("tenant %s statement: %w", what, err)}
 	case errors.As(err, &pe):
 		return fmt.Errorf("%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
