@@ -107,6 +107,18 @@ func (r *runState) finish(oc *outcome) checks.Result {
 	return res
 }
 
+// builtinLabels are the perfdata labels of the run itself, with what they
+// measure: a case's label must differ from them (the config refuses it).
+var builtinLabels = map[string]string{
+	"time":          "the run's total time",
+	"tenant_create": "the tenant's create",
+	"browser_start": "Chromium's start-up",
+	"tenant_delete": "the tenant's delete",
+	"failed":        "the number of failed cases",
+	"swept":         "the number of leftover tenants swept",
+	"sweep":         "the sweep's time",
+}
+
 // result is the plugin result. Perfdata comes in one order: time,
 // tenant_create, the cases' items, tenant_delete, failed, swept, sweep.
 func (oc *outcome) result(r *runState) checks.Result {
