@@ -53,7 +53,7 @@ type Suite struct {
 	// RetryDelay is the wait before a case's retry, unless the case sets
 	// its own; nil: DefaultRetryDelay.
 	RetryDelay *time.Duration `yaml:"retry_delay"`
-	Cases       []*Case    `yaml:"cases"`
+	Cases      []*Case        `yaml:"cases"`
 	// Diagnose are steps that say why, run once after the cases when one
 	// failed (never when all pass): fine-grained checks as diagnostics.
 	Diagnose []*StepConfig `yaml:"diagnose"`
@@ -64,17 +64,17 @@ type Suite struct {
 
 // Case is a list of steps that pass or fail together.
 type Case struct {
-	Name     string        `yaml:"name"`
-	Tags     []string      `yaml:"tags"`
-	Required bool          `yaml:"required"` // when it fails, the cases after it do not run
-	Retries  int           `yaml:"retries"`
+	Name     string   `yaml:"name"`
+	Tags     []string `yaml:"tags"`
+	Required bool     `yaml:"required"` // when it fails, the cases after it do not run
+	Retries  int      `yaml:"retries"`
 	// RetryDelay is the wait before each retry, over the suite's.
 	RetryDelay *time.Duration `yaml:"retry_delay"`
-	Warning  Threshold     `yaml:"warning"`
-	Critical Threshold     `yaml:"critical"`
-	Console  Policy        `yaml:"console"` // what console errors and failed requests do: ignore, warn, fail
-	Steps    []*StepConfig `yaml:"steps"`
-	Command  *CommandCase  `yaml:"command"` // the app's own test suite, instead of steps
+	Warning    Threshold      `yaml:"warning"`
+	Critical   Threshold      `yaml:"critical"`
+	Console    Policy         `yaml:"console"` // what console errors and failed requests do: ignore, warn, fail
+	Steps      []*StepConfig  `yaml:"steps"`
+	Command    *CommandCase   `yaml:"command"` // the app's own test suite, instead of steps
 
 	line int
 }
