@@ -26,7 +26,7 @@ type RunOptions struct {
 	Thresholds   checks.Thresholds // -w/-c on the total time; override the suite's
 	TimeoutState checks.State
 	Budget       time.Duration
-	Retries      int       // --retries: when >= 0, overrides every case's retries
+	Retries      int // --retries: when >= 0, overrides every case's retries
 	// Cases (--case, globs as path.Match reads them) and Tags (--tag), when
 	// given, choose the cases to run; the others are listed as not
 	// selected. Required cases before a chosen one run too.
@@ -34,9 +34,9 @@ type RunOptions struct {
 	// Start is when the run began (its budget started, before the config
 	// was read): time= counts from it. Zero: when Run is called.
 	Start    time.Time
-	Progress     io.Writer // a live line per case for people; nil for none
-	Browser      BrowserOptions
-	Tenants      TenantOptions // the ledger's state dir, the teardown's timeout
+	Progress io.Writer // a live line per case for people; nil for none
+	Browser  BrowserOptions
+	Tenants  TenantOptions // the ledger's state dir, the teardown's timeout
 	// Report, when set, receives the run as CI servers read it (--junit).
 	Report *Report
 
@@ -108,8 +108,8 @@ type runState struct {
 	resultReserve time.Duration
 	outer         context.Context // the whole run's; steps get one that ends a little earlier
 	dbs           map[string]*sql.DB
-	details       []string      // a diagnose step's layers, for the long output
-	launching     chan launched // a browser started ahead of its first step, until a step takes it
+	details       []string         // a diagnose step's layers, for the long output
+	launching     chan launched    // a browser started ahead of its first step, until a step takes it
 	deselected    map[*Case]string // why a case was not chosen by --case/--tag
 	// The browser's start-up: how long it took (launch and first page),
 	// when it was ready, and why it could not be had (page says it again).
@@ -154,7 +154,7 @@ type caseResult struct {
 	ran      bool
 	attempts int
 	lastErr  error
-	cut      bool // the run ended (budget, signal) in the middle of this case
+	cut      bool      // the run ended (budget, signal) in the middle of this case
 	start    time.Time // when the clock of its last attempt started
 	// required says the case ran only because a case chosen by --case or
 	// --tag comes after it.
@@ -495,14 +495,30 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 }
 
 // laterFailures says how the attempts after the first failed, when that
-// differs from the first: "attempt 2 failed differently: …".
+// differs from the first: "attempt 2 failed differently: …", or
+// "attempts 2, 3 failed differently: …" when they failed alike.
 func (r *runState) laterFailures(failed []attempt) []string {
-	var out []string
 	first := r.mask.Mask(failed[0].err.Error())
+	var msgs []string
+	which := map[string][]string{}
 	for i, a := range failed[1:] {
-		if msg := r.mask.Mask(a.err.Error()); msg != first {
-			out = append(out, fmt.Sprintf("attempt %d failed differently: %s", i+2, checks.Shorten(msg, 300)))
+		msg := r.mask.Mask(a.err.Error())
+		if msg == first {
+			continue
 		}
+		if which[msg] == nil {
+			msgs = append(msgs, msg)
+		}
+		which[msg] = append(which[msg], strconv.Itoa(i+2))
+	}
+	var out []string
+	for _, msg := range msgs {
+		n := which[msg]
+		what := "attempt " + n[0]
+		if len(n) > 1 {
+			what = "attempts " + strings.Join(n, ", ")
+		}
+		out = append(out, fmt.Sprintf("%s failed differently: %s", what, checks.Shorten(msg, 300)))
 	}
 	return out
 }
