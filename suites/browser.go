@@ -100,19 +100,60 @@ func (r *runState) launchOptions() browser.Options {
 }
 
 // page returns the run's one page, launching the browser on first use. A
-// browser that cannot be had is our problem, not the app's: UNKNOWN.
+// browser that cannot be had is our problem, not the app's: UNKNOWN. Its
+// error is kept: every later call gives it again, and no second browser is
+// launched.
 func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 	if r.pg != nil {
 		return r.pg, nil
 	}
+	if r.pageErr != nil {
+		return nil, r.pageErr
+	}
+	p, err := r.openPage(ctx)
+	if err != nil {
+		r.pageErr = err
+		return nil, err
+	}
+	r.pg = p
+	return p, nil
+}
+
+// startBrowser readies the run's page before the clock of browser case c
+// starts, so that Chromium's start-up is not the case's time but
+// browser_start. A browser that cannot be had is the error of the case's
+// first browser step, in runSteps' words.
+func (r *runState) startBrowser(ctx context.Context, c *Case) error {
+	if r.pg != nil {
+		return nil
+	}
+	_, err := r.page(ctx)
+	if err == nil {
+		return nil
+	}
+	i := slices.IndexFunc(c.Steps, func(st *StepConfig) bool { return stepKinds[st.Kind].browser })
+	st := c.Steps[i]
+	var ce *configError
+	if errors.As(err, &ce) {
+		return &configError{fmt.Errorf("step %d %s (line %d): %w", i+1, st.Kind, st.Line, ce.err)}
+	}
+	return fmt.Errorf("step %d %s: %w", i+1, st.Kind, err)
+}
+
+func (r *runState) openPage(ctx context.Context) (*browser.Page, error) {
 	var b *browser.Browser
 	var err error
+	// Chromium's start-up: the launch (here, or ahead of time while the
+	// tenant was made: its own time then, not the wait), and the page.
+	since := time.Now()
+	var ahead time.Duration
 	if r.launching != nil {
 		// Started while the tenant was made: wait for it.
 		select {
 		case l := <-r.launching:
 			// Taken: this run owns it now (and closes it below on error).
-			b, err, r.launching = l.b, l.err, nil
+			b, err, ahead, r.launching = l.b, l.err, l.took, nil
+			since = time.Now()
 			if err == nil && ctx.Err() != nil {
 				b.Close()
 				b, err = nil, ctx.Err()
@@ -145,7 +186,8 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 		}
 		return nil, &configError{fmt.Errorf("browser page: %w", err)}
 	}
-	r.pg = p
+	r.browserReady = time.Now()
+	r.browserTook = ahead + r.browserReady.Sub(since)
 	// The page masks the run's secrets too, and hides them from screenshots.
 	p.SetMask(r.mask.Mask)
 	p.StartCase()
@@ -154,8 +196,9 @@ func (r *runState) page(ctx context.Context) (*browser.Page, error) {
 
 // launched is the outcome of a browser launched ahead of its first step.
 type launched struct {
-	b   *browser.Browser
-	err error
+	b    *browser.Browser
+	err  error
+	took time.Duration
 }
 
 // prelaunch starts the browser in the background when a case that will run
@@ -164,7 +207,7 @@ type launched struct {
 func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment) {
 	need := false
 	for _, c := range suite.Cases {
-		if hasBrowserStep(c) && skippedTag(c, env) == "" {
+		if hasBrowserStep(c) && r.willRun(c, env) {
 			need = true
 			break
 		}
@@ -176,8 +219,9 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 	ch := make(chan launched, 1)
 	r.launching = ch
 	go func() {
+		t0 := time.Now()
 		b, err := browser.Launch(lctx, r.launchOptions())
-		ch <- launched{b, err}
+		ch <- launched{b, err, time.Since(t0)}
 	}()
 	r.ext = append(r.ext, closerFunc(func() error {
 		cancel()
@@ -193,7 +237,10 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 // endBrowserCase collects what the page saw during a case and, when the
 // case failed, saves a screenshot and the HTML. It returns the state the
 // observations give under the case's policy, and lines for long output.
-func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bool) (checks.State, []string) {
+//
+// attempt, when not 0, names the artifacts' files: those of each failed
+// attempt of a case that retries are kept.
+func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bool, attempt int) (checks.State, []string) {
 	if r.pg == nil || !hasBrowserStep(c) {
 		return checks.OK, nil
 	}
@@ -233,6 +280,9 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 		}
 		if err == nil {
 			prefix := r.stamp + "-" + checks.Label(c.Name)
+			if attempt > 0 {
+				prefix += fmt.Sprintf("-attempt%d", attempt)
+			}
 			png, html, err = r.pg.SaveArtifacts(cctx, filepath.Join(base, r.suite), prefix, r.mask.Mask)
 		}
 		switch {
@@ -246,6 +296,12 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 		}
 	}
 	return state, notes
+}
+
+// willRun reports whether case c is meant to run: chosen (--case, --tag)
+// and not skipped by the environment's tags.
+func (r *runState) willRun(c *Case, env *Environment) bool {
+	return r.deselected[c] == "" && skippedTag(c, env) == ""
 }
 
 func hasBrowserStep(c *Case) bool {
@@ -281,7 +337,7 @@ func (r *runState) artifactsBase() (string, error) {
 // another user could write: the screenshots of failures would go where
 // that user chose. Missing ones are made 0700 when first needed.
 func (r *runState) checkArtifacts(suite *Suite, env *Environment) error {
-	if !slices.ContainsFunc(suite.Cases, func(c *Case) bool { return hasBrowserStep(c) && skippedTag(c, env) == "" }) {
+	if !slices.ContainsFunc(suite.Cases, func(c *Case) bool { return hasBrowserStep(c) && r.willRun(c, env) }) {
 		return nil
 	}
 	base, err := r.artifactsBase()

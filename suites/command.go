@@ -78,6 +78,8 @@ func (c *CommandCase) validate(cs *Case) error {
 		return at("slowest must be 0 to %d", testreport.MaxSlowest)
 	case cs.Retries > 0:
 		return at("retries: use the test runner's own (its report marks a test that passed on retry)")
+	case cs.RetryDelay != nil:
+		return at("retry_delay: a command case is not retried (its test runner retries its own tests)")
 	}
 	switch c.format() {
 	case FormatJUnit:

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
@@ -49,7 +50,10 @@ type Suite struct {
 	Warning     Threshold  `yaml:"warning"`
 	Critical    Threshold  `yaml:"critical"`
 	Flaky       StateValue `yaml:"flaky"` // the state of a case that passed only on retry; default WARNING
-	Cases       []*Case    `yaml:"cases"`
+	// RetryDelay is the wait before a case's retry, unless the case sets
+	// its own; nil: DefaultRetryDelay.
+	RetryDelay *time.Duration `yaml:"retry_delay"`
+	Cases      []*Case        `yaml:"cases"`
 	// Diagnose are steps that say why, run once after the cases when one
 	// failed (never when all pass): fine-grained checks as diagnostics.
 	Diagnose []*StepConfig `yaml:"diagnose"`
@@ -60,15 +64,17 @@ type Suite struct {
 
 // Case is a list of steps that pass or fail together.
 type Case struct {
-	Name     string        `yaml:"name"`
-	Tags     []string      `yaml:"tags"`
-	Required bool          `yaml:"required"` // when it fails, the cases after it do not run
-	Retries  int           `yaml:"retries"`
-	Warning  Threshold     `yaml:"warning"`
-	Critical Threshold     `yaml:"critical"`
-	Console  Policy        `yaml:"console"` // what console errors and failed requests do: ignore, warn, fail
-	Steps    []*StepConfig `yaml:"steps"`
-	Command  *CommandCase  `yaml:"command"` // the app's own test suite, instead of steps
+	Name     string   `yaml:"name"`
+	Tags     []string `yaml:"tags"`
+	Required bool     `yaml:"required"` // when it fails, the cases after it do not run
+	Retries  int      `yaml:"retries"`
+	// RetryDelay is the wait before each retry, over the suite's.
+	RetryDelay *time.Duration `yaml:"retry_delay"`
+	Warning    Threshold      `yaml:"warning"`
+	Critical   Threshold      `yaml:"critical"`
+	Console    Policy         `yaml:"console"` // what console errors and failed requests do: ignore, warn, fail
+	Steps      []*StepConfig  `yaml:"steps"`
+	Command    *CommandCase   `yaml:"command"` // the app's own test suite, instead of steps
 
 	line int
 }
@@ -76,6 +82,33 @@ type Case struct {
 // MaxRetries bounds a case's retries, in the config and from --retries:
 // eleven attempts of a failing case already outlast any sensible budget.
 const MaxRetries = 10
+
+// DefaultRetryDelay is the wait before a retry: a moment for what failed
+// (a deploy, a connection pool) to settle. MaxRetryDelay bounds it: a
+// longer wait is a mistake under a check's budget.
+const (
+	DefaultRetryDelay = time.Second
+	MaxRetryDelay     = time.Minute
+)
+
+// retryDelay is the wait before a retry of c in suite s.
+func (c *Case) retryDelay(s *Suite) time.Duration {
+	switch {
+	case c.RetryDelay != nil:
+		return *c.RetryDelay
+	case s.RetryDelay != nil:
+		return *s.RetryDelay
+	}
+	return DefaultRetryDelay
+}
+
+// checkRetryDelay refuses a retry_delay below 0 or above MaxRetryDelay.
+func checkRetryDelay(d *time.Duration, line int, who string) error {
+	if d != nil && (*d < 0 || *d > MaxRetryDelay) {
+		return &LineError{Line: line, Msg: fmt.Sprintf("%s: retry_delay %s: give 0 to %s, e.g. retry_delay: 1s", who, *d, MaxRetryDelay)}
+	}
+	return nil
+}
 
 // Threshold is a duration range (checks.ParseDurationRange) in the config.
 type Threshold struct {
@@ -418,7 +451,10 @@ func (c *Config) validate() error {
 		if !s.Flaky.Set {
 			s.Flaky = StateValue{State: checks.Warning, Set: true}
 		}
-		seen := map[string]bool{}
+		if err := checkRetryDelay(s.RetryDelay, s.line, fmt.Sprintf("suite %q", name)); err != nil {
+			return err
+		}
+		labels := caseLabels{}
 		for i, cs := range s.Cases {
 			if cs == nil {
 				return &LineError{Line: s.line, Msg: fmt.Sprintf("suite %q case %d is empty", name, i+1)}
@@ -429,12 +465,14 @@ func (c *Config) validate() error {
 			if strings.ContainsFunc(cs.Name, unicode.IsControl) {
 				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q case %d: the name %q holds a line break or control character", name, i+1, cs.Name)}
 			}
-			if seen[checks.Label(cs.Name)] {
-				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q: two cases are named %q (names must differ as perfdata labels)", name, cs.Name)}
+			if msg := labels.add(cs); msg != "" {
+				return &LineError{Line: cs.line, Msg: fmt.Sprintf("suite %q: %s", name, msg)}
 			}
-			seen[checks.Label(cs.Name)] = true
 			if cs.Retries < 0 || cs.Retries > MaxRetries {
 				return &LineError{Line: cs.line, Msg: fmt.Sprintf("case %q: retries must be 0 to %d", cs.Name, MaxRetries)}
+			}
+			if err := checkRetryDelay(cs.RetryDelay, cs.line, fmt.Sprintf("case %q", cs.Name)); err != nil {
+				return err
 			}
 			if cs.Console == "" {
 				cs.Console = PolicyWarn
@@ -463,6 +501,44 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// caseLabels are the perfdata labels a suite's cases emit so far, each
+// with what emits it.
+type caseLabels map[string]labelOwner
+
+// labelOwner is what emits a perfdata label: a case's time, or a command
+// case's count of tests.
+type labelOwner struct{ caseName, what string }
+
+// add checks the labels case cs emits — its time, and a command case's
+// counts of tests — against the run's own (builtinLabels) and the other
+// cases', and records them. It returns what collides, or "".
+func (l caseLabels) add(cs *Case) string {
+	own := checks.Label(cs.Name)
+	emits := map[string]labelOwner{own: {cs.Name, "time"}}
+	if cs.Command != nil {
+		for _, k := range []string{"passed", "failed", "skipped"} {
+			emits[own+"_"+k] = labelOwner{cs.Name, "count of " + k + " tests"}
+		}
+	}
+	for _, label := range sortedKeys(emits) {
+		if what, ok := builtinLabels[label]; ok {
+			return fmt.Sprintf("case %q: its perfdata label %q is the run's own (%s): rename the case", cs.Name, label, what)
+		}
+		other, ok := l[label]
+		switch {
+		case !ok:
+		case emits[label].what == "time" && other.what == "time":
+			return fmt.Sprintf("two cases are named %q (names must differ as perfdata labels)", cs.Name)
+		default:
+			return fmt.Sprintf("case %q: the perfdata label %q of its %s is also that of case %q's %s: rename one", cs.Name, label, emits[label].what, other.caseName, other.what)
+		}
+	}
+	for label, o := range emits {
+		l[label] = o
+	}
+	return ""
 }
 
 // SuiteNames lists the suites, sorted.

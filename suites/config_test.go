@@ -54,6 +54,9 @@ func TestParseValid(t *testing.T) {
 	if c.Console != PolicyWarn || s.Flaky.State.String() != "WARNING" {
 		t.Errorf("defaults: console %q flaky %v", c.Console, s.Flaky.State)
 	}
+	if d := c.retryDelay(s); d != DefaultRetryDelay {
+		t.Errorf("retry delay %s, want the default %s", d, DefaultRetryDelay)
+	}
 	if c.Steps[0].Line != 20 {
 		t.Errorf("step line = %d, want 20", c.Steps[0].Line)
 	}
@@ -93,6 +96,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown template field", base + "          - sql: {dsn: \"{{.Nope}}\", query: y}\n", `c.yaml:9: template "{{.Nope}}": unknown field .Nope: use .BaseURL, .Env, .Vars.NAME or .Tenant.NAME`},
 		{"bare Vars", base + "          - sql: {dsn: \"{{.Vars}}\", query: y}\n", `c.yaml:9: template "{{.Vars}}": unknown field .Vars needs a name`},
 		{"line break in name", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - name: \"a\\nb\"\n        steps: [{sql: {dsn: x, query: y}}]\n", `c.yaml:6: suite "s" case 1: the name "a\nb" holds a line break`},
+		{"retry_delay negative", base + "          - sql: {dsn: x, query: y}\n        retry_delay: -1s\n", `c.yaml:7: case "a": retry_delay -1s: give 0 to 1m0s, e.g. retry_delay: 1s`},
+		{"retry_delay too long", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    retry_delay: 2m\n    cases: [{name: a, steps: [{sql: {dsn: x, query: y}}]}]\n", `c.yaml:4: suite "s": retry_delay 2m0s: give 0 to 1m0s`},
+		{"retry_delay no unit", base + "          - sql: {dsn: x, query: y}\n        retry_delay: 2\n", `c.yaml:10: "2" is a number, want a duration such as 30s`},
+		{"retry_delay on a command", "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - {name: a, retry_delay: 1s, command: {argv: [x], format: exit-code}}\n", `c.yaml:6: case "a" command: retry_delay: a command case is not retried`},
 		{"negative rows", base + "          - sql: {dsn: x, query: y, expect: {rows: -1}}\n", "c.yaml:9: step sql: expect rows must be 0 or more"},
 	}
 	for _, tt := range tests {
@@ -111,11 +118,34 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestDuplicateCaseLabels: a case whose perfdata label is another case's,
+// one of a command case's counts, or the run's own is refused at load, at
+// the case's line.
 func TestDuplicateCaseLabels(t *testing.T) {
-	y := "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - {name: Sign In, steps: [{sql: {dsn: x, query: y}}]}\n      - {name: sign_in, steps: [{sql: {dsn: x, query: y}}]}\n"
-	_, err := Parse("c.yaml", []byte(y))
-	if err == nil || !strings.HasPrefix(err.Error(), `c.yaml:7: suite "s": two cases are named "sign_in"`) {
-		t.Errorf("err = %v", err)
+	const sql = "steps: [{sql: {dsn: x, query: y}}]"
+	const cmd = "command: {argv: [x], format: exit-code}"
+	for _, tt := range []struct{ first, second, want string }{
+		{"{name: Sign In, " + sql + "}", "{name: sign_in, " + sql + "}", `c.yaml:7: suite "s": two cases are named "sign_in" (names must differ as perfdata labels)`},
+		{"{name: ok, " + sql + "}", "{name: Time, " + sql + "}", `c.yaml:7: suite "s": case "Time": its perfdata label "time" is the run's own (the run's total time): rename the case`},
+		{"{name: ok, " + sql + "}", "{name: browser start, " + sql + "}", `c.yaml:7: suite "s": case "browser start": its perfdata label "browser_start" is the run's own (Chromium's start-up): rename the case`},
+		{"{name: Failed, " + sql + "}", "{name: ok, " + sql + "}", `c.yaml:6: suite "s": case "Failed": its perfdata label "failed" is the run's own`},
+		{"{name: Tenant Delete, " + sql + "}", "{name: ok, " + sql + "}", `c.yaml:6: suite "s": case "Tenant Delete": its perfdata label "tenant_delete"`},
+		{"{name: tenant-delete, " + sql + "}", "{name: ok, " + sql + "}", ""}, // a label of its own
+		{"{name: e2e, " + cmd + "}", "{name: e2e passed, " + sql + "}", `c.yaml:7: suite "s": case "e2e passed": the perfdata label "e2e_passed" of its time is also that of case "e2e"'s count of passed tests: rename one`},
+		{"{name: e2e failed, " + sql + "}", "{name: e2e, " + cmd + "}", `c.yaml:7: suite "s": case "e2e": the perfdata label "e2e_failed" of its count of failed tests is also that of case "e2e failed"'s time: rename one`},
+		{"{name: sweep, " + sql + "}", "{name: ok, " + sql + "}", `c.yaml:6: suite "s": case "sweep": its perfdata label "sweep" is the run's own (the sweep's time)`},
+		{"{name: swept, " + sql + "}", "{name: ok, " + sql + "}", `c.yaml:6: suite "s": case "swept": its perfdata label "swept" is the run's own`},
+		{"{name: tenant create, " + sql + "}", "{name: ok, " + sql + "}", `c.yaml:6: suite "s": case "tenant create": its perfdata label "tenant_create" is the run's own`},
+		{"{name: time taken, " + sql + "}", "{name: e2e, " + cmd + "}", ""},
+	} {
+		y := "environments:\n  e: {base_url: x}\nsuites:\n  s:\n    cases:\n      - " + tt.first + "\n      - " + tt.second + "\n"
+		_, err := Parse("c.yaml", []byte(y))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s, %s: %v", tt.first, tt.second, err)
+		case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+			t.Errorf("%s, %s: err = %v\nwant prefix %s", tt.first, tt.second, err, tt.want)
+		}
 	}
 }
 

@@ -27,6 +27,11 @@ type outcome struct {
 	total  time.Duration
 
 	diag diagnosis // the suite's diagnose steps, after a failed case
+
+	// The browser's start-up (browser_start), and when the page was ready:
+	// zero when no browser was started.
+	browserTook  time.Duration
+	browserReady time.Time
 }
 
 // diagnosis is what diagnose steps found: whether they ran, what the first
@@ -108,6 +113,7 @@ func (d diagnosis) add(res *checks.Result) {
 // finish derives the run's result (masked) and its report.
 func (r *runState) finish(oc *outcome) checks.Result {
 	oc.total = time.Since(r.start)
+	oc.browserTook, oc.browserReady = r.browserTook, r.browserReady
 	res := oc.result(r)
 	r.maskResult(&res)
 	if oc.opts.Report != nil {
@@ -116,8 +122,21 @@ func (r *runState) finish(oc *outcome) checks.Result {
 	return res
 }
 
+// builtinLabels are the perfdata labels of the run itself, with what they
+// measure: a case's label must differ from them (the config refuses it).
+var builtinLabels = map[string]string{
+	"time":          "the run's total time",
+	"tenant_create": "the tenant's create",
+	"browser_start": "Chromium's start-up",
+	"tenant_delete": "the tenant's delete",
+	"failed":        "the number of failed cases",
+	"swept":         "the number of leftover tenants swept",
+	"sweep":         "the sweep's time",
+}
+
 // result is the plugin result. Perfdata comes in one order: time,
-// tenant_create, the cases' items, tenant_delete, failed, swept, sweep.
+// tenant_create, browser_start, the cases' items, tenant_delete, failed,
+// swept, sweep.
 func (oc *outcome) result(r *runState) checks.Result {
 	tr := oc.tenant
 	head := fmt.Sprintf("%s on %s: ", oc.suite.name, oc.env)
@@ -143,6 +162,9 @@ func (oc *outcome) result(r *runState) checks.Result {
 	res.Perfdata = []checks.Perfdata{checks.Duration("time", oc.total, th)}
 	if tr != nil && (tr.sess != nil || tr.createErr != nil) {
 		res.Perfdata = append(res.Perfdata, checks.Duration("tenant_create", tr.createDur, checks.Thresholds{}))
+	}
+	if !oc.browserReady.IsZero() {
+		res.Perfdata = append(res.Perfdata, checks.Duration("browser_start", oc.browserTook, checks.Thresholds{}))
 	}
 	res.Perfdata = append(res.Perfdata, casePerf...)
 	if tr != nil && tr.sess != nil {
@@ -178,8 +200,12 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 	ctx, suite, env, results, total, th, o, fatal := oc.ctx, oc.suite, oc.env, oc.cases, oc.total, oc.th, oc.opts, oc.fatal
 	var states []checks.State
 	var failed, ran, flaky, warned []string
+	notChosen := 0
 	for _, cr := range results {
 		if !cr.ran {
+			if r.deselected[cr.c] != "" {
+				notChosen++
+			}
 			continue
 		}
 		ran = append(ran, cr.c.Name)
@@ -267,12 +293,18 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 	case len(ran) == 0:
 		res.State = checks.Unknown
 		res.Summary = head + "no case ran (every case is skipped in this environment)"
+		if notChosen > 0 {
+			res.Summary = head + "no case ran (every case chosen is skipped in this environment)"
+		}
 	case len(failed) > 0:
 		res.State = checks.Worst(append(states, totalState)...)
 		res.Summary = head + fmt.Sprintf("%d of %d cases failed: %s", len(failed), len(ran), r.mask.Mask(strings.Join(failed, ", ")))
 	default:
 		res.State = checks.Worst(append(states, totalState)...)
 		res.Summary = head + fmt.Sprintf("%d of %d cases passed in %.2fs", len(ran), len(ran), total.Seconds())
+		if notChosen > 0 {
+			res.Summary += fmt.Sprintf(" (%d not selected)", notChosen)
+		}
 		if len(flaky) > 0 {
 			res.Summary += fmt.Sprintf(", flaky: %s", strings.Join(flaky, ", "))
 		}

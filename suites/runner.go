@@ -26,10 +26,17 @@ type RunOptions struct {
 	Thresholds   checks.Thresholds // -w/-c on the total time; override the suite's
 	TimeoutState checks.State
 	Budget       time.Duration
-	Retries      int       // --retries: when >= 0, overrides every case's retries
-	Progress     io.Writer // a live line per case for people; nil for none
-	Browser      BrowserOptions
-	Tenants      TenantOptions // the ledger's state dir, the teardown's timeout
+	Retries      int // --retries: when >= 0, overrides every case's retries
+	// Cases (--case, globs as path.Match reads them) and Tags (--tag), when
+	// given, choose the cases to run; the others are listed as not
+	// selected. Required cases before a chosen one run too.
+	Cases, Tags []string
+	// Start is when the run began (its budget started, before the config
+	// was read): time= counts from it. Zero: when Run is called.
+	Start    time.Time
+	Progress io.Writer // a live line per case for people; nil for none
+	Browser  BrowserOptions
+	Tenants  TenantOptions // the ledger's state dir, the teardown's timeout
 	// Report, when set, receives the run as CI servers read it (--junit).
 	Report *Report
 
@@ -101,8 +108,14 @@ type runState struct {
 	resultReserve time.Duration
 	outer         context.Context // the whole run's; steps get one that ends a little earlier
 	dbs           map[string]*sql.DB
-	details       []string      // a diagnose step's layers, for the long output
-	launching     chan launched // a browser started ahead of its first step, until a step takes it
+	details       []string         // a diagnose step's layers, for the long output
+	launching     chan launched    // a browser started ahead of its first step, until a step takes it
+	deselected    map[*Case]string // why a case was not chosen by --case/--tag
+	// The browser's start-up: how long it took (launch and first page),
+	// when it was ready, and why it could not be had (page says it again).
+	browserTook  time.Duration
+	browserReady time.Time
+	pageErr      error
 }
 
 // runEnv is a run's environment: its templates' scope, its masker, what
@@ -141,7 +154,11 @@ type caseResult struct {
 	ran      bool
 	attempts int
 	lastErr  error
-	cut      bool // the run ended (budget, signal) in the middle of this case
+	cut      bool      // the run ended (budget, signal) in the middle of this case
+	start    time.Time // when the clock of its last attempt started
+	// required says the case ran only because a case chosen by --case or
+	// --tag comes after it.
+	required bool
 	lost     bool // the browser was lost in the middle of this case: not judged, not failed
 
 	command    *commandRun // a command case's tests
@@ -151,23 +168,42 @@ type caseResult struct {
 // Run runs a suite and returns its result. It never panics on bad input:
 // config mistakes are UNKNOWN with what to fix.
 func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
-	start := time.Now()
+	res, _ := run(ctx, cfg, o)
+	return res
+}
+
+// run is Run, also returning what the run found out (nil when it never
+// started: a config or flag error).
+func run(ctx context.Context, cfg *Config, o RunOptions) (checks.Result, *outcome) {
+	start := o.Start
+	if now := time.Now(); start.IsZero() || start.After(now) {
+		start = now
+	}
 	suite, err := cfg.Suite(o.Suite)
 	if err != nil {
-		return checks.FromError(err)
+		return checks.FromError(err), nil
 	}
 	envName, env, err := cfg.Environment(o.Env)
 	if err != nil {
-		return checks.FromError(err)
+		return checks.FromError(err), nil
+	}
+	skip, forced, err := selectCases(suite, o.Cases, o.Tags)
+	if err != nil {
+		return checks.FromError(err), nil
 	}
 	r := &runState{runEnv: &runEnv{mask: &Masker{}, cfgPath: cfg.path}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
-		stamp: start.UTC().Format("20060102T150405Z"), start: start}
+		stamp: start.UTC().Format("20060102T150405Z"), start: start, deselected: map[*Case]string{}}
+	for i, why := range skip {
+		if why != "" {
+			r.deselected[suite.Cases[i]] = why
+		}
+	}
 	defer r.close()
 	if err := r.setup(envName, env, cfg.Tenant, o); err != nil {
-		return checks.FromError(err)
+		return checks.FromError(err), nil
 	}
 	if err := r.checkArtifacts(suite, env); err != nil {
-		return checks.FromError(err)
+		return checks.FromError(err), nil
 	}
 
 	th := o.Thresholds
@@ -205,10 +241,10 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 				oc.total = time.Since(r.start)
 				*o.Report = oc.report(r, res)
 			}
-			return res
+			return res, nil
 		}
 		if !ok {
-			return r.finish(oc)
+			return r.finish(oc), oc
 		}
 		defer r.teardown(oc.tenant, o)
 	}
@@ -216,9 +252,14 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 	var results []*caseResult
 	stopped := ""   // why the remaining cases do not run
 	var fatal error // a timeout, a cancel or a config error ends the run
-	for _, c := range suite.Cases {
+	for i, c := range suite.Cases {
 		cr := &caseResult{c: c}
 		results = append(results, cr)
+		if why := r.deselected[c]; why != "" {
+			cr.state, cr.detail = checks.OK, why
+			continue
+		}
+		cr.required = forced[i]
 		if tag := skippedTag(c, env); tag != "" {
 			cr.state, cr.detail = checks.OK, fmt.Sprintf("skipped: tag %s is skipped in %s", tag, envName)
 			continue
@@ -227,7 +268,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 			cr.state, cr.detail = checks.Unknown, "not run: "+stopped
 			continue
 		}
-		r.runCase(ctx, cr, o, suite)
+		r.runCase(ctx, cr, o, suite, results[:len(results)-1])
 		progress(o.Progress, cr, r.mask)
 		var ce *configError
 		var lost *browser.LostError
@@ -255,7 +296,7 @@ func Run(ctx context.Context, cfg *Config, o RunOptions) checks.Result {
 		r.teardown(oc.tenant, o)
 	}
 	oc.cases, oc.fatal = results, fatal
-	return r.finish(oc)
+	return r.finish(oc), oc
 }
 
 // maskResult masks the result's text once more, whole: each part was masked
@@ -339,8 +380,18 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 	return nil
 }
 
-// runCase runs a case, retrying it as configured.
-func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, suite *Suite) {
+// attempt is a failed attempt of a case: its error, and the lines for
+// the long output it left (what the page saw, where its artifacts are).
+type attempt struct {
+	err   error
+	notes []string
+}
+
+// runCase runs a case, retrying it as configured: after the case's retry
+// delay, and for a browser case in a new browser context where the
+// required browser cases before it (in before) are replayed first. The
+// first failure is the one reported; a pass on a retry is flaky.
+func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, suite *Suite, before []*caseResult) {
 	c := cr.c
 	retries := c.Retries
 	if o.Retries >= 0 && c.Command == nil {
@@ -350,23 +401,41 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 	}
 	cr.ran = true
 	th := checks.Thresholds{Warning: c.Warning.Range, Critical: c.Critical.Range}
-	var firstErr error
-	for attempt := 0; attempt <= retries; attempt++ {
-		cr.attempts = attempt + 1
-		if r.pg != nil {
-			r.pg.StartCase()
+	var startErr error
+	if hasBrowserStep(c) {
+		// Chromium's start-up is not the case's time: browser_start.
+		startErr = r.startBrowser(ctx, c)
+	}
+	var failed []attempt
+	notRetried := ""
+	for n := 1; n <= retries+1; n++ {
+		err := startErr
+		if n > 1 {
+			if notRetried = retryWait(ctx, c.retryDelay(suite)); notRetried != "" {
+				break
+			}
+			err = r.freshStart(ctx, c, before, n)
 		}
-		t0 := time.Now()
-		var err error
-		if c.Command != nil {
-			err = r.runCommand(ctx, c, suite, cr)
-		} else {
-			err = r.runSteps(ctx, c)
+		cr.attempts = n
+		if err == nil {
+			if r.pg != nil {
+				r.pg.StartCase()
+			}
+			cr.start = time.Now()
+			if c.Command != nil {
+				err = r.runCommand(ctx, c, suite, cr)
+			} else {
+				err = r.runSteps(ctx, c)
+			}
+			cr.dur = time.Since(cr.start)
 		}
-		cr.dur = time.Since(t0)
 		cr.lastErr = err
-		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err) || isLost(err)
-		obsState, notes := r.endBrowserCase(ctx, c, err != nil && final, final)
+		final := err == nil || n == retries+1 || ctx.Err() != nil || isConfigErr(err) || isLost(err)
+		artifactsTag := 0 // a case that cannot retry keeps its artifacts' plain names
+		if retries > 0 {
+			artifactsTag = n
+		}
+		obsState, notes := r.endBrowserCase(ctx, c, err != nil, final, artifactsTag)
 		if err == nil {
 			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
 			var details []string
@@ -377,31 +446,146 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 				cr.state = checks.Worst(cr.state, suite.Flaky.State)
 				details = append(details, "flaky: "+strings.Join(cr.flakyTests, ", "))
 			}
-			if attempt > 0 {
+			if len(failed) > 0 {
 				cr.state = checks.Worst(cr.state, suite.Flaky.State)
-				details = append(details, fmt.Sprintf("flaky: passed on attempt %d after: %s", attempt+1, r.mask.Mask(firstErr.Error())))
+				details = append(details, fmt.Sprintf("flaky: passed on attempt %d of %d after: %s", n, retries+1, r.mask.Mask(failed[0].err.Error())))
+				details = append(details, r.laterFailures(failed)...)
+				details = append(details, attemptNotes(failed)...)
+			}
+			if cr.required {
+				details = append(details, "required: runs before the cases chosen")
 			}
 			cr.detail = strings.Join(append(details, notes...), "; ")
 			return
 		}
-		if firstErr == nil {
-			firstErr = err
-		}
+		failed = append(failed, attempt{err, notes})
 		if final {
-			cr.detail = strings.Join(append([]string{r.mask.Mask(err.Error())}, notes...), "; ")
 			break
 		}
 	}
+	// The first failure is the case's; the others say how they differed.
+	details := []string{r.mask.Mask(failed[0].err.Error())}
+	if len(failed) > 1 {
+		details = append(details, fmt.Sprintf("failed all %d attempts", len(failed)))
+		if len(failed) < retries+1 && notRetried == "" {
+			details[1] = fmt.Sprintf("failed %d attempts of %d", len(failed), retries+1)
+		}
+		details = append(details, r.laterFailures(failed)...)
+		details = append(details, attemptNotes(failed)...)
+	} else {
+		details = append(details, failed[0].notes...)
+	}
+	if notRetried != "" {
+		details = append(details, notRetried)
+	}
+	cr.detail = strings.Join(details, "; ")
 	cr.state = checks.Critical
+	// An attempt that failed before the run was cut (or the browser lost)
+	// stands: the app did fail.
+	appFailed := slices.ContainsFunc(failed[:len(failed)-1], func(a attempt) bool { return !isConfigErr(a.err) && !isLost(a.err) })
 	switch {
 	case isConfigErr(cr.lastErr):
 		cr.state = checks.Unknown
-	case ctx.Err() != nil && !errors.As(cr.lastErr, new(*failedWhenCut)):
+	case ctx.Err() != nil && !errors.As(cr.lastErr, new(*failedWhenCut)) && !appFailed:
 		// Not the app's failure: the run's state says why it ended.
 		cr.state, cr.cut = checks.Unknown, true
 	case isLost(cr.lastErr):
 		cr.state, cr.cut, cr.lost = checks.Unknown, true, true
 	}
+}
+
+// laterFailures says how the attempts after the first failed, when that
+// differs from the first: "attempt 2 failed differently: …", or
+// "attempts 2, 3 failed differently: …" when they failed alike.
+func (r *runState) laterFailures(failed []attempt) []string {
+	first := r.mask.Mask(failed[0].err.Error())
+	var msgs []string
+	which := map[string][]string{}
+	for i, a := range failed[1:] {
+		msg := r.mask.Mask(a.err.Error())
+		if msg == first {
+			continue
+		}
+		if which[msg] == nil {
+			msgs = append(msgs, msg)
+		}
+		which[msg] = append(which[msg], strconv.Itoa(i+2))
+	}
+	var out []string
+	for _, msg := range msgs {
+		n := which[msg]
+		what := "attempt " + n[0]
+		if len(n) > 1 {
+			what = "attempts " + strings.Join(n, ", ")
+		}
+		out = append(out, fmt.Sprintf("%s failed differently: %s", what, checks.Shorten(msg, 300)))
+	}
+	return out
+}
+
+// attemptNotes are the long output notes of failed attempts, each named
+// with its attempt: "attempt 1 artifacts: …".
+func attemptNotes(failed []attempt) []string {
+	var out []string
+	for i, a := range failed {
+		for _, n := range a.notes {
+			out = append(out, fmt.Sprintf("attempt %d %s", i+1, n))
+		}
+	}
+	return out
+}
+
+// retryWait waits d before a retry, within ctx, and returns "" to retry,
+// or why not: the run's budget ends within d (no wait is begun that the
+// run could not finish), or the run ended during it.
+func retryWait(ctx context.Context, d time.Duration) string {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return fmt.Sprintf("not retried: the run budget ends within the %s retry delay", d)
+	}
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	if ctx.Err() != nil {
+		return "not retried: " + stopReason(ctx).Error()
+	}
+	return ""
+}
+
+// freshStart readies retry n of browser case c as a test runner readies a
+// retried test: a new browser context, so that nothing the failed attempt
+// left (its cookies, storage, the page it ended on, a sign-out) carries
+// over, in which the required browser cases that passed before it are
+// replayed (a sign-in), their steps only, outside the case's time.
+func (r *runState) freshStart(ctx context.Context, c *Case, before []*caseResult, n int) error {
+	if !hasBrowserStep(c) || r.pg == nil {
+		return nil
+	}
+	p, err := r.pg.Fresh(ctx)
+	if err != nil {
+		var lost *browser.LostError
+		switch {
+		case ctx.Err() != nil:
+			return stopReason(ctx)
+		case errors.As(err, &lost):
+			return fmt.Errorf("before attempt %d: browser lost: %w", n, lost)
+		}
+		return &configError{fmt.Errorf("before attempt %d: %w", n, err)}
+	}
+	r.pg = p
+	for _, b := range before {
+		if !b.ran || !b.c.Required || !hasBrowserStep(b.c) || b.lastErr != nil {
+			continue
+		}
+		if err := r.runSteps(ctx, b.c); err != nil {
+			return fmt.Errorf("before attempt %d, replaying required case %q: %w", n, b.c.Name, err)
+		}
+	}
+	return nil
 }
 
 // crossed says which threshold a time crossed, with its range.

@@ -83,7 +83,7 @@ func TestRunStates(t *testing.T) {
 		{"suite threshold", "    critical: 1ms\n    cases:\n      - name: a\n        steps:\n" + sqlStep("SELECT pg_sleep(0.05)", ""),
 			RunOptions{Retries: -1}, checks.Critical, "s, outside the critical range 0.001)", nil},
 		{"flaky is warning", "    cases:\n      - name: f\n        retries: 2\n        steps:\n" + sqlStep("SELECT nextval('flaky') AS n", `{values: {n: "2"}}`),
-			RunOptions{Retries: -1}, checks.Warning, "s on staging: 1 of 1 cases passed in", []string{`[WARNING] f `, `flaky: passed on attempt 2 after: step 1 sql: n = "1", want "2"`}},
+			RunOptions{Retries: -1}, checks.Warning, "s on staging: 1 of 1 cases passed in", []string{`[WARNING] f `, `flaky: passed on attempt 2 of 3 after: step 1 sql: n = "1", want "2"`}},
 		{"flaky can be ok", "    flaky: OK\n    cases:\n      - name: f\n        retries: 2\n        steps:\n" + sqlStep("SELECT nextval('flaky') AS n", `{values: {n: "4"}}`),
 			RunOptions{Retries: -1}, checks.OK, ", flaky: f", nil},
 		{"--retries 0 overrides", "    cases:\n      - name: f\n        retries: 5\n        steps:\n" + sqlStep("SELECT nextval('flaky') AS n", `{values: {n: "100"}}`),

@@ -36,21 +36,25 @@ func parse[O any](t *testing.T, newCmd func(*globals, func(*cobra.Command, *O) e
 
 func TestRunFlags(t *testing.T) {
 	o, err := parse(t, newRun, "login", "--config", "c.yaml", "--env", "prod", "--retries", "2", "--teardown-timeout", "5s",
-		"--junit", "out.xml", "--browser", "/usr/bin/chromium", "--browser-url", "ws://b:9222", "--artifacts", "/a", "--keep-artifacts", "3", "--state-dir", "/s")
+		"--junit", "out.xml", "--browser", "/usr/bin/chromium", "--browser-url", "ws://b:9222", "--artifacts", "/a", "--keep-artifacts", "3", "--state-dir", "/s",
+		"--case", "sign in, then upload", "--case", "api*", "--tag", "files", "--tag", "slow")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := o.run
 	if r.Suite != "login" || o.config.path != "c.yaml" || r.Env != "prod" || r.Retries != 2 || r.Tenants.TeardownTimeout != 5*time.Second ||
 		o.junit != "out.xml" || r.Browser.Bin != "/usr/bin/chromium" || r.Browser.RemoteURL != "ws://b:9222" || r.Browser.Artifacts != "/a" ||
-		r.Browser.KeepRuns != 3 || r.Tenants.StateDir != "/s" {
+		r.Browser.KeepRuns != 3 || r.Tenants.StateDir != "/s" ||
+		!slices.Equal(r.Cases, []string{"sign in, then upload", "api*"}) || !slices.Equal(r.Tags, []string{"files", "slow"}) {
 		t.Errorf("options %+v", *o)
 	}
 	o, err = parse(t, newRun, "login")
-	if err != nil || o.run.Retries != -1 || o.run.Browser.KeepRuns != 10 || o.run.Tenants.TeardownTimeout != suites.DefaultTeardownTimeout {
+	if err != nil || o.run.Retries != -1 || o.run.Browser.KeepRuns != 10 || o.run.Tenants.TeardownTimeout != suites.DefaultTeardownTimeout ||
+		o.run.Cases != nil || o.run.Tags != nil {
 		t.Errorf("defaults %+v, %v", o.run, err)
 	}
-	for _, bad := range [][]string{{"--retries", "11"}, {"--retries", "-2"}, {"--retries", "-1"}, {"--teardown-timeout", "0s"}, {"--keep-artifacts", "0"}} {
+	for _, bad := range [][]string{{"--retries", "11"}, {"--retries", "-2"}, {"--retries", "-1"}, {"--teardown-timeout", "0s"}, {"--keep-artifacts", "0"},
+		{"--case", "sign["}, {"--case", ""}, {"--tag", ""}} {
 		o, err := parse(t, newRun, append([]string{"login"}, bad...)...)
 		var ue *UsageError
 		if !errors.As(err, &ue) || o != nil {

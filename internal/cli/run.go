@@ -67,6 +67,8 @@ func newRun(g *globals, runF func(*cobra.Command, *runOptions) error) *cobra.Com
 	f := cmd.Flags()
 	f.StringVar(&o.run.Env, "env", "", "the environment to run in (may be left out when the config has only one)")
 	f.IntVar(&o.run.Retries, "retries", -1, "retry each failing case up to N times, overriding the config (a pass on retry is flaky: WARNING)")
+	f.StringArrayVar(&o.run.Cases, "case", nil, "run only the cases whose name (or perfdata label) matches this glob (* ? [a-z], as Go's path.Match); repeatable. Required cases before them run too")
+	f.StringArrayVar(&o.run.Tags, "tag", nil, "run only the cases with this tag; repeatable (with --case: cases matching both). Required cases before them run too")
 	browserFlags(f, &o.run.Browser)
 	tenantFlags(f, &o.run.Tenants)
 	o.target.register(f)
@@ -82,6 +84,16 @@ func (o *runOptions) check() error {
 	if err := checkTeardownTimeout(o.run.Tenants.TeardownTimeout); err != nil {
 		return err
 	}
+	for _, p := range o.run.Cases {
+		if err := suites.CheckCasePattern(p); err != nil {
+			return &UsageError{Err: err}
+		}
+	}
+	for _, t := range o.run.Tags {
+		if t == "" {
+			return &UsageError{Err: fmt.Errorf("--tag \"\": give a tag of the suite's cases (suitecheck list shows them)")}
+		}
+	}
 	if o.run.Browser.KeepRuns < 1 {
 		return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.run.Browser.KeepRuns)}
 	}
@@ -93,6 +105,7 @@ func (o *runOptions) check() error {
 // runRun runs the suite within the budget and leaves its result for main.
 func runRun(cmd *cobra.Command, o *runOptions) error {
 	g, ro := o.g, o.run
+	ro.Start = time.Now() // time= counts the config's reading too
 	ctx, cancel := g.withBudget(cmd.Context())
 	defer cancel()
 	cfg, err := o.config.loadWithin(ctx)

@@ -279,7 +279,7 @@ func TestIcinga2(t *testing.T) {
 			!strings.Contains(cr.Output, "\n[OK] sign in") {
 			t.Errorf("result %+v", cr)
 		}
-		want := []string{"time", "tenant_create", "sign_in", "post_message", "upload", "api", "file_row", "tenant_delete", "failed", "swept", "sweep"}
+		want := []string{"time", "tenant_create", "browser_start", "sign_in", "post_message", "upload", "api", "file_row", "tenant_delete", "failed", "swept", "sweep"}
 		if len(cr.PerformanceData) != len(want) {
 			t.Errorf("performance_data %q", cr.PerformanceData)
 		}

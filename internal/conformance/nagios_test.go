@@ -267,7 +267,7 @@ func TestNagios(t *testing.T) {
 		if st["current_state"] != "0" || !strings.HasPrefix(st["plugin_output"], "SUITECHECK OK - demo on demo: 5 of 5 cases passed") {
 			t.Errorf("state %s, output %q", st["current_state"], st["plugin_output"])
 		}
-		want := "time tenant_create sign_in post_message upload api file_row tenant_delete failed swept sweep"
+		want := "time tenant_create browser_start sign_in post_message upload api file_row tenant_delete failed swept sweep"
 		if got := strings.Join(perfLabels(st["performance_data"]), " "); got != want {
 			t.Errorf("perfdata labels %q, want %q (perfdata %q)", got, want, st["performance_data"])
 		}

@@ -431,8 +431,8 @@ func (b *Browser) close() error {
 	if b.rod != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		if b.remote && !down {
-			if b.rod.BrowserContextID != "" {
-				if err := b.rod.Context(ctx).Close(); err != nil {
+			if id := b.rod.BrowserContextID; id != "" {
+				if err := (proto.TargetDisposeBrowserContext{BrowserContextID: id}).Call(b.rod.Context(ctx)); err != nil {
 					errs = append(errs, fmt.Errorf("browser: dispose of our browser context: %w", cdpError(err)))
 				}
 			}
@@ -442,7 +442,9 @@ func (b *Browser) close() error {
 			// was too long for its socket path): only a graceful shutdown
 			// removes it. Otherwise the process group is killed below,
 			// which saves ~150 ms: the profile is thrown away anyway.
-			_ = b.rod.Context(ctx).Close()
+			// Browser.close, not rod's Close: after Page.Fresh, that would
+			// dispose of the page's browser context only.
+			_ = proto.BrowserClose{}.Call(b.rod.Context(ctx))
 			select {
 			case <-b.proc.exited:
 			case <-ctx.Done():

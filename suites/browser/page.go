@@ -153,6 +153,69 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 	return p, nil
 }
 
+// Fresh replaces the page with a new one in a browser context of its own,
+// as a test runner gives a retried test: none of the cookies, local or
+// session storage, cache or service workers of before. The old page's tab
+// is closed, and its browser context with it when it was one of ours (a
+// remote browser's, or an earlier Fresh's). What the old page knew to mask
+// (the secrets it was given, the run's masker) carries over. p must not be
+// used afterwards, whether or not Fresh succeeds. ctx bounds the switch; a
+// browser lost before or during it gives its *LostError.
+func (p *Page) Fresh(ctx context.Context) (*Page, error) {
+	b := p.b
+	if err := b.Lost(); err != nil {
+		return nil, err
+	}
+	np, err := b.freshPage(ctx, p)
+	if err != nil {
+		if le := b.verdict(ctx); le != nil {
+			return nil, le
+		}
+		return nil, fmt.Errorf("browser: new browser context: %w", err)
+	}
+	return np, nil
+}
+
+func (b *Browser) freshPage(ctx context.Context, old *Page) (*Page, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old.stopEvents()
+	old.goneStop()
+	if b.closed {
+		return nil, errors.New("browser: closed")
+	}
+	prev := b.rod.BrowserContextID
+	cctx := b.rod.Context(ctx)
+	res, err := proto.TargetCreateBrowserContext{DisposeOnDetach: true}.Call(cctx)
+	if err != nil {
+		return nil, cdpError(err)
+	}
+	b.rod.BrowserContextID = res.BrowserContextID
+	np, err := b.newPage(ctx)
+	if err != nil {
+		_ = proto.TargetDisposeBrowserContext{BrowserContextID: res.BrowserContextID}.Call(cctx)
+		b.rod.BrowserContextID = prev
+		return nil, err
+	}
+	// The old tab goes, with its context when that was ours (the default
+	// context of a browser we launched stays).
+	if prev != "" {
+		_ = proto.TargetDisposeBrowserContext{BrowserContextID: prev}.Call(cctx)
+	} else {
+		_, _ = proto.TargetCloseTarget{TargetID: old.rp.TargetID}.Call(cctx)
+	}
+	old.mu.Lock()
+	secrets, run := old.secrets, old.runMask
+	old.mu.Unlock()
+	for _, s := range secrets {
+		np.addSecret(s)
+	}
+	np.runMask = run
+	np.uploads = old.uploads
+	b.page = np
+	return np, nil
+}
+
 // blankTarget is the page the run uses: the blank tab a browser we
 // launched opened at start (a second tab would cost another renderer), or
 // a new one in our own browser context of a remote browser.
