@@ -32,8 +32,8 @@ func TestPluginConventions(t *testing.T) {
 		{[]string{"-V"}, "suitecheck test (commit c0ffee, go)\n"},
 		{[]string{"--version"}, "suitecheck test (commit c0ffee, go)\n"},
 		{[]string{"run", "login", "-V"}, "suitecheck test"}, // nothing runs
-		{[]string{"run", "-V"}, "suitecheck test"},         // the missing suite does not matter
-		{[]string{"-t", "0", "-V"}, "suitecheck test"},     // nor a bad global flag
+		{[]string{"run", "-V"}, "suitecheck test"},          // the missing suite does not matter
+		{[]string{"-t", "0", "-V"}, "suitecheck test"},      // nor a bad global flag
 		{[]string{"version"}, "suitecheck test (commit c0ffee, go)\n"},
 	}
 	for _, tt := range tests {
