@@ -97,3 +97,31 @@ func TestSourceDate(t *testing.T) {
 		t.Error("a bad SOURCE_DATE_EPOCH was taken")
 	}
 }
+
+// The Icinga 2 CheckCommand the package installs maps every flag of the
+// commands it runs (run, demo): a new flag is not forgotten there.
+func TestIcingaCommandMapsEveryFlag(t *testing.T) {
+	b, err := os.ReadFile("../../../contrib/icinga2/suitecheck.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(b)
+	root := tree("")
+	for _, name := range []string{"run", "demo"} {
+		c, _, err := root.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(f *pflag.Flag) {
+			switch f.Name {
+			case "help", "version", "print-config", "keep":
+				return // not for a check
+			}
+			if !strings.Contains(conf, `"--`+f.Name+`" = {`) && (f.Shorthand == "" || !strings.Contains(conf, `"-`+f.Shorthand+`" = {`)) {
+				t.Errorf("contrib/icinga2/suitecheck.conf does not map %s's --%s", name, f.Name)
+			}
+		}
+		c.NonInheritedFlags().VisitAll(check)
+		c.InheritedFlags().VisitAll(check)
+	}
+}
