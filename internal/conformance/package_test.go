@@ -155,6 +155,28 @@ func TestPackage(t *testing.T) {
 			}
 		}
 	})
+	// suitecheck run as root from a source build made the state dir root's:
+	// the package hands it, with the ledger in it, to nagios.
+	t.Run("state dir handed over", func(t *testing.T) {
+		ledger := filepath.Join(pkgStateDir, "tenants", "run.json")
+		if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(ledger, []byte("{}"), 0o600)
+		apt(t, "install", "--no-install-recommends", deb)
+		for _, p := range []string{pkgStateDir, filepath.Dir(ledger), ledger} {
+			if fi, err := os.Lstat(p); err != nil || owner(fi) != "nagios" {
+				t.Errorf("%s: %v: not handed to nagios", p, err)
+			}
+		}
+		if fi, _ := os.Stat(pkgStateDir); fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %v", pkgStateDir, fi.Mode())
+		}
+		apt(t, "purge", "suitecheck")
+		if _, err := os.Lstat(pkgStateDir); err == nil {
+			t.Errorf("purge left %s", pkgStateDir)
+		}
+	})
 }
 
 // checkInstalled: the files where the README says, -V as a plugin's, the
