@@ -2,20 +2,26 @@
 #   make demo    the main job on the embedded sample app
 #   make test    every test (installs chromium, postgresql, node and the
 #                monitoring clients when missing)
+# and for an install: make deb (dist/suitecheck_VERSION_ARCH.deb).
 
 GO      ?= go
 BIN     ?= bin/suitecheck
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION ?= $(shell packaging/version)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build deps deps-conformance test unit conformance vet demo bench fuzz clean
+.PHONY: all build deb deps deps-conformance test unit conformance vet demo bench fuzz clean
 
 all: build
 
 # A static binary: no libc to map, 1.6 MiB less resident (see BENCHMARKS.md).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The Debian package, dist/suitecheck_VERSION_ARCH.deb, built with dpkg-deb
+# and checked by lintian (an error fails it): see packaging/deb/build.sh.
+deb: build
+	@GO='$(GO)' BIN='$(BIN)' VERSION='$(VERSION)' COMMIT='$(COMMIT)' packaging/deb/build.sh
 
 deps:
 	@.ci/deps
@@ -68,4 +74,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime 20s ./internal/pgconn
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

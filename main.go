@@ -55,8 +55,14 @@ func run(execute executeFunc, args []string, stdout, stderr io.Writer) (code int
 		fmt.Fprint(stdout, res.Render(out.MaxOutput))
 		return res.State.ExitCode()
 	}
+	if out.Informational {
+		// Help or the version: not a check. UNKNOWN, as the monitoring
+		// plugins exit for --help and -V, so that a command definition
+		// that only asks for help never shows as OK.
+		return checks.Unknown.ExitCode()
+	}
 	if out.Result == nil {
-		return 0 // help, version: not a check
+		return 0 // validate, list, --print-config: they wrote their output
 	}
 	fmt.Fprint(stdout, out.Result.Render(out.MaxOutput))
 	return out.Result.State.ExitCode()

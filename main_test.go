@@ -53,8 +53,12 @@ func TestBinaryExitCodes(t *testing.T) {
 		code   int
 		prefix string // of stdout
 	}{
-		{"version", []string{"version"}, 0, "suitecheck "},
-		{"version ignores plugin flags", []string{"-t", "0", "version"}, 0, "suitecheck "},
+		{"version", []string{"version"}, 3, "suitecheck "},
+		{"version ignores plugin flags", []string{"-t", "0", "version"}, 3, "suitecheck "},
+		{"-V", []string{"-V"}, 3, "suitecheck "},
+		{"--version after a command", []string{"check", "postgres", "--version"}, 3, "suitecheck "},
+		{"bad duration", []string{"tenant", "sweep", "--older-than", "5"}, 3, `SUITECHECK UNKNOWN - --older-than "5": give a duration with its unit`},
+		{"flag without value", []string{"check", "postgres", "-t"}, 3, "SUITECHECK UNKNOWN - -t/--timeout needs a value"},
 		{"unknown flag", []string{"--bogus"}, 3, "SUITECHECK UNKNOWN - unknown flag: --bogus (see suitecheck --help)"},
 		{"unknown command", []string{"frobnicate"}, 3, `SUITECHECK UNKNOWN - suitecheck: no command "frobnicate": use one of`},
 		{"bad timeout", []string{"check", "postgres", "-t", "soon"}, 3, `SUITECHECK UNKNOWN - -t/--timeout: invalid timeout "soon": use SECONDS[:STATE]`},
@@ -64,7 +68,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"bad max-output", []string{"check", "postgres", "--max-output", "-1"}, 3, "SUITECHECK UNKNOWN - --max-output -1"},
 		{"extra argument", []string{"check", "postgres", "extra"}, 3, `SUITECHECK UNKNOWN - suitecheck check postgres takes no arguments, but was given "extra"`},
 		{"check without probe", []string{"check"}, 3, "SUITECHECK UNKNOWN - check: name what to check: http or postgres"},
-		{"flag needs value", []string{"check", "postgres", "--dsn"}, 3, "SUITECHECK UNKNOWN - flag needs an argument: --dsn"},
+		{"flag needs value", []string{"check", "postgres", "--dsn"}, 3, "SUITECHECK UNKNOWN - --dsn needs a value"},
 		{"demo", []string{"demo", "--artifacts", t.TempDir()}, 0, "SUITECHECK OK - demo on demo: 5 of 5 cases passed"},
 		{"demo config", []string{"demo", "--print-config"}, 0, "# The demo's suite against the sample app."},
 		{"http: closed port", []string{"check", "http", "-H", "127.0.0.1", "-p", closed}, 2, "SUITECHECK CRITICAL - http http://127.0.0.1:" + closed + "/: layer 2/5 tcp connect: connection refused | time="},
@@ -88,6 +92,32 @@ func TestBinaryExitCodes(t *testing.T) {
 			}
 			if strings.Contains(stdout+stderr, "goroutine ") || strings.Contains(stdout, "panic") {
 				t.Errorf("stack trace in output: %s %s", stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestBinaryNotACheck: help and a bare call exit 3 (UNKNOWN) as the
+// monitoring-plugins do, so that a command definition that only gets help
+// never shows as OK; help is on stdout, nothing on stderr.
+func TestBinaryNotACheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		prefix string
+		has    string
+	}{
+		{"help", []string{"--help"}, "suitecheck is a Nagios/Icinga-compatible check plugin.", "-V, --version"},
+		{"-h", []string{"run", "-h"}, "Run a named suite from the config as a check", "--teardown-timeout duration"},
+		{"help command", []string{"help", "check", "postgres"}, "Checks, in order,", "--password-file"},
+		{"bare", nil, "SUITECHECK UNKNOWN - suitecheck: give a command: check, demo, list, run, tenant, validate, version, e.g. suitecheck run SUITE --config FILE (suitecheck --help says more)\n", "\nsuitecheck run SUITE: Run a named suite"},
+		{"bare tenant", []string{"tenant"}, "SUITECHECK UNKNOWN - suitecheck tenant: give a command: create, delete, list, sweep", "\nsuitecheck tenant sweep: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, nil, tt.args...)
+			if code != 3 || !strings.HasPrefix(stdout, tt.prefix) || !strings.Contains(stdout, tt.has) || stderr != "" {
+				t.Errorf("exit %d, want 3\nstdout: %s\nstderr: %s", code, stdout, stderr)
 			}
 		})
 	}

@@ -172,7 +172,8 @@ func cmdRun(args []string) error {
 		Targets: spec.Targets,
 	}
 	if bin := os.Getenv("BIN"); bin != "" {
-		if v, err := exec.Command(bin, "version").Output(); err == nil {
+		// It exits 3, as a plugin's -V does: the output is what counts.
+		if v, _ := exec.Command(bin, "version").Output(); strings.HasPrefix(string(v), "suitecheck ") {
 			res.Version = strings.TrimSpace(string(v))
 		}
 	}

@@ -19,8 +19,14 @@ import (
 // execute runs a command line as main does.
 func execute(t *testing.T, args ...string) (Outcome, string, error) {
 	t.Helper()
+	return executeBuild(t, Build{Version: "test"}, args...)
+}
+
+// executeBuild runs a command line of the binary build.
+func executeBuild(t *testing.T, build Build, args ...string) (Outcome, string, error) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	out, err := Execute(context.Background(), args, Build{Version: "test"}, &stdout, &stderr)
+	out, err := Execute(context.Background(), args, build, &stdout, &stderr)
 	return out, stdout.String(), err
 }
 

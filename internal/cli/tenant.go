@@ -95,7 +95,7 @@ func newTenant(g *globals) *cobra.Command {
 "tenant sweep" is a check too: run it from cron or as a service check to
 catch leaked tenants.`,
 		Args: unknownCommand,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		RunE: needCommand(g),
 	}
 	cmd.AddCommand(newTenantSweep(g, runTenantSweep), newTenantCreate(g, runTenantCreate),
 		newTenantDelete(g, runTenantDelete), newTenantList(g, runTenantList))

@@ -14,9 +14,9 @@ import (
 	"github.com/suitecheck/suitecheck/suites/testreport"
 )
 
-// TestIcinga2ApplyRule: contrib's apply rule makes one service per suite a
-// host lists, as Icinga 2 itself compiles it; its check http command takes
-// a service.
+// TestIcinga2ApplyRule: contrib's example apply rule makes one service per
+// suite a host lists, with contrib's CheckCommand, as Icinga 2 itself
+// compiles them; its check http command takes a service.
 func TestIcinga2ApplyRule(t *testing.T) {
 	need(t, "/usr/sbin/icinga2")
 	dir := t.TempDir()
@@ -24,8 +24,12 @@ func TestIcinga2ApplyRule(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
 	os.WriteFile(filepath.Join(dir, "suitecheck.conf"), []byte(contrib(t, "icinga2/suitecheck.conf")), 0o644)
-	conf := `include <itl>
+	os.WriteFile(filepath.Join(dir, "suitecheck-services.conf"), []byte(contrib(t, "icinga2/suitecheck-services.conf")), 0o644)
+	conf := `const PluginDir = "/usr/lib/nagios/plugins"
+include <itl>
+include <plugins>
 include "suitecheck.conf"
+include "suitecheck-services.conf"
 object Host "app-staging" {
   check_command = "dummy"
   vars.suitecheck_config = "/etc/suitecheck/suitecheck.yaml"

@@ -37,10 +37,32 @@ type icinga struct {
 
 const icingaUser, icingaPass = "conformance", "conformance-pw"
 
+// icingaSetup says where an Icinga 2 instance gets suitecheck's
+// CheckCommand from and as whom it runs the checks.
+type icingaSetup struct {
+	user      string // runs the checks; owns the instance's files
+	pluginDir string // PluginDir, where the command finds suitecheck
+	includes  string // the config lines that bring the CheckCommand in
+	hostVars  string // more of the host's attributes
+}
+
 // startIcinga starts Icinga 2 with contrib's CheckCommand and one service
 // per entry of services, whose value is the service's own attributes (its
-// vars), and the host's vars pointing the command at the site.
+// vars), and the host's vars pointing the command at the site. The checks
+// run as root, as Debian's nagios user would need the site's files;
+// Chromium gets --no-sandbox as root.
 func startIcinga(t *testing.T, s *site, name string, services map[string]string) *icinga {
+	t.Helper()
+	conf := filepath.Join(s.dir, name+"-suitecheck.conf")
+	os.WriteFile(conf, []byte(contrib(t, "icinga2/suitecheck.conf")), 0o644)
+	return startIcingaWith(t, s, name, icingaSetup{user: "root", pluginDir: s.plugins, includes: fmt.Sprintf("include %q\n", conf),
+		hostVars: fmt.Sprintf("  vars.suitecheck_state_dir = %q\n", s.state)}, services)
+}
+
+// startIcingaWith starts Icinga 2 as setup says, with a host "site" whose
+// vars point the command at the site's config, and one service per entry
+// of services.
+func startIcingaWith(t *testing.T, s *site, name string, setup icingaSetup, services map[string]string) *icinga {
 	t.Helper()
 	need(t, "/usr/sbin/icinga2")
 	ic := &icinga{dir: filepath.Join(s.dir, name), graphiteUp: make(chan struct{})}
@@ -81,36 +103,35 @@ func startIcinga(t *testing.T, s *site, name string, services map[string]string)
 	_, graphitePort, _ := net.SplitHostPort(ln.Addr().String())
 
 	var conf strings.Builder
-	fmt.Fprintf(&conf, `include <itl>
+	fmt.Fprintf(&conf, `const PluginDir = %q
+const PluginContribDir = PluginDir
+include <itl>
+include <plugins>
 object CheckerComponent "checker" {}
 object ApiUser %q { password = %q; permissions = [ "*" ] }
 object ApiListener "api" { bind_host = "127.0.0.1"; bind_port = %s }
 object Endpoint NodeName {}
 object Zone ZoneName { endpoints = [ NodeName ] }
 object GraphiteWriter "graphite" { host = "127.0.0.1"; port = %s }
-`, icingaUser, icingaPass, ic.port, graphitePort)
-	fmt.Fprintf(&conf, "include %q\n", filepath.Join(ic.dir, "suitecheck.conf"))
+`, setup.pluginDir, icingaUser, icingaPass, ic.port, graphitePort)
+	conf.WriteString(setup.includes)
 	fmt.Fprintf(&conf, `object Host "site" {
   check_command = "dummy"
   enable_active_checks = false
-  vars.suitecheck_binary = %q
   vars.suitecheck_config = %q
   vars.suitecheck_env = "staging"
-  vars.suitecheck_state_dir = %q
-}
-`, s.wrapper(), s.cfg, s.state)
+%s}
+`, s.cfg, setup.hostVars)
 	for name, attrs := range services {
 		fmt.Fprintf(&conf, "object Service %q {\n  host_name = \"site\"\n  check_command = \"suitecheck\"\n  check_interval = 1d\n  retry_interval = 1d\n  max_check_attempts = 1\n%s\n}\n", name, attrs)
 	}
-	os.WriteFile(filepath.Join(ic.dir, "suitecheck.conf"), []byte(contrib(t, "icinga2/suitecheck.conf")), 0o644)
 	os.WriteFile(filepath.Join(ic.dir, "icinga2.conf"), []byte(conf.String()), 0o644)
+	chown(t, ic.dir, setup.user)
 	defs := []string{"-DDataDir=" + ic.dir + "/data", "-DLogDir=" + ic.dir + "/log", "-DCacheDir=" + ic.dir + "/cache",
 		"-DSpoolDir=" + ic.dir + "/spool", "-DInitRunDir=" + ic.dir + "/run", "-DNodeName=conformance", "-DZoneName=conformance"}
 	icinga2 := func(args ...string) *exec.Cmd {
 		c := exec.Command("/usr/sbin/icinga2", append(args, defs...)...)
-		// The checks run as root here, as Debian's nagios user would need
-		// the site's files; Chromium gets --no-sandbox as root.
-		c.Env = append(os.Environ(), "ICINGA2_USER=root", "ICINGA2_GROUP=root")
+		c.Env = append(os.Environ(), "ICINGA2_USER="+setup.user, "ICINGA2_GROUP="+setup.user)
 		return c
 	}
 	certs := filepath.Join(ic.dir, "data", "certs")
@@ -128,6 +149,7 @@ object GraphiteWriter "graphite" { host = "127.0.0.1"; port = %s }
 			os.WriteFile(filepath.Join(certs, "ca.crt"), b, 0o644)
 		}
 	}
+	chown(t, ic.dir, setup.user) // what the pki commands made as root
 	ic.log = filepath.Join(ic.dir, "daemon.log")
 	logf, err := os.Create(ic.log)
 	if err != nil {

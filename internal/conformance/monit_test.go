@@ -27,6 +27,23 @@ type monit struct {
 // a command line, or contrib's snippet (whose program is then the key).
 func startMonit(t *testing.T, s *site, name string, timeout int, checks map[string][]string) *monit {
 	t.Helper()
+	var rc strings.Builder
+	for name, argv := range checks {
+		// Once started, a program is not started again for a long time:
+		// each test reads one run.
+		if argv == nil {
+			rc.WriteString(s.monitSnippet(t, name, timeout))
+			continue
+		}
+		fmt.Fprintf(&rc, "check program %s with path %q timeout %d seconds every 100000 cycles\n  if status != 0 then alert\n",
+			name, quote(argv), timeout)
+	}
+	return startMonitWith(t, s, name, rc.String())
+}
+
+// startMonitWith starts Monit with checks, control file statements.
+func startMonitWith(t *testing.T, s *site, name, checks string) *monit {
+	t.Helper()
 	need(t, "/usr/bin/monit")
 	dir := filepath.Join(s.dir, name)
 	os.MkdirAll(dir, 0o755)
@@ -39,16 +56,7 @@ set statefile %[1]s/monit.state
 set httpd unixsocket %[1]s/monit.sock
   allow conformance:pw
 `, dir)
-	for name, argv := range checks {
-		// Once started, a program is not started again for a long time:
-		// each test reads one run.
-		if argv == nil {
-			rc.WriteString(s.monitSnippet(t, name, timeout))
-			continue
-		}
-		fmt.Fprintf(&rc, "check program %s with path %q timeout %d seconds every 100000 cycles\n  if status != 0 then alert\n",
-			name, quote(argv), timeout)
-	}
+	rc.WriteString(checks)
 	m := &monit{rc: filepath.Join(dir, "monitrc")}
 	if err := os.WriteFile(m.rc, []byte(rc.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -69,24 +77,31 @@ set httpd unixsocket %[1]s/monit.sock
 	return m
 }
 
-// monitSnippet is contrib's Monit snippet for a suite of the site: its
-// paths and names replaced, its timeout set, and a cycle count that keeps
-// Monit from starting it twice in a test.
+// monitSnippet is contrib's Monit snippet for a suite of the site, run as
+// root (the site's files are root's) with the site's wrapper.
 func (s *site) monitSnippet(t *testing.T, suite string, timeout int) string {
 	t.Helper()
-	snip := contrib(t, "monit/suitecheck")
-	for _, r := range [][2]string{
-		{"/usr/local/bin/suitecheck", s.wrapper()},
+	return s.adaptMonitSnippet(t, contrib(t, "monit/suitecheck"), suite, timeout,
+		[2]string{"/usr/lib/nagios/plugins/suitecheck", s.wrapper()}, [2]string{"  as uid nagios and gid nagios\n", ""},
+		[2]string{"/var/lib/suitecheck", s.state})
+}
+
+// adaptMonitSnippet is a Monit snippet as shipped, for a suite of the site:
+// the names, the config and the environment the site's, its
+// timeout set, a cycle count that keeps Monit from starting it twice in a
+// test, and more replacements.
+func (s *site) adaptMonitSnippet(t *testing.T, snip, suite string, timeout int, more ...[2]string) string {
+	t.Helper()
+	for _, r := range append(more, [][2]string{
 		{"suitecheck_smoke", suite},
 		{"run smoke", "run " + suite},
 		{"/etc/suitecheck/suitecheck.yaml", s.cfg},
 		{"--env production", "--env staging"},
-		{"/var/lib/suitecheck", s.state},
 		{"timeout 60 seconds", fmt.Sprintf("timeout %d seconds", timeout)},
 		{"every 5 cycles", "every 100000 cycles"},
-	} {
+	}...) {
 		if !strings.Contains(snip, r[0]) {
-			t.Fatalf("contrib/monit/suitecheck lacks %q", r[0])
+			t.Fatalf("the Monit snippet lacks %q:\n%s", r[0], snip)
 		}
 		snip = strings.ReplaceAll(snip, r[0], r[1])
 	}

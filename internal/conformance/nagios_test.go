@@ -27,14 +27,22 @@ type nagios struct {
 // seconds.
 func startNagios(t *testing.T, s *site, name string, timeout int, checks map[string]string) *nagios {
 	t.Helper()
+	commands := filepath.Join(s.dir, name+"-suitecheck.cfg")
+	os.WriteFile(commands, []byte(contrib(t, "nagios4/suitecheck.cfg")), 0o644)
+	return startNagiosWith(t, s, name, timeout, commands, s.plugins, checks)
+}
+
+// startNagiosWith is startNagios with the command definitions of the file
+// commands and $USER1$ the directory user1.
+func startNagiosWith(t *testing.T, s *site, name string, timeout int, commands, user1 string, checks map[string]string) *nagios {
+	t.Helper()
 	need(t, "/usr/sbin/nagios4")
 	dir := filepath.Join(s.dir, name)
 	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
-	os.WriteFile(filepath.Join(dir, "suitecheck.cfg"), []byte(contrib(t, "nagios4/suitecheck.cfg")), 0o644)
-	os.WriteFile(filepath.Join(dir, "resource.cfg"), []byte("$USER1$="+s.plugins+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "resource.cfg"), []byte("$USER1$="+user1+"\n"), 0o644)
 	cfg := fmt.Sprintf(`log_file=%[1]s/nagios.log
 cfg_file=%[1]s/objects.cfg
-cfg_file=%[1]s/suitecheck.cfg
+cfg_file=%[3]s
 resource_file=%[1]s/resource.cfg
 object_cache_file=%[1]s/objects.cache
 precached_object_file=%[1]s/objects.precache
@@ -61,7 +69,7 @@ use_syslog=0
 log_rotation_method=n
 enable_flap_detection=0
 enable_environment_macros=0
-`, dir, timeout)
+`, dir, timeout, commands)
 	var obj strings.Builder
 	obj.WriteString(`define timeperiod {
   timeperiod_name always
