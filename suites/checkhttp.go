@@ -112,3 +112,6 @@ func runCheckHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s HTTPCheckSt
 	}
 	return &stepError{"check_http", errors.New(msg)}
 }
+
+// Describe says what the step does, for diagnostics: its URL.
+func (s HTTPCheckStep) Describe() string { return s.URL }

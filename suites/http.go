@@ -46,7 +46,8 @@ func runHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s httpstep.Step) e
 // jar for the whole run.
 func (r *runState) httpClient() (*httpstep.Client, error) {
 	if r.http == nil {
-		c, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure})
+		trace, level := r.httpTrace()
+		c, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, Trace: trace, TraceLevel: level})
 		if err != nil {
 			return nil, err
 		}

@@ -62,7 +62,15 @@ func (r *runState) diagnose(ctx context.Context, steps []*StepConfig) diagnosis 
 			continue
 		}
 		r.details = nil
+		r.stepName, r.stepKind = fmt.Sprintf("diagnose: step %d", i+1), st.Kind
+		t0 := time.Now()
 		err := st.step.run(ctx, r, r.scope)
+		r.status("")
+		if err != nil {
+			r.logf(LogSteps, "%s: found in %s: %v", r.stepName, secs(time.Since(t0)), err)
+		} else {
+			r.logf(LogSteps, "%s: passed in %s", r.stepName, secs(time.Since(t0)))
+		}
 		switch {
 		case err == nil:
 			d.lines = append(d.lines, name+": passed")

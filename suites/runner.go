@@ -35,8 +35,10 @@ type RunOptions struct {
 	// was read): time= counts from it. Zero: when Run is called.
 	Start    time.Time
 	Progress io.Writer // a live line per case for people; nil for none
-	Browser  BrowserOptions
-	Tenants  TenantOptions // the ledger's state dir, the teardown's timeout
+	// Diagnostics tell people what the run does, on stderr (-v…).
+	Diagnostics Diagnostics
+	Browser     BrowserOptions
+	Tenants     TenantOptions // the ledger's state dir, the teardown's timeout
 	// Report, when set, receives the run as CI servers read it (--junit).
 	Report *Report
 
@@ -108,7 +110,9 @@ type runState struct {
 	resultReserve time.Duration
 	outer         context.Context // the whole run's; steps get one that ends a little earlier
 	dbs           map[string]*sql.DB
-	details       []string         // a diagnose step's layers, for the long output
+	details       []string // a diagnose step's layers, for the long output
+	stepName      string   // "case: step 2 http GET /x", for diagnostics
+	stepKind      string
 	launching     chan launched    // a browser started ahead of its first step, until a step takes it
 	deselected    map[*Case]string // why a case was not chosen by --case/--tag
 	// The browser's start-up: how long it took (launch and first page),
@@ -129,6 +133,7 @@ type runEnv struct {
 	mask      *Masker
 	ext       []io.Closer // per-run resources (the browser, clients), closed at the end
 	cfgPath   string      // the config file, which command dirs are relative to
+	diag      Diagnostics
 }
 
 // close closes what the environment holds, the last opened first.
@@ -191,7 +196,7 @@ func run(ctx context.Context, cfg *Config, o RunOptions) (checks.Result, *outcom
 	if err != nil {
 		return checks.FromError(err), nil
 	}
-	r := &runState{runEnv: &runEnv{mask: &Masker{}, cfgPath: cfg.path}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
+	r := &runState{runEnv: &runEnv{mask: &Masker{}, cfgPath: cfg.path, diag: o.Diagnostics}, dbs: map[string]*sql.DB{}, bopts: o.Browser, suite: suite.name,
 		stamp: start.UTC().Format("20060102T150405Z"), start: start, deselected: map[*Case]string{}}
 	for i, why := range skip {
 		if why != "" {
@@ -604,7 +609,16 @@ func (r *runState) runSteps(ctx context.Context, c *Case) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
 		}
-		if err := st.step.run(ctx, r, r.scope); err != nil {
+		r.stepName, r.stepKind = fmt.Sprintf("%s: step %d", c.Name, i+1), st.Kind
+		t0 := time.Now()
+		err := st.step.run(ctx, r, r.scope)
+		if err != nil {
+			r.logf(LogSteps, "%s: failed in %s: %v", r.stepName, secs(time.Since(t0)), err)
+		} else {
+			r.logf(LogSteps, "%s: passed in %s", r.stepName, secs(time.Since(t0)))
+		}
+		r.status("")
+		if err != nil {
 			if ctx.Err() != nil && !isConfigErr(err) {
 				return fmt.Errorf("step %d %s: %w", i+1, st.Kind, stopReason(ctx))
 			}

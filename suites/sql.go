@@ -192,3 +192,8 @@ func (r *runState) database(dsn string) (*sql.DB, error) {
 	r.dbs[dsn] = db
 	return db, nil
 }
+
+// Describe says what the step does, for diagnostics: its query's start.
+func (s SQLStep) Describe() string {
+	return checks.Shorten(strings.Join(strings.Fields(s.Query), " "), 60)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/suitecheck/suitecheck/internal/httpstep"
@@ -72,6 +73,14 @@ func (s *typedStep[T]) run(ctx context.Context, env stepEnv, sc *Scope) error {
 	if err != nil {
 		return &configError{err}
 	}
+	what := ""
+	switch d := any(v).(type) {
+	case interface{ Describe() string }:
+		what = d.Describe()
+	case fmt.Stringer:
+		what = d.String()
+	}
+	env.started(what)
 	return s.runF(ctx, env, s.st, v)
 }
 
@@ -87,6 +96,9 @@ type stepEnv interface {
 	// detail records what a fine-grained check found, layer by layer,
 	// for the long output of a diagnosis.
 	detail(lines ...string)
+	// started says what the step does, once its templates are rendered:
+	// for -vv and the terminal's live line.
+	started(what string)
 	caFile() string // the environment's extra CA certificates, or ""
 }
 
@@ -95,6 +107,16 @@ var _ stepEnv = (*runState)(nil)
 func (r *runState) masker() *Masker           { return r.mask }
 func (r *runState) setVar(name, value string) { r.scope.Vars[name] = value }
 func (r *runState) detail(lines ...string)    { r.details = append(r.details, lines...) }
+
+func (r *runState) started(what string) {
+	// A browser step describes itself with its kind: click "#send".
+	if !strings.HasPrefix(what, r.stepKind+" ") && what != r.stepKind {
+		what = strings.TrimSpace(r.stepKind + " " + what)
+	}
+	r.stepName += " " + what
+	r.logf(LogSteps, "%s", r.stepName)
+	r.status(r.stepName)
+}
 
 func (r *runState) caFile() string {
 	if r.env == nil {

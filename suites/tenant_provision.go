@@ -335,7 +335,8 @@ func envName(field string) string {
 func (r *runEnv) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
 	// A client of its own: the admin API's cookies stay out of the
 	// suite's http steps.
-	client, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure})
+	trace, level := r.httpTrace()
+	client, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, Trace: trace, TraceLevel: level})
 	if err != nil {
 		return nil, &tenant.ConfigError{Err: err}
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,12 +83,18 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 	tr.sweep, tr.sweepErr = m.Sweep(sctx, tenant.SweepOptions{Host: host, DeleteTimeout: timeout})
 	tr.swept = true
 	cancel()
+	r.logSweep(tr)
 	t0 := time.Now()
 	if err := r.generate(cfg.Tenant); err != nil {
 		return false, err
 	}
+	r.status("tenant: create")
 	sess, err := m.Create(ctx)
 	tr.createDur = time.Since(t0)
+	r.status("")
+	if err != nil {
+		r.logf(LogRun, "tenant create failed in %s: %v", secs(tr.createDur), err)
+	}
 	if err == nil {
 		r.withGenerated(&sess.Tenant)
 		tr.sess = sess
@@ -101,6 +108,7 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 				r.mask.Add(v)
 			}
 		}
+		r.logf(LogRun, "tenant %s created (id %s) in %s", t.Name, t.ID, secs(tr.createDur))
 		return true, nil
 	}
 
@@ -151,8 +159,31 @@ func (r *runState) teardown(tr *tenantRun, o RunOptions) {
 	ctx, cancel := teardownContext(r.outer, o.Tenants.TeardownTimeout, r.resultReserve)
 	defer cancel()
 	t0 := time.Now()
+	r.status("tenant: delete")
 	tr.deleteErr = tr.sess.Delete(ctx)
 	tr.deleteDur = time.Since(t0)
+	r.status("")
+	if tr.deleteErr != nil {
+		r.logf(LogRun, "tenant %s not deleted in %s: %v", tr.sess.Tenant.Name, secs(tr.deleteDur), tr.deleteErr)
+	} else {
+		r.logf(LogRun, "tenant %s deleted in %s", tr.sess.Tenant.Name, secs(tr.deleteDur))
+	}
+}
+
+// logSweep tells what the sweep did (-v).
+func (r *runState) logSweep(tr *tenantRun) {
+	rep := tr.sweep
+	r.logf(LogRun, "sweep in %s: %d deleted, %d failed, %d refused, %d not reached, %d forgotten (gone)",
+		secs(rep.Took), len(rep.Deleted), len(rep.Failed), len(rep.Refused), rep.Left, len(rep.Gone))
+	for _, d := range rep.Deleted {
+		r.logf(LogRun, "sweep: deleted %s", d)
+	}
+	for _, f := range append(slices.Clone(rep.Failed), rep.Refused...) {
+		r.logf(LogRun, "sweep: %s", f)
+	}
+	if tr.sweepErr != nil {
+		r.logf(LogRun, "sweep: %v", tr.sweepErr)
+	}
 }
 
 // judge says what the tenant side adds to the run's result: a WARNING for

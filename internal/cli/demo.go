@@ -61,10 +61,7 @@ func runDemo(cmd *cobra.Command, o *demoOptions) error {
 	ctx, cancel := g.withBudget(cmd.Context())
 	defer cancel()
 	do.Run.Thresholds, do.Run.TimeoutState, do.Run.Budget = g.thresholds, g.timeoutState, g.budget
-	if isTerminal(g.stderr) || g.verbose > 0 {
-		do.Run.Progress = g.stderr
-	}
-	do.Run.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
+	defer g.diagnostics(&do.Run)()
 	do.Logf = func(format string, args ...any) { g.logf(1, "demo: "+format, args...) }
 	if o.keep {
 		// --keep outlives the budget: the app stays up until Ctrl-C.

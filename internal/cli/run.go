@@ -116,10 +116,7 @@ func runRun(cmd *cobra.Command, o *runOptions) error {
 		ro.Browser.Artifacts = statedir.ArtifactsIn(ro.Tenants.StateDir)
 	}
 	ro.Thresholds, ro.TimeoutState, ro.Budget = g.thresholds, g.timeoutState, g.budget
-	if isTerminal(g.stderr) || g.verbose > 0 {
-		ro.Progress = g.stderr
-	}
-	ro.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
+	defer g.diagnostics(&ro)()
 	var rep suites.Report
 	if o.junit != "" {
 		ro.Report = &rep
@@ -130,6 +127,31 @@ func runRun(cmd *cobra.Command, o *runOptions) error {
 	}
 	g.out.Result = &res
 	return nil
+}
+
+// diagnostics sets what a run tells people on stderr: the cases as they
+// end (-v, or on a terminal), the levels of -v, -vv and -vvv, the
+// browser's launch, and on a terminal a live line of what runs now. The
+// function it returns ends the live line.
+func (g *globals) diagnostics(ro *suites.RunOptions) func() {
+	end := func() {}
+	term := isTerminal(g.stderr)
+	if term {
+		// Every other line of stderr clears the live line first.
+		live := newLiveLine(g.stderr)
+		live.start()
+		stderr := g.stderr
+		g.stderr = live
+		end = func() { live.close(); g.stderr = stderr }
+		ro.Diagnostics.Status = live.set
+	}
+	if term || g.verbose > 0 {
+		ro.Progress = g.stderr
+	}
+	ro.Diagnostics.Level = g.verbose
+	ro.Diagnostics.Log = func(line string) { g.logf(0, "%s", line) }
+	ro.Browser.Logf = func(format string, args ...any) { g.logf(1, format, args...) }
+	return end
 }
 
 // writeJUnit writes the run's JUnit report; when it cannot, the result

@@ -670,3 +670,9 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// Describe says what the step does, for diagnostics: "POST /api/tenants"
+// (the path alone: a query may carry secrets).
+func (s Step) Describe() string {
+	return strings.ToUpper(cmp.Or(strings.TrimSpace(s.Method), DefaultMethod)) + " " + pathOf(s.URL)
+}
