@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -106,7 +108,7 @@ func (c *CommandCase) validate(cs *Case) error {
 
 func sortedValues(m map[string]string) []string {
 	out := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, m[k])
 	}
 	return out
@@ -161,7 +163,7 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 	}
 	cmd.Dir = r.relDir(dir)
 	cmd.Env = r.commandEnv()
-	for _, k := range sortedKeys(cc.Env) {
+	for _, k := range slices.Sorted(maps.Keys(cc.Env)) {
 		v, err := render("env "+k, cc.Env[k])
 		if err != nil {
 			return err
@@ -448,7 +450,7 @@ func escapeGlob(p string) string {
 // who the tenant is.
 func (r *runState) commandEnv() []string {
 	env := []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
-	for _, k := range sortedKeys(r.scope.Tenant) {
+	for _, k := range slices.Sorted(maps.Keys(r.scope.Tenant)) {
 		env = append(env, "SUITECHECK_TENANT_"+envName(k)+"="+r.scope.Tenant[k])
 	}
 	return env

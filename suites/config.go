@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -401,7 +402,7 @@ func (c *Config) validate() error {
 	if len(c.Suites) == 0 {
 		return &LineError{Msg: "no suites: add one under suites:"}
 	}
-	for _, name := range sortedKeys(c.Environments) {
+	for _, name := range slices.Sorted(maps.Keys(c.Environments)) {
 		e := c.Environments[name]
 		if e == nil {
 			return &LineError{Msg: fmt.Sprintf("environment %q is empty: give it a base_url", name)}
@@ -409,7 +410,7 @@ func (c *Config) validate() error {
 		if e.BaseURL == "" {
 			return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q has no base_url", name)}
 		}
-		for _, k := range sortedKeys(e.Vars) {
+		for _, k := range slices.Sorted(maps.Keys(e.Vars)) {
 			v := e.Vars[k]
 			if _, ok := e.Secrets[k]; ok {
 				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q: %q is both a var and a secret", name, k)}
@@ -418,7 +419,7 @@ func (c *Config) validate() error {
 				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q var %q: %v", name, k, err)}
 			}
 		}
-		for _, k := range sortedKeys(e.Secrets) {
+		for _, k := range slices.Sorted(maps.Keys(e.Secrets)) {
 			if err := checkTemplate(e.Secrets[k]); err != nil {
 				return &LineError{Line: e.line, Msg: fmt.Sprintf("environment %q secret %q: %v", name, k, err)}
 			}
@@ -432,7 +433,7 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(c.Suites) {
+	for _, name := range slices.Sorted(maps.Keys(c.Suites)) {
 		s := c.Suites[name]
 		if s == nil || len(s.Cases) == 0 {
 			line := 0
@@ -522,7 +523,7 @@ func (l caseLabels) add(cs *Case) string {
 			emits[own+"_"+k] = labelOwner{cs.Name, "count of " + k + " tests"}
 		}
 	}
-	for _, label := range sortedKeys(emits) {
+	for _, label := range slices.Sorted(maps.Keys(emits)) {
 		if what, ok := builtinLabels[label]; ok {
 			return fmt.Sprintf("case %q: its perfdata label %q is the run's own (%s): rename the case", cs.Name, label, what)
 		}
@@ -542,10 +543,10 @@ func (l caseLabels) add(cs *Case) string {
 }
 
 // SuiteNames lists the suites, sorted.
-func (c *Config) SuiteNames() []string { return sortedKeys(c.Suites) }
+func (c *Config) SuiteNames() []string { return slices.Sorted(maps.Keys(c.Suites)) }
 
 // EnvNames lists the environments, sorted.
-func (c *Config) EnvNames() []string { return sortedKeys(c.Environments) }
+func (c *Config) EnvNames() []string { return slices.Sorted(maps.Keys(c.Environments)) }
 
 // Path is the file the config came from.
 func (c *Config) Path() string { return c.path }
@@ -578,13 +579,4 @@ func (c *Config) Suite(name string) (*Suite, error) {
 		return nil, fmt.Errorf("%s: no suite %q: use one of %s", c.path, name, strings.Join(c.SuiteNames(), ", "))
 	}
 	return s, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

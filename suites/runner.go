@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -330,14 +331,14 @@ func skippedTag(c *Case, env *Environment) string {
 func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o RunOptions) error {
 	sc := &Scope{Env: envName, Vars: map[string]string{}, Tenant: map[string]string{}}
 	r.scope, r.env = sc, env
-	for _, k := range sortedKeys(env.Vars) {
+	for _, k := range slices.Sorted(maps.Keys(env.Vars)) {
 		v, err := sc.Render(env.Vars[k])
 		if err != nil {
 			return fmt.Errorf("environment %s var %s: %w", envName, k, err)
 		}
 		sc.Vars[k] = v
 	}
-	for _, k := range sortedKeys(env.Secrets) {
+	for _, k := range slices.Sorted(maps.Keys(env.Secrets)) {
 		v, err := sc.Render(env.Secrets[k])
 		if err != nil {
 			return fmt.Errorf("environment %s secret %s: %w", envName, k, err)
@@ -366,7 +367,7 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 	r.targeted = o.Target.BaseURL != "" || o.Target.Host != "" || o.Target.Port != 0
 	sc.BaseURL = strings.TrimRight(base, "/")
 	if tc != nil {
-		for _, k := range sortedKeys(tc.Fixed) {
+		for _, k := range slices.Sorted(maps.Keys(tc.Fixed)) {
 			v, err := sc.Render(tc.Fixed[k])
 			if err != nil {
 				return fmt.Errorf("tenant field %s: %w", k, err)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,7 +137,7 @@ func runSQL(ctx context.Context, env stepEnv, _ *StepConfig, s SQLStep) error {
 	if s.Expect.Rows != nil && n != *s.Expect.Rows {
 		return &stepError{"sql", fmt.Errorf("%d rows, want %d", n, *s.Expect.Rows)}
 	}
-	for _, col := range sortedKeys(s.Expect.Values) {
+	for _, col := range slices.Sorted(maps.Keys(s.Expect.Values)) {
 		want := s.Expect.Values[col]
 		got, ok := first[col]
 		switch {
@@ -148,7 +150,7 @@ func runSQL(ctx context.Context, env stepEnv, _ *StepConfig, s SQLStep) error {
 			return &stepError{"sql", fmt.Errorf("%s = %q, want %q", col, checks.Shorten(env.masker().Mask(got), 80), want)}
 		}
 	}
-	for _, name := range sortedKeys(s.Extract) {
+	for _, name := range slices.Sorted(maps.Keys(s.Extract)) {
 		col := s.Extract[name]
 		got, ok := first[col]
 		if !ok && first != nil {

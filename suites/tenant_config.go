@@ -6,6 +6,7 @@ package suites
 import (
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"math/big"
 	"reflect"
 	"regexp"
@@ -214,7 +215,7 @@ func (tc *TenantConfig) secretField(name string) bool {
 // validateGenerate checks the generated fields: a field name, a length
 // that makes a real secret, an alphabet of distinct characters.
 func (tc *TenantConfig) validateGenerate() error {
-	for _, name := range sortedKeys(tc.Generate) {
+	for _, name := range slices.Sorted(maps.Keys(tc.Generate)) {
 		g := tc.Generate[name]
 		if g == nil {
 			g = &GenerateField{}
@@ -285,7 +286,7 @@ func (tc *TenantConfig) validate() error {
 	if n > 1 {
 		return errAt("give one of http, sql, command or fixed")
 	}
-	for _, k := range sortedKeys(tc.Fixed) {
+	for _, k := range slices.Sorted(maps.Keys(tc.Fixed)) {
 		if err := checkTemplate(tc.Fixed[k]); err != nil {
 			return errAt("field %q: %v", k, err)
 		}
@@ -465,7 +466,7 @@ func (tc *TenantConfig) validateHTTP() error {
 			return err
 		}
 	}
-	for _, f := range sortedKeys(h.Confirm) {
+	for _, f := range slices.Sorted(maps.Keys(h.Confirm)) {
 		g := h.Confirm[f]
 		if err := tc.checkConfirmField("tenant http confirm", f); err != nil {
 			return err
@@ -557,7 +558,7 @@ func (tc *TenantConfig) validateSQL() error {
 		}
 	}
 	stmts = append(stmts, stmt{"list", s.List, nil}, stmt{"get", s.Get, []string{"id", "name"}})
-	for _, f := range sortedKeys(s.Confirm) {
+	for _, f := range slices.Sorted(maps.Keys(s.Confirm)) {
 		if err := tc.checkConfirmField("tenant sql confirm", f); err != nil {
 			return err
 		}
@@ -622,7 +623,7 @@ func (tc *TenantConfig) validateCommand() error {
 		}
 	}
 	cmds = append(cmds, command{"list", c.List, nil}, command{"get", c.Get, []string{"id", "name"}})
-	for _, f := range sortedKeys(c.Confirm) {
+	for _, f := range slices.Sorted(maps.Keys(c.Confirm)) {
 		if err := tc.checkConfirmField("tenant command confirm", f); err != nil {
 			return err
 		}
@@ -648,7 +649,7 @@ func (tc *TenantConfig) validateCommand() error {
 			}
 		}
 	}
-	for _, k := range sortedKeys(c.Env) {
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		if err := checkTemplate(c.Env[k]); err != nil {
 			return &LineError{Line: tc.line, Msg: fmt.Sprintf("tenant command env %s: %v", k, err)}
 		}

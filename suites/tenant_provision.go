@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -274,10 +275,10 @@ func (r *runEnv) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 		}
 		cmd.Dir = dir
 		cmd.Env = []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
-		for _, k := range sortedKeys(fields) {
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			cmd.Env = append(cmd.Env, "SUITECHECK_TENANT_"+envName(k)+"="+fields[k])
 		}
-		for _, k := range sortedKeys(c.Env) {
+		for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 			v, err := sc.Render(c.Env[k])
 			if err != nil {
 				return cmd, fmt.Errorf("tenant command env %s: %w", k, err)
