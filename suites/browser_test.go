@@ -191,6 +191,10 @@ func TestBrowserStepConfig(t *testing.T) {
 		{"          - click: {selector: \"#x\", valeu: y}\n", `c.yaml:8: step click: unknown key "valeu"`},
 		{"          - press: Hyper\n", `c.yaml:8: step press: unknown key "Hyper"`},
 		{"          - select: {selector: \"#plan\"}\n", "c.yaml:8: step select: value (the option) is required"},
+		{"          - click: \"role=buton[name='Add']\"\n", `c.yaml:8: step click: selector "role=buton[name='Add']": unknown role "buton" (did you mean button?)`},
+		{"          - click: 'role=button[name=\"Add]'\n", `c.yaml:8: step click: selector 'role=button[name="Add]': attribute name: unclosed quote "`},
+		{"          - wait_text: {value: x, selector: \"text=\"}\n", `c.yaml:8: step wait_text: selector "text=": text= needs a text`},
+		{"          - wait_visible: \"role=heading[level=two]\"\n", `c.yaml:8: step wait_visible: selector "role=heading[level=two]": attribute level: "two" is not a level: give a number from 1, e.g. [level=2]`},
 	} {
 		_, err := Parse("c.yaml", []byte(base+tt.step))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {

@@ -128,6 +128,8 @@ func eval(t *testing.T, p *Page, js string, args ...any) string {
 var pages = map[string]string{
 	"/": `<!DOCTYPE html><title>Home</title><h1>Home page</h1>`,
 
+	"/roles": rolesPage,
+
 	"/widgets": `<!DOCTYPE html><title>Widgets</title>
 <button id="send" onclick="setTimeout(() => { out.textContent = 'sent!' }, 100)">Send</button>
 <div id="out"></div>
