@@ -46,6 +46,17 @@ func decodeBrowser(st *StepConfig) (browser.Step, error) {
 	return s, nil
 }
 
+// failFast sets FailFast on the browser steps of a case whose console
+// policy is fail: a failed request of the page fails that case anyway, so
+// its waits end as soon as one fails instead of waiting out their time.
+func failFast(c *Case) {
+	for _, st := range c.Steps {
+		if ts, ok := st.step.(*typedStep[browser.Step]); ok {
+			ts.v.FailFast = c.Console == PolicyFail
+		}
+	}
+}
+
 func runBrowser(ctx context.Context, env stepEnv, _ *StepConfig, s browser.Step) error {
 	if s.Secret {
 		env.masker().Add(s.Value)

@@ -59,6 +59,13 @@ fetch("/fail").finally(() => { document.getElementById("done").textContent = "lo
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	})
+	mux.HandleFunc("GET /upload-xhr", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><head><title>Files</title></head><body><h1>Files</h1><ul id="files"></ul>
+<script>setTimeout(() => { fetch("/files", {method: "POST", body: "hello"}) }, 100);</script></body></html>`)
+	})
+	mux.HandleFunc("POST /files", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "storage down", http.StatusInternalServerError)
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -148,6 +155,38 @@ func TestRunBrowserJourney(t *testing.T) {
 			}
 			if tt.policy != "ignore" && (!strings.Contains(out, "console error") || !strings.Contains(out, "failed request")) {
 				t.Errorf("console: %s: observations not reported:\n%s", tt.policy, out)
+			}
+		}
+	})
+
+	t.Run("fail fast", func(t *testing.T) {
+		// With console: fail, the wait ends when the upload's request
+		// fails, long before its 30s; with warn, it waits its time.
+		const budget = 40 * time.Second
+		for _, tt := range []struct {
+			policy, timeout string
+			state           checks.State
+			why             string
+		}{
+			{"fail", "30s", checks.Critical,
+				`: step 2 wait_text "hello.txt": the page's request failed: HTTP 500 Internal Server Error POST ` + srv.URL + `/files`},
+			{"warn", "1s", checks.Critical, `: step 2 wait_text "hello.txt": not seen within 1s`},
+		} {
+			y := strings.Replace(header, "PASSWORD", "x", 1) + fmt.Sprintf(`      - name: upload
+        console: %s
+        steps:
+          - goto: "{{.BaseURL}}/upload-xhr"
+          - wait_text: {value: hello.txt, timeout: %s}
+`, tt.policy, tt.timeout)
+			o := opts
+			o.Budget = budget
+			start := time.Now()
+			r, out := runYAML(t, y, o)
+			if r.State != tt.state || !strings.Contains(out, tt.why) {
+				t.Errorf("console: %s: state %v, want %v with %q\n%s", tt.policy, r.State, tt.state, tt.why, out)
+			}
+			if took := time.Since(start); tt.policy == "fail" && took >= 30*time.Second {
+				t.Errorf("console: fail: the run took %s: the wait ran out its 30s", took)
 			}
 		}
 	})

@@ -63,6 +63,12 @@ type Step struct {
 	Attribute string        `yaml:"attribute"` // wait_attribute, assert_attribute: the attribute's name
 	Name      string        `yaml:"name"`      // upload: the file name for Content (default upload.txt)
 	Timeout   time.Duration `yaml:"timeout"`   // how long the step may take; 0: as long as ctx allows
+	// FailFast ends a waiting step (wait_text, wait_visible, wait_gone,
+	// wait_value, wait_attribute, wait_js) as soon as a request the page
+	// made during the case has failed (HTTP 5xx or a network error): the
+	// caller sets it when such a request fails the case anyway (suites:
+	// the case's console policy is fail).
+	FailFast bool `yaml:"-"`
 }
 
 // Validate checks that the step has what its action needs. Its errors never
@@ -184,13 +190,14 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	defer context.AfterFunc(p.gone, cancel)()
 	sel, _ := parseSelector(s.Selector) // Validate parsed it; zero when there is none
 	r := &run{
-		p:      p,
-		s:      s,
-		sel:    sel,
-		parent: ctx,
-		ctx:    sctx,
-		rp:     p.rp.Context(sctx).Sleeper(pollSleeper),
-		dur:    dur,
+		p:        p,
+		s:        s,
+		sel:      sel,
+		failFast: s.FailFast && actions[s.Action].waits,
+		parent:   ctx,
+		ctx:      sctx,
+		rp:       p.rp.Context(sctx).Sleeper(pollSleeper),
+		dur:      dur,
 	}
 	err := errGone
 	if p.gone.Err() == nil {
@@ -239,6 +246,7 @@ type action struct {
 	needs    func(s Step, need func(what, v string) error) error
 	run      func(*run) error
 	describe func(Step) string // the step in a message; default `NAME "SELECTOR"`
+	waits    bool              // it waits for the page to change: FailFast applies
 }
 
 var actions = map[string]action{
@@ -271,18 +279,18 @@ var actions = map[string]action{
 			}
 			return nil
 		}},
-	ActionWaitText: {short: "value", run: (*run).waitText,
+	ActionWaitText: {short: "value", run: (*run).waitText, waits: true,
 		needs: func(s Step, need func(string, string) error) error { return need("value (the text)", s.Value) }},
-	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector},
-	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector},
-	ActionWaitValue: {example: `wait_value: {selector: "#upload-token", value: "tok-"}`, run: (*run).waitValue,
+	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector, waits: true},
+	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector, waits: true},
+	ActionWaitValue: {example: `wait_value: {selector: "#upload-token", value: "tok-"}`, run: (*run).waitValue, waits: true,
 		describe: func(s Step) string {
 			return "wait_value " + strconv.Quote(s.Value) + " in " + quoteSel(s.Selector)
 		},
 		needs: func(s Step, need func(string, string) error) error {
 			return errors.Join(need("selector", s.Selector), need("value (the text)", s.Value))
 		}},
-	ActionWaitAttr: {example: `wait_attribute: {selector: "#upload", attribute: data-state, value: done}`, run: (*run).waitAttr,
+	ActionWaitAttr: {example: `wait_attribute: {selector: "#upload", attribute: data-state, value: done}`, run: (*run).waitAttr, waits: true,
 		describe: describeAttr, needs: needAttr},
 	ActionAssertValue: {example: `assert_value: {selector: "#email", value: "@example.com"}`, run: (*run).assertValue,
 		describe: func(s Step) string { return "assert_value " + quoteSel(s.Selector) },
@@ -302,7 +310,7 @@ var actions = map[string]action{
 			}
 			return nil
 		}},
-	ActionWaitJS: {short: "value", run: (*run).waitJS,
+	ActionWaitJS: {short: "value", run: (*run).waitJS, waits: true,
 		describe: func(s Step) string { return "wait_js " + strconv.Quote(s.Value) },
 		needs: func(s Step, need func(string, string) error) error {
 			return need("value (a JavaScript expression)", s.Value)
@@ -349,15 +357,18 @@ func ShortForm(name string) (field, example string, ok bool) {
 
 // run is one step being run.
 type run struct {
-	p      *Page
-	s      Step
-	sel    selector        // s.Selector, parsed
-	parent context.Context // the caller's: when it ends, the run was stopped
-	ctx    context.Context // the caller's bounded by the step's timeout
-	rp     *rod.Page       // bound to ctx, polling every pollInterval
-	dur    string          // the step's timeout, for messages
-	why    string          // what a poll still waits for, for the message when time is up
-	point  *proto.Point    // where onElement found an uncovered element to be hit
+	p   *Page
+	s   Step
+	sel selector // s.Selector, parsed
+	// failFast ends the step when a request of the page failed
+	// (Step.FailFast, for a step that waits).
+	failFast bool
+	parent   context.Context // the caller's: when it ends, the run was stopped
+	ctx      context.Context // the caller's bounded by the step's timeout
+	rp       *rod.Page       // bound to ctx, polling every pollInterval
+	dur      string          // the step's timeout, for messages
+	why      string          // what a poll still waits for, for the message when time is up
+	point    *proto.Point    // where onElement found an uncovered element to be hit
 }
 
 // failure is a step failure with its reason already worded.
@@ -428,6 +439,10 @@ func (r *run) poll(check func() (bool, error)) error {
 			return err
 		case err == nil && done:
 			return nil
+		}
+		if o, failed := r.p.failedRequest(); r.failFast && failed {
+			o.Kind = ""
+			return fail("the page's request failed: %s", o)
 		}
 		select {
 		case <-r.ctx.Done():
