@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -108,17 +111,30 @@ func TestRunBrowserJourney(t *testing.T) {
 		if r.State != checks.Critical {
 			t.Fatalf("state %v, want CRITICAL\n%s", r.State, out)
 		}
-		if !strings.Contains(r.Summary, `sign in (step 5 wait_text "Welcome, alice": not seen within`) {
-			t.Errorf("summary = %q", r.Summary)
+		dir := filepath.Join(artifacts, "web")
+		// The status line says what the page showed, and names the
+		// artifacts' directory once, whole.
+		if want := `sign in (step 5 wait_text "Welcome, alice": not seen within 3s (page shows "wrong password")); artifacts in ` + dir; !strings.HasSuffix(r.Summary, want) ||
+			strings.Count(r.Summary, dir) != 1 {
+			t.Errorf("summary = %q\nwant it to end in %q", r.Summary, want)
 		}
 		if !strings.Contains(out, "[SKIPPED] upload: not run: required case sign in failed") {
 			t.Errorf("upload ran after the required case failed:\n%s", out)
 		}
-		if !strings.Contains(out, "artifacts: "+filepath.Join(artifacts, "web")) {
-			t.Errorf("no artifacts path in the output:\n%s", out)
+		// The long output lists every file, with its full path.
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "[CRITICAL] sign in ") {
+				line = l
+			}
+		}
+		for _, ext := range []string{".png", ".html", ".har", ".log"} {
+			if !regexp.MustCompile(regexp.QuoteMeta(dir+string(filepath.Separator)) + `\d{8}T\d{6}Z-sign_in` + regexp.QuoteMeta(ext) + `( |$)`).MatchString(line) {
+				t.Errorf("the long output does not list the %s file:\n%s", ext, line)
+			}
 		}
 		files, _ := filepath.Glob(filepath.Join(artifacts, "web", "*"))
-		var png, html bool
+		var png, html, har, log bool
 		for _, f := range files {
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -129,9 +145,32 @@ func TestRunBrowserJourney(t *testing.T) {
 			}
 			png = png || strings.HasSuffix(f, ".png") && strings.HasPrefix(string(b), "\x89PNG")
 			html = html || strings.HasSuffix(f, ".html") && strings.Contains(string(b), "wrong password")
+			log = log || strings.HasSuffix(f, ".log") && strings.HasPrefix(string(b), "# console of the case")
+			if strings.HasSuffix(f, ".har") {
+				var h struct {
+					Log struct {
+						Version string
+						Entries []struct {
+							Request  struct{ Method, URL string }
+							Response struct{ Status int }
+						}
+					}
+				}
+				if err := json.Unmarshal(b, &h); err != nil {
+					t.Errorf("%s is not JSON: %v", f, err)
+				}
+				var seen []string
+				for _, e := range h.Log.Entries {
+					seen = append(seen, fmt.Sprintf("%s %s %d", e.Request.Method, e.Request.URL, e.Response.Status))
+				}
+				har = h.Log.Version == "1.2" && slices.Contains(seen, "GET "+srv.URL+"/login 200") && slices.Contains(seen, "POST "+srv.URL+"/login 401")
+				if !har {
+					t.Errorf("HAR %s entries: %q", f, seen)
+				}
+			}
 		}
-		if !png || !html {
-			t.Errorf("artifacts %v: want a PNG and the page's HTML", files)
+		if !png || !html || !har || !log {
+			t.Errorf("artifacts %v: want a PNG, the page's HTML, its network (HAR) and console (log)", files)
 		}
 		if strings.Contains(out, "pw-wrong-secret") {
 			t.Errorf("secret in output:\n%s", out)

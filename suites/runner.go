@@ -146,6 +146,7 @@ type caseResult struct {
 
 	command    *commandRun // a command case's tests
 	flakyTests []string    // tests that passed on the runner's own retry
+	artifacts  []string    // full paths of the evidence of a failed browser case
 }
 
 // Run runs a suite and returns its result. It never panics on bad input:
@@ -366,7 +367,8 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 		cr.dur = time.Since(t0)
 		cr.lastErr = err
 		final := err == nil || attempt == retries || ctx.Err() != nil || isConfigErr(err) || isLost(err)
-		obsState, notes := r.endBrowserCase(ctx, c, err != nil && final, final)
+		obsState, notes, arts := r.endBrowserCase(ctx, c, err != nil && final, final)
+		cr.artifacts = arts
 		if err == nil {
 			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
 			var details []string
@@ -482,5 +484,5 @@ func casePart(cr *caseResult) checks.Part {
 	if !cr.ran {
 		return checks.Part{Name: cr.c.Name, Mark: checks.Skipped, Detail: cr.detail}
 	}
-	return checks.Part{Name: cr.c.Name, State: cr.state, Time: cr.dur, Timed: true, Detail: cr.detail}
+	return checks.Part{Name: cr.c.Name, State: cr.state, Time: cr.dur, Timed: true, Detail: cr.longDetail()}
 }

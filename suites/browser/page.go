@@ -45,6 +45,7 @@ const (
 type Page struct {
 	b          *Browser
 	rp         *rod.Page // bound to the browser's lifetime
+	rec        *recorder // the case's network and console, for SaveRecords
 	stopEvents context.CancelFunc
 	uploads    int
 
@@ -121,6 +122,7 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 		loadCh:   make(chan struct{}),
 		syncs:    map[string]chan struct{}{},
 		own:      &secret.Masker{},
+		rec:      newRecorder(),
 
 		crashKnown: make(chan struct{}),
 	}
@@ -131,7 +133,7 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 	p.stopEvents = cancel
 	go erp.EachEvent(
 		p.onConsole, p.onException, p.onBinding,
-		p.onRequest, p.onResponse, p.onFinished, p.onFailed,
+		p.onRequest, p.onResponse, p.onFinished, p.onFailed, p.rec.data,
 		p.onLifecycle, p.onCrash,
 	)()
 
@@ -323,6 +325,7 @@ func (p *Page) StartCase() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.obs, p.dropped, p.failed = nil, 0, nil
+	p.rec.reset()
 }
 
 // EndCase returns what the page saw go wrong since StartCase. It first lets
@@ -388,6 +391,7 @@ func (p *Page) observe(o Observation) {
 }
 
 func (p *Page) onConsole(e *proto.RuntimeConsoleAPICalled) {
+	p.rec.consoleEvent(e)
 	if e.Type != proto.RuntimeConsoleAPICalledTypeError && e.Type != proto.RuntimeConsoleAPICalledTypeAssert {
 		return
 	}
@@ -403,6 +407,7 @@ func (p *Page) onConsole(e *proto.RuntimeConsoleAPICalled) {
 }
 
 func (p *Page) onException(e *proto.RuntimeExceptionThrown) {
+	p.rec.exception(e)
 	d := e.ExceptionDetails
 	msg := d.Text
 	if d.Exception != nil {
@@ -429,12 +434,14 @@ func (p *Page) onBinding(e *proto.RuntimeBindingCalled) {
 type inFlight struct{ method, url string }
 
 func (p *Page) onRequest(e *proto.NetworkRequestWillBeSent) {
+	p.rec.request(e)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests[e.RequestID] = inFlight{e.Request.Method, e.Request.URL}
 }
 
 func (p *Page) onResponse(e *proto.NetworkResponseReceived) {
+	p.rec.responded(e)
 	if r := e.Response; r.Status >= 500 {
 		msg := "HTTP " + strconv.Itoa(r.Status)
 		if r.StatusText != "" {
@@ -448,12 +455,14 @@ func (p *Page) onResponse(e *proto.NetworkResponseReceived) {
 }
 
 func (p *Page) onFinished(e *proto.NetworkLoadingFinished) {
+	p.rec.finished(e)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.requests, e.RequestID)
 }
 
 func (p *Page) onFailed(e *proto.NetworkLoadingFailed) {
+	p.rec.failed(e)
 	p.mu.Lock()
 	req := p.requests[e.RequestID]
 	delete(p.requests, e.RequestID)

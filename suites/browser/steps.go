@@ -194,11 +194,13 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 		s:        s,
 		sel:      sel,
 		failFast: s.FailFast && actions[s.Action].waits,
+		canShow:  actions[s.Action].waits && s.Action != ActionWaitGone, // what stays is what the page shows
 		parent:   ctx,
 		ctx:      sctx,
 		rp:       p.rp.Context(sctx).Sleeper(pollSleeper),
 		dur:      dur,
 	}
+	r.shows = r.canShow
 	err := errGone
 	if p.gone.Err() == nil {
 		err = actions[s.Action].run(r)
@@ -246,7 +248,7 @@ type action struct {
 	needs    func(s Step, need func(what, v string) error) error
 	run      func(*run) error
 	describe func(Step) string // the step in a message; default `NAME "SELECTOR"`
-	waits    bool              // it waits for the page to change: FailFast applies
+	waits    bool              // it waits for the page to change: FailFast applies, and when it times out it says what the page shows
 }
 
 var actions = map[string]action{
@@ -363,12 +365,17 @@ type run struct {
 	// failFast ends the step when a request of the page failed
 	// (Step.FailFast, for a step that waits).
 	failFast bool
-	parent   context.Context // the caller's: when it ends, the run was stopped
-	ctx      context.Context // the caller's bounded by the step's timeout
-	rp       *rod.Page       // bound to ctx, polling every pollInterval
-	dur      string          // the step's timeout, for messages
-	why      string          // what a poll still waits for, for the message when time is up
-	point    *proto.Point    // where onElement found an uncovered element to be hit
+	// shows: when the step times out, its message says what the page
+	// shows instead. canShow: the step is one that may (it waits for
+	// something to appear); shows is then unset while it found its
+	// element and says what that holds.
+	shows, canShow bool
+	parent         context.Context // the caller's: when it ends, the run was stopped
+	ctx            context.Context // the caller's bounded by the step's timeout
+	rp             *rod.Page       // bound to ctx, polling every pollInterval
+	dur            string          // the step's timeout, for messages
+	why            string          // what a poll still waits for, for the message when time is up
+	point          *proto.Point    // where onElement found an uncovered element to be hit
 }
 
 // failure is a step failure with its reason already worded.
@@ -448,6 +455,9 @@ func (r *run) poll(check func() (bool, error)) error {
 		case <-r.ctx.Done():
 			if r.parent.Err() != nil {
 				return r.parent.Err()
+			}
+			if r.shows {
+				return &failure{r.why + r.pageShows()}
 			}
 			return &failure{r.why}
 		case <-t.C:
@@ -850,6 +860,8 @@ func (r *run) read(attr string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
+	// What the element holds says more than what the page shows.
+	r.shows = r.canShow && !res.Value.Get("found").Bool()
 	switch {
 	case !res.Value.Get("found").Bool():
 		r.why = "no element matches within " + r.dur
@@ -881,6 +893,52 @@ func (r *run) assertValue() error {
 
 func (r *run) assertAttr() error {
 	return r.assertRead(func() (string, bool, error) { return r.read(r.s.Attribute) })
+}
+
+// pageShowsJS finds what the page shows a user instead of what a wait
+// looked for: the first line of a visible alert or flash message, else the
+// first line of visible text in the selector's scope (its first match; the
+// whole page without one).
+var pageShowsJS = withResolver(`(sel) => {
+	const visible = (e) => {
+		const r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
+	};
+	const firstLine = (e) => (e.innerText || '').split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).find((l) => l) || '';
+	for (const css of ['[role=alert]', '[role=alertdialog]', '.alert', '.flash', '.error', '[aria-live]']) {
+		for (const e of document.querySelectorAll(css)) {
+			const t = visible(e) && firstLine(e);
+			if (t) return t;
+		}
+	}
+	let scope = document.body;
+	if (sel) {
+		const found = find(sel, true);
+		// A hidden element's innerText is its source text: not what shows.
+		const e = !found.invalid && found.els[0];
+		if (e && e.checkVisibility({visibilityProperty: true})) scope = e;
+	}
+	return scope ? firstLine(scope) : '';
+}`)
+
+// showsWait bounds asking the page what it shows, after a wait timed out.
+const showsWait = time.Second
+
+// pageShows says, for the message of a wait that timed out, what the page
+// shows instead: ` (page shows "Invalid login or password")`, masked and
+// shortened; "" when the page cannot tell.
+func (r *run) pageShows() string {
+	ctx, cancel := context.WithTimeout(r.parent, showsWait)
+	defer cancel()
+	res, err := r.p.rp.Context(ctx).Eval(pageShowsJS, r.selArg())
+	if err != nil {
+		return ""
+	}
+	t := res.Value.Str()
+	if t == "" {
+		return " (page shows no text)"
+	}
+	return " (page shows " + strconv.Quote(checks.Shorten(r.p.mask(t), 80)) + ")"
 }
 
 func (r *run) waitJS() error {
