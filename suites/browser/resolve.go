@@ -5,82 +5,50 @@ import (
 	"strings"
 )
 
-// resolverJS finds the elements a selector (a parsed selector, as JSON)
-// matches, in document order: `(sel, first) => ({els}) or ({invalid:
-// true})`, the latter for CSS the browser cannot parse. With first, it
-// stops at the first match. Every step that looks for an element uses it
-// (withResolver), so that all read a selector the same way.
-//
-// CSS is document.querySelectorAll's (querySelector's with first).
-//
-// text= matches the deepest visible elements whose text (innerText, or the
-// value of a button input) matches: elements inside none of whose children
-// the text matches too.
-//
-// role= matches elements by their ARIA role (explicit, or implicit from
-// HTML: button, a[href] is a link, input[type=text] a textbox, select a
-// combobox, h1–h6 a heading…), their accessible name (aria-labelledby,
-// aria-label, label, alt, value, content, title, placeholder: a
-// simplified accessible name computation) and states. Elements hidden from
-// assistive technology are left out unless include-hidden is set.
-var resolverJS = strings.Replace(`(sel, first) => {
-	const norm = (s) => String(s || '').replace(/\s+/g, ' ').trim();
-	const matcher = (m) => {
-		if (m.mode === 're') {
-			const re = new RegExp(m.value, m.flags || '');
-			return (s) => re.test(norm(s));
+// resolverParts are the resolver's parts for each selector engine (see
+// resolverJS).
+var resolverParts = map[string]string{
+	engineCSS: `
+	try {
+		if (first) {
+			const e = document.querySelector(sel.css);
+			return {els: e ? [e] : []};
 		}
-		if (m.mode === 'exact') return (s) => norm(s) === m.value;
-		const v = m.value.toLowerCase();
-		return (s) => norm(s).toLowerCase().includes(v);
+		return {els: Array.from(document.querySelectorAll(sel.css))};
+	} catch (e) {
+		if (e instanceof DOMException && e.name === 'SyntaxError') return {invalid: true};
+		throw e;
+	}`,
+	engineText: `
+	const match = matcher(sel.text);
+	const sub = sel.text.mode === 'sub';
+	const out = [];
+	// visit returns whether e or an element inside it matched.
+	const visit = (e) => {
+		if (skip.has(e.localName) || (first && out.length)) return false;
+		const t = e.innerText;
+		const m = match(t);
+		// A text is in its container's text: where it is not, it is
+		// nowhere inside.
+		if (sub && !m) return false;
+		let inner = false;
+		for (const c of e.children) inner = visit(c) || inner;
+		if (inner) return true;
+		if (m && e.checkVisibility({visibilityProperty: true})) {
+			out.push(e);
+			return true;
+		}
+		return false;
 	};
-	const skip = new Set(['script', 'style', 'noscript', 'template', 'head']);
-
-	if (sel.engine === 'css') {
-		try {
-			if (first) {
-				const e = document.querySelector(sel.css);
-				return {els: e ? [e] : []};
-			}
-			return {els: Array.from(document.querySelectorAll(sel.css))};
-		} catch (e) {
-			if (e instanceof DOMException && e.name === 'SyntaxError') return {invalid: true};
-			throw e;
-		}
+	if (document.body) visit(document.body);
+	// A button input's text is its value, which no container's
+	// innerText holds: looked for apart, then put in document order.
+	for (const e of document.querySelectorAll('input[type=button i], input[type=submit i], input[type=reset i]')) {
+		if (match(e.value) && e.checkVisibility({visibilityProperty: true})) out.push(e);
 	}
-
-	if (sel.engine === 'text') {
-		const match = matcher(sel.text);
-		const sub = sel.text.mode === 'sub';
-		const out = [];
-		// visit returns whether e or an element inside it matched.
-		const visit = (e) => {
-			if (skip.has(e.localName) || (first && out.length)) return false;
-			const t = e.innerText;
-			const m = match(t);
-			// A text is in its container's text: where it is not, it is
-			// nowhere inside.
-			if (sub && !m) return false;
-			let inner = false;
-			for (const c of e.children) inner = visit(c) || inner;
-			if (inner) return true;
-			if (m && e.checkVisibility({visibilityProperty: true})) {
-				out.push(e);
-				return true;
-			}
-			return false;
-		};
-		if (document.body) visit(document.body);
-		// A button input's text is its value, which no container's
-		// innerText holds: looked for apart, then put in document order.
-		for (const e of document.querySelectorAll('input[type=button i], input[type=submit i], input[type=reset i]')) {
-			if (match(e.value) && e.checkVisibility({visibilityProperty: true})) out.push(e);
-		}
-		out.sort((a, b) => a === b ? 0 : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1);
-		return {els: first ? out.slice(0, 1) : out};
-	}
-
-	// role=
+	out.sort((a, b) => a === b ? 0 : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1);
+	return {els: first ? out.slice(0, 1) : out};`,
+	engineRole: strings.Replace(`
 	const ROLES = new Set(ROLE_LIST);
 	const hidden = (e) => {
 		// The options of a closed <select> are not rendered, but are there.
@@ -258,18 +226,76 @@ var resolverJS = strings.Replace(`(sel, first) => {
 		out.push(e);
 		if (first) break;
 	}
-	return {els: out};
-}`, "ROLE_LIST", roleListJSON(), 1)
+	return {els: out};`, "ROLE_LIST", roleListJSON(), 1),
+}
+
+// resolverHead is what every engine's part of the resolver uses.
+const resolverHead = `
+	const norm = (s) => String(s || '').replace(/\s+/g, ' ').trim();
+	const matcher = (m) => {
+		if (m.mode === 're') {
+			const re = new RegExp(m.value, m.flags || '');
+			return (s) => re.test(norm(s));
+		}
+		if (m.mode === 'exact') return (s) => norm(s) === m.value;
+		const v = m.value.toLowerCase();
+		return (s) => norm(s).toLowerCase().includes(v);
+	};
+	const skip = new Set(['script', 'style', 'noscript', 'template', 'head']);
+
+`
+
+// resolverJS finds the elements a selector (a parsed selector, as JSON)
+// matches, in document order: `(sel, first) => ({els}) or ({invalid:
+// true})`, the latter for CSS the browser cannot parse. With first, it
+// stops at the first match. Every step that looks for an element uses it
+// (withResolver), so that all read a selector the same way.
+//
+// CSS is document.querySelectorAll's (querySelector's with first).
+//
+// text= matches the deepest visible elements whose text (innerText, or the
+// value of a button input) matches: elements inside none of whose children
+// the text matches too.
+//
+// role= matches elements by their ARIA role (explicit, or implicit from
+// HTML: button, a[href] is a link, input[type=text] a textbox, select a
+// combobox, h1–h6 a heading…), their accessible name (aria-labelledby,
+// aria-label, label, alt, value, content, title, placeholder: a
+// simplified accessible name computation) and states. Elements hidden from
+// assistive technology are left out unless include-hidden is set.
+//
+// It is made for one engine at a time: a call site sends only its
+// selector's part (CSS, the usual one, is short), polled as it may be
+// every 20 ms.
+func resolverJS(engine string) string {
+	return "(sel, first) => {" + resolverHead + resolverParts[engine] + "\n}"
+}
 
 func roleListJSON() string {
 	b, _ := json.Marshal(roles) // strings: it cannot fail
 	return string(b)
 }
 
+// pageFunc is a page function that resolves a selector, in one version
+// for each selector engine.
+type pageFunc map[string]string
+
 // withResolver makes the page function fn, which calls find(sel, first)
 // (resolverJS), a function of its own: the resolver is inlined, not
 // installed in the page, so that no page script can replace it and every
 // document has it from its start.
-func withResolver(fn string) string {
-	return "function(...args) { const find = " + resolverJS + "; return (" + fn + ").apply(this, args); }"
+func withResolver(fn string) pageFunc {
+	f := pageFunc{}
+	for _, e := range []string{engineCSS, engineText, engineRole} {
+		f[e] = "function(...args) { const find = " + resolverJS(e) + "; return (" + fn + ").apply(this, args); }"
+	}
+	return f
+}
+
+// For is the function for selector sel (CSS's when there is none).
+func (f pageFunc) For(sel selector) string {
+	if sel.Engine == "" {
+		return f[engineCSS]
+	}
+	return f[sel.Engine]
 }

@@ -262,7 +262,7 @@ func TestResolveSelector(t *testing.T) {
 			t.Errorf("%s: %v", tt.sel, err)
 			continue
 		}
-		if got := eval(t, p, idsJS, sel); got != tt.want {
+		if got := eval(t, p, idsJS.For(sel), sel); got != tt.want {
 			t.Errorf("%s matches %q, want %q", tt.sel, got, tt.want)
 		}
 	}

@@ -556,7 +556,7 @@ var errInvalidSelector = &failure{ReasonInvalidSelector}
 
 // element returns the first element matching the step's selector, or nil.
 func (r *run) element() (*rod.Element, error) {
-	res, err := r.rp.Evaluate(rod.Eval(firstJS, r.sel).ByObject())
+	res, err := r.rp.Evaluate(rod.Eval(firstJS.For(r.sel), r.sel).ByObject())
 	switch {
 	case err != nil:
 		return nil, err
@@ -779,8 +779,8 @@ func (r *run) selArg() any {
 
 // evalSel evaluates a page function made by withResolver, failing the step
 // when the page found its selector invalid.
-func (r *run) evalSel(js string, args ...any) (*proto.RuntimeRemoteObject, error) {
-	res, err := r.rp.Eval(js, append([]any{r.selArg()}, args...)...)
+func (r *run) evalSel(f pageFunc, args ...any) (*proto.RuntimeRemoteObject, error) {
+	res, err := r.rp.Eval(f.For(r.sel), append([]any{r.selArg()}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -930,7 +930,7 @@ const showsWait = time.Second
 func (r *run) pageShows() string {
 	ctx, cancel := context.WithTimeout(r.parent, showsWait)
 	defer cancel()
-	res, err := r.p.rp.Context(ctx).Eval(pageShowsJS, r.selArg())
+	res, err := r.p.rp.Context(ctx).Eval(pageShowsJS.For(r.sel), r.selArg())
 	if err != nil {
 		return ""
 	}
