@@ -118,8 +118,8 @@ func TestRunArtifactsDir(t *testing.T) {
 					t.Fatalf("state %v, want CRITICAL\n%s", r.State, out)
 				}
 				files, _ := filepath.Glob(filepath.Join(art, "web", "*"))
-				if len(files) != 2 {
-					t.Fatalf("artifacts %v, want a screenshot and the HTML\n%s", files, out)
+				if len(files) != 4 {
+					t.Fatalf("artifacts %v, want a screenshot, the HTML, the HAR and the console log\n%s", files, out)
 				}
 				for _, d := range []string{filepath.Dir(art), art, filepath.Join(art, "web")} {
 					if fi, err := os.Lstat(d); err != nil || fi.Mode().Perm() != 0o700 {

@@ -46,6 +46,17 @@ func decodeBrowser(st *StepConfig) (browser.Step, error) {
 	return s, nil
 }
 
+// failFast sets FailFast on the browser steps of a case whose console
+// policy is fail: a failed request of the page fails that case anyway, so
+// its waits end as soon as one fails instead of waiting out their time.
+func failFast(c *Case) {
+	for _, st := range c.Steps {
+		if ts, ok := st.step.(*typedStep[browser.Step]); ok {
+			ts.v.FailFast = c.Console == PolicyFail
+		}
+	}
+}
+
 func runBrowser(ctx context.Context, env stepEnv, _ *StepConfig, s browser.Step) error {
 	if s.Secret {
 		env.masker().Add(s.Value)
@@ -235,19 +246,21 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 }
 
 // endBrowserCase collects what the page saw during a case and, when the
-// case failed, saves a screenshot and the HTML. It returns the state the
-// observations give under the case's policy, and lines for long output.
+// case failed, saves its evidence: a screenshot, the HTML, the network as
+// HAR and the console. It returns the state the observations give under
+// the case's policy, notes for long output, and the paths of the files
+// saved.
 //
-// attempt, when not 0, names the artifacts' files: those of each failed
-// attempt of a case that retries are kept.
-func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bool, attempt int) (checks.State, []string) {
+// attempt, when not 0, names the files: those of each failed attempt of a
+// case that retries are kept.
+func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bool, attempt int) (checks.State, []string, []string) {
 	if r.pg == nil || !hasBrowserStep(c) {
-		return checks.OK, nil
+		return checks.OK, nil, nil
 	}
 	if !r.pg.Alive() {
 		// Crashed, or the browser is lost: nothing to observe or save,
 		// and the step's error says why (no waiting here to learn how).
-		return checks.OK, nil
+		return checks.OK, nil, nil
 	}
 	// The steps' context may have ended; collecting uses what is left of
 	// the run's (a reserve the runner keeps), at most 2s. After a signal,
@@ -257,7 +270,7 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 		outer = ctx
 	}
 	if outer.Err() != nil {
-		return checks.OK, nil
+		return checks.OK, nil, nil
 	}
 	cctx, cancel := context.WithTimeout(outer, 2*time.Second)
 	defer cancel()
@@ -272,30 +285,53 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 			state = checks.Warning
 		}
 	}
+	var saved []string
 	if failed || final && state == checks.Critical {
-		var png, html string
+		var png, html, har, log string
 		base, err := r.artifactsBase()
 		if err == nil {
 			err = statedir.Ensure(base, statedir.Artifacts)
 		}
 		if err == nil {
-			prefix := r.stamp + "-" + checks.Label(c.Name)
+			dir, prefix := filepath.Join(base, r.suite), r.stamp+"-"+checks.Label(c.Name)
 			if attempt > 0 {
 				prefix += fmt.Sprintf("-attempt%d", attempt)
 			}
-			png, html, err = r.pg.SaveArtifacts(cctx, filepath.Join(base, r.suite), prefix, r.mask.Mask)
+			var rerr error
+			png, html, err = r.pg.SaveArtifacts(cctx, dir, prefix, r.mask.Mask)
+			har, log, rerr = r.pg.SaveRecords(dir, prefix, r.mask.Mask)
+			err = errors.Join(err, rerr)
 		}
-		switch {
-		case png != "" || html != "":
-			notes = append(notes, fmt.Sprintf("artifacts: %s", strings.Join(nonEmpty(png, html), " ")))
-		case err != nil:
+		saved = nonEmpty(png, html, har, log)
+		if len(saved) == 0 && err != nil {
 			notes = append(notes, "artifacts not saved: "+r.mask.Mask(err.Error()))
 		}
 		if base != "" {
 			pruneArtifacts(base, r.suite, r.bopts.KeepRuns)
 		}
 	}
-	return state, notes
+	return state, notes, saved
+}
+
+// longDetail is a case's detail for its long output line and its report:
+// with the full paths of its evidence, when it saved some.
+func (cr *caseResult) longDetail() string {
+	if len(cr.artifacts) == 0 {
+		return cr.detail
+	}
+	return strings.TrimPrefix(cr.detail+"; artifacts: "+strings.Join(cr.artifacts, " "), "; ")
+}
+
+// artifactsNote names, for the status line, the directory of the failed
+// cases' evidence, once: "; artifacts in /var/lib/…/artifacts/SUITE". The
+// long output lists the files.
+func artifactsNote(results []*caseResult) string {
+	for _, cr := range results {
+		if len(cr.artifacts) > 0 {
+			return "; artifacts in " + filepath.Dir(cr.artifacts[0])
+		}
+	}
+	return ""
 }
 
 // willRun reports whether case c is meant to run: chosen (--case, --tag)

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,6 +62,13 @@ fetch("/fail").finally(() => { document.getElementById("done").textContent = "lo
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	})
+	mux.HandleFunc("GET /upload-xhr", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><head><title>Files</title></head><body><h1>Files</h1><ul id="files"></ul>
+<script>setTimeout(() => { fetch("/files", {method: "POST", body: "hello"}) }, 100);</script></body></html>`)
+	})
+	mux.HandleFunc("POST /files", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "storage down", http.StatusInternalServerError)
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -101,17 +111,30 @@ func TestRunBrowserJourney(t *testing.T) {
 		if r.State != checks.Critical {
 			t.Fatalf("state %v, want CRITICAL\n%s", r.State, out)
 		}
-		if !strings.Contains(r.Summary, `sign in (step 5 wait_text "Welcome, alice": not seen within`) {
-			t.Errorf("summary = %q", r.Summary)
+		dir := filepath.Join(artifacts, "web")
+		// The status line says what the page showed, and names the
+		// artifacts' directory once, whole.
+		if want := `sign in (step 5 wait_text "Welcome, alice": not seen within 3s (page shows "wrong password")); artifacts in ` + dir; !strings.HasSuffix(r.Summary, want) ||
+			strings.Count(r.Summary, dir) != 1 {
+			t.Errorf("summary = %q\nwant it to end in %q", r.Summary, want)
 		}
 		if !strings.Contains(out, "[SKIPPED] upload: not run: required case sign in failed") {
 			t.Errorf("upload ran after the required case failed:\n%s", out)
 		}
-		if !strings.Contains(out, "artifacts: "+filepath.Join(artifacts, "web")) {
-			t.Errorf("no artifacts path in the output:\n%s", out)
+		// The long output lists every file, with its full path.
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "[CRITICAL] sign in ") {
+				line = l
+			}
+		}
+		for _, ext := range []string{".png", ".html", ".har", ".log"} {
+			if !regexp.MustCompile(regexp.QuoteMeta(dir+string(filepath.Separator)) + `\d{8}T\d{6}Z-sign_in` + regexp.QuoteMeta(ext) + `( |$)`).MatchString(line) {
+				t.Errorf("the long output does not list the %s file:\n%s", ext, line)
+			}
 		}
 		files, _ := filepath.Glob(filepath.Join(artifacts, "web", "*"))
-		var png, html bool
+		var png, html, har, log bool
 		for _, f := range files {
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -122,9 +145,32 @@ func TestRunBrowserJourney(t *testing.T) {
 			}
 			png = png || strings.HasSuffix(f, ".png") && strings.HasPrefix(string(b), "\x89PNG")
 			html = html || strings.HasSuffix(f, ".html") && strings.Contains(string(b), "wrong password")
+			log = log || strings.HasSuffix(f, ".log") && strings.HasPrefix(string(b), "# console of the case")
+			if strings.HasSuffix(f, ".har") {
+				var h struct {
+					Log struct {
+						Version string
+						Entries []struct {
+							Request  struct{ Method, URL string }
+							Response struct{ Status int }
+						}
+					}
+				}
+				if err := json.Unmarshal(b, &h); err != nil {
+					t.Errorf("%s is not JSON: %v", f, err)
+				}
+				var seen []string
+				for _, e := range h.Log.Entries {
+					seen = append(seen, fmt.Sprintf("%s %s %d", e.Request.Method, e.Request.URL, e.Response.Status))
+				}
+				har = h.Log.Version == "1.2" && slices.Contains(seen, "GET "+srv.URL+"/login 200") && slices.Contains(seen, "POST "+srv.URL+"/login 401")
+				if !har {
+					t.Errorf("HAR %s entries: %q", f, seen)
+				}
+			}
 		}
-		if !png || !html {
-			t.Errorf("artifacts %v: want a PNG and the page's HTML", files)
+		if !png || !html || !har || !log {
+			t.Errorf("artifacts %v: want a PNG, the page's HTML, its network (HAR) and console (log)", files)
 		}
 		if strings.Contains(out, "pw-wrong-secret") {
 			t.Errorf("secret in output:\n%s", out)
@@ -148,6 +194,38 @@ func TestRunBrowserJourney(t *testing.T) {
 			}
 			if tt.policy != "ignore" && (!strings.Contains(out, "console error") || !strings.Contains(out, "failed request")) {
 				t.Errorf("console: %s: observations not reported:\n%s", tt.policy, out)
+			}
+		}
+	})
+
+	t.Run("fail fast", func(t *testing.T) {
+		// With console: fail, the wait ends when the upload's request
+		// fails, long before its 30s; with warn, it waits its time.
+		const budget = 40 * time.Second
+		for _, tt := range []struct {
+			policy, timeout string
+			state           checks.State
+			why             string
+		}{
+			{"fail", "30s", checks.Critical,
+				`: step 2 wait_text "hello.txt": the page's request failed: HTTP 500 Internal Server Error POST ` + srv.URL + `/files`},
+			{"warn", "1s", checks.Critical, `: step 2 wait_text "hello.txt": not seen within 1s`},
+		} {
+			y := strings.Replace(header, "PASSWORD", "x", 1) + fmt.Sprintf(`      - name: upload
+        console: %s
+        steps:
+          - goto: "{{.BaseURL}}/upload-xhr"
+          - wait_text: {value: hello.txt, timeout: %s}
+`, tt.policy, tt.timeout)
+			o := opts
+			o.Budget = budget
+			start := time.Now()
+			r, out := runYAML(t, y, o)
+			if r.State != tt.state || !strings.Contains(out, tt.why) {
+				t.Errorf("console: %s: state %v, want %v with %q\n%s", tt.policy, r.State, tt.state, tt.why, out)
+			}
+			if took := time.Since(start); tt.policy == "fail" && took >= 30*time.Second {
+				t.Errorf("console: fail: the run took %s: the wait ran out its 30s", took)
 			}
 		}
 	})
@@ -191,6 +269,10 @@ func TestBrowserStepConfig(t *testing.T) {
 		{"          - click: {selector: \"#x\", valeu: y}\n", `c.yaml:8: step click: unknown key "valeu"`},
 		{"          - press: Hyper\n", `c.yaml:8: step press: unknown key "Hyper"`},
 		{"          - select: {selector: \"#plan\"}\n", "c.yaml:8: step select: value (the option) is required"},
+		{"          - click: \"role=buton[name='Add']\"\n", `c.yaml:8: step click: selector "role=buton[name='Add']": unknown role "buton" (did you mean button?)`},
+		{"          - click: 'role=button[name=\"Add]'\n", `c.yaml:8: step click: selector 'role=button[name="Add]': attribute name: unclosed quote "`},
+		{"          - wait_text: {value: x, selector: \"text=\"}\n", `c.yaml:8: step wait_text: selector "text=": text= needs a text`},
+		{"          - wait_visible: \"role=heading[level=two]\"\n", `c.yaml:8: step wait_visible: selector "role=heading[level=two]": attribute level: "two" is not a level: give a number from 1, e.g. [level=2]`},
 	} {
 		_, err := Parse("c.yaml", []byte(base+tt.step))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {

@@ -499,6 +499,7 @@ func (c *Config) validate() error {
 					return &LineError{Line: st.Line, Msg: fmt.Sprintf("case %q step %s: %v", cs.Name, st.Kind, err)}
 				}
 			}
+			failFast(cs)
 		}
 	}
 	return nil

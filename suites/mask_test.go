@@ -82,7 +82,7 @@ func TestRunBrowserMasksEnvSecrets(t *testing.T) {
 	const sec = `Pa ss!wo'rd"x-SECRET-7<b>`
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /show", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "<!DOCTYPE html><title>Show</title><p>token: %s</p>", html.EscapeString(r.URL.Query().Get("t")))
+		fmt.Fprintf(w, "<!DOCTYPE html><title>Show</title><p>token: %s</p><script>console.log('token is', new URLSearchParams(location.search).get('t'))</script>", html.EscapeString(r.URL.Query().Get("t")))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -117,6 +117,21 @@ suites:
 	}
 	if doc := string(b); strings.Contains(doc, "SECRET") || oracle.Contains(doc) || !strings.Contains(doc, "token: ****") {
 		t.Errorf("the HTML artifact shows the secret:\n%s", doc)
+	}
+	// The network (HAR) has the URL, the console log the page's message:
+	// both masked.
+	for ext, want := range map[string]string{".har": `"url": "` + srv.URL + `/show?t=****"`, ".log": " log token is ****"} {
+		files, _ := filepath.Glob(filepath.Join(artifacts, "web", "*"+ext))
+		if len(files) != 1 {
+			t.Fatalf("%s artifacts: %v", ext, files)
+		}
+		b, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc := string(b); strings.Contains(doc, "SECRET") || oracle.Contains(doc) || !strings.Contains(doc, want) {
+			t.Errorf("the %s artifact shows the secret, or lacks %q:\n%s", ext, want, doc)
+		}
 	}
 }
 

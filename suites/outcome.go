@@ -323,6 +323,7 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 			res.Summary += " (total " + crossed(total, totalState, th) + ")"
 		}
 	}
+	res.Summary += artifactsNote(results)
 	return res, casePerf, failedPerf
 }
 
@@ -343,7 +344,7 @@ func (oc *outcome) report(r *runState, res checks.Result) Report {
 		add(c)
 	}
 	for _, cr := range results {
-		c := ReportCase{Class: suite.name, Name: cr.c.Name, Time: cr.dur, State: cr.state, Detail: cr.detail}
+		c := ReportCase{Class: suite.name, Name: cr.c.Name, Time: cr.dur, State: cr.state, Detail: cr.longDetail()}
 		if !cr.ran {
 			c.Skipped = cr.state == checks.OK
 		}

@@ -169,6 +169,7 @@ type caseResult struct {
 
 	command    *commandRun // a command case's tests
 	flakyTests []string    // tests that passed on the runner's own retry
+	artifacts  []string    // full paths of the evidence of a failed browser case
 }
 
 // Run runs a suite and returns its result. It never panics on bad input:
@@ -441,7 +442,8 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 		if retries > 0 {
 			artifactsTag = n
 		}
-		obsState, notes := r.endBrowserCase(ctx, c, err != nil, final, artifactsTag)
+		obsState, notes, arts := r.endBrowserCase(ctx, c, err != nil, final, artifactsTag)
+		cr.artifacts = append(cr.artifacts, arts...)
 		if err == nil {
 			cr.state = checks.Worst(th.Evaluate(cr.dur.Seconds()), obsState)
 			var details []string
@@ -681,5 +683,5 @@ func casePart(cr *caseResult) checks.Part {
 	if !cr.ran {
 		return checks.Part{Name: cr.c.Name, Mark: checks.Skipped, Detail: cr.detail}
 	}
-	return checks.Part{Name: cr.c.Name, State: cr.state, Time: cr.dur, Timed: true, Detail: cr.detail}
+	return checks.Part{Name: cr.c.Name, State: cr.state, Time: cr.dur, Timed: true, Detail: cr.longDetail()}
 }

@@ -29,7 +29,8 @@ func TestSaveArtifactsDoesNotFollowPlantedLinks(t *testing.T) {
 	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for link, target := range map[string]string{prefix + ".png": victim, prefix + ".html": dangling} {
+	dangling2 := filepath.Join(elsewhere, "made2")
+	for link, target := range map[string]string{prefix + ".png": victim, prefix + ".html": dangling, prefix + ".har": victim, prefix + ".log": dangling2} {
 		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
 			t.Fatal(err)
 		}
@@ -38,13 +39,19 @@ func TestSaveArtifactsDoesNotFollowPlantedLinks(t *testing.T) {
 	if err != nil || shot == "" || html == "" {
 		t.Fatalf("SaveArtifacts = %q, %q, %v", shot, html, err)
 	}
+	har, log, err := p.SaveRecords(dir, prefix, nil)
+	if err != nil || har == "" || log == "" {
+		t.Fatalf("SaveRecords = %q, %q, %v", har, log, err)
+	}
 	if b, _ := os.ReadFile(victim); string(b) != "precious" {
-		t.Errorf("the screenshot went through the link: the victim holds %.20q", b)
+		t.Errorf("the screenshot or HAR went through the link: the victim holds %.20q", b)
 	}
-	if _, err := os.Lstat(dangling); err == nil {
-		t.Errorf("the HTML went through a dangling link: %s made", dangling)
+	for _, d := range []string{dangling, dangling2} {
+		if _, err := os.Lstat(d); err == nil {
+			t.Errorf("the HTML or console log went through a dangling link: %s made", d)
+		}
 	}
-	assertPrivate(t, "", shot, html)
+	assertPrivate(t, "", shot, html, har, log)
 }
 
 // The directory given is made 0700 when missing, and refused when another

@@ -128,6 +128,15 @@ func eval(t *testing.T, p *Page, js string, args ...any) string {
 var pages = map[string]string{
 	"/": `<!DOCTYPE html><title>Home</title><h1>Home page</h1>`,
 
+	"/roles": rolesPage,
+
+	// A page whose upload (an XHR) gets a 500, and one whose fetch finds
+	// nothing listening.
+	"/xhr-fails": `<!DOCTYPE html><title>Upload</title><h1>Upload</h1><div id="out"></div><input type="hidden" id="token" value="">
+<script>setTimeout(() => { fetch('/api/fail', {method: 'POST', body: 'x'}) }, 100);</script>`,
+	"/fetch-refused": `<!DOCTYPE html><title>Refused</title><h1>Refused</h1>
+<script>setTimeout(() => { fetch('http://CLOSED/nothing').catch(() => {}) }, 100);</script>`,
+
 	"/widgets": `<!DOCTYPE html><title>Widgets</title>
 <button id="send" onclick="setTimeout(() => { out.textContent = 'sent!' }, 100)">Send</button>
 <div id="out"></div>

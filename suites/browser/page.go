@@ -45,6 +45,7 @@ const (
 type Page struct {
 	b          *Browser
 	rp         *rod.Page // bound to the browser's lifetime
+	rec        *recorder // the case's network and console, for SaveRecords
 	stopEvents context.CancelFunc
 	uploads    int
 
@@ -54,9 +55,10 @@ type Page struct {
 	runMask  func(string) string // the run's masker, from SetMask; nil for none
 	obs      []Observation
 	dropped  int
-	requests map[proto.NetworkRequestID]string // URLs of requests in flight
-	loaded   []proto.NetworkLoaderID           // main-frame documents that fired load
-	loadCh   chan struct{}                     // closed and replaced on each main-frame load
+	requests map[proto.NetworkRequestID]inFlight // requests in flight
+	failed   *Observation                        // the case's first failed request, for fail-fast waits
+	loaded   []proto.NetworkLoaderID             // main-frame documents that fired load
+	loadCh   chan struct{}                       // closed and replaced on each main-frame load
 	syncs    map[string]chan struct{}
 	syncN    int
 
@@ -116,10 +118,11 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 	p := &Page{
 		b:        b,
 		rp:       rp,
-		requests: map[proto.NetworkRequestID]string{},
+		requests: map[proto.NetworkRequestID]inFlight{},
 		loadCh:   make(chan struct{}),
 		syncs:    map[string]chan struct{}{},
 		own:      &secret.Masker{},
+		rec:      newRecorder(),
 
 		crashKnown: make(chan struct{}),
 	}
@@ -130,7 +133,7 @@ func (b *Browser) newPage(ctx context.Context) (*Page, error) {
 	p.stopEvents = cancel
 	go erp.EachEvent(
 		p.onConsole, p.onException, p.onBinding,
-		p.onRequest, p.onResponse, p.onFinished, p.onFailed,
+		p.onRequest, p.onResponse, p.onFinished, p.onFailed, p.rec.data,
 		p.onLifecycle, p.onCrash,
 	)()
 
@@ -294,6 +297,7 @@ func (p *Page) mask(s string, extra ...func(string) string) string {
 type Observation struct {
 	Kind    Kind
 	Message string // the console text, the exception, "HTTP 503 Service Unavailable" or "net::ERR_CONNECTION_REFUSED"
+	Method  string // the failed request's method, e.g. POST; may be empty
 	URL     string // the request's URL, or where the script error happened; may be empty
 	Status  int    // the HTTP status of a failed request; 0 for a network error
 }
@@ -309,7 +313,7 @@ const (
 )
 
 // String is a short line for a report, e.g.
-// `failed request: HTTP 500 Internal Server Error http://app/api/upload`.
+// `failed request: HTTP 500 Internal Server Error POST http://app/api/upload`.
 func (o Observation) String() string {
 	var b strings.Builder
 	switch o.Kind {
@@ -321,6 +325,10 @@ func (o Observation) String() string {
 		b.WriteString("failed request: ")
 	}
 	b.WriteString(o.Message)
+	if o.Method != "" {
+		b.WriteString(" ")
+		b.WriteString(o.Method)
+	}
 	if o.URL != "" {
 		b.WriteString(" ")
 		b.WriteString(o.URL)
@@ -379,7 +387,8 @@ func (obs Observations) String() string {
 func (p *Page) StartCase() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.obs, p.dropped = nil, 0
+	p.obs, p.dropped, p.failed = nil, 0, nil
+	p.rec.reset()
 }
 
 // EndCase returns what the page saw go wrong since StartCase. It first lets
@@ -434,6 +443,9 @@ func (p *Page) observe(o Observation) {
 	o.URL = checks.Shorten(p.mask(o.URL), 300)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if o.Kind == FailedRequest && p.failed == nil {
+		p.failed = &o
+	}
 	if len(p.obs) >= maxObservations {
 		p.dropped++
 		return
@@ -442,6 +454,7 @@ func (p *Page) observe(o Observation) {
 }
 
 func (p *Page) onConsole(e *proto.RuntimeConsoleAPICalled) {
+	p.rec.consoleEvent(e)
 	if e.Type != proto.RuntimeConsoleAPICalledTypeError && e.Type != proto.RuntimeConsoleAPICalledTypeAssert {
 		return
 	}
@@ -457,6 +470,7 @@ func (p *Page) onConsole(e *proto.RuntimeConsoleAPICalled) {
 }
 
 func (p *Page) onException(e *proto.RuntimeExceptionThrown) {
+	p.rec.exception(e)
 	d := e.ExceptionDetails
 	msg := d.Text
 	if d.Exception != nil {
@@ -479,31 +493,41 @@ func (p *Page) onBinding(e *proto.RuntimeBindingCalled) {
 	}
 }
 
+// inFlight is a request the page made that has not ended yet.
+type inFlight struct{ method, url string }
+
 func (p *Page) onRequest(e *proto.NetworkRequestWillBeSent) {
+	p.rec.request(e)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.requests[e.RequestID] = e.Request.URL
+	p.requests[e.RequestID] = inFlight{e.Request.Method, e.Request.URL}
 }
 
 func (p *Page) onResponse(e *proto.NetworkResponseReceived) {
+	p.rec.responded(e)
 	if r := e.Response; r.Status >= 500 {
 		msg := "HTTP " + strconv.Itoa(r.Status)
 		if r.StatusText != "" {
 			msg += " " + r.StatusText
 		}
-		p.observe(Observation{Kind: FailedRequest, Message: msg, URL: r.URL, Status: r.Status})
+		p.mu.Lock()
+		method := p.requests[e.RequestID].method
+		p.mu.Unlock()
+		p.observe(Observation{Kind: FailedRequest, Message: msg, Method: method, URL: r.URL, Status: r.Status})
 	}
 }
 
 func (p *Page) onFinished(e *proto.NetworkLoadingFinished) {
+	p.rec.finished(e)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.requests, e.RequestID)
 }
 
 func (p *Page) onFailed(e *proto.NetworkLoadingFailed) {
+	p.rec.failed(e)
 	p.mu.Lock()
-	url := p.requests[e.RequestID]
+	req := p.requests[e.RequestID]
 	delete(p.requests, e.RequestID)
 	p.mu.Unlock()
 	// Requests cut short by a navigation or by the page itself are no fault.
@@ -514,7 +538,7 @@ func (p *Page) onFailed(e *proto.NetworkLoadingFailed) {
 	if e.BlockedReason != "" {
 		msg += " (blocked: " + string(e.BlockedReason) + ")"
 	}
-	p.observe(Observation{Kind: FailedRequest, Message: msg, URL: url})
+	p.observe(Observation{Kind: FailedRequest, Message: msg, Method: req.method, URL: req.url})
 }
 
 func (p *Page) onLifecycle(e *proto.PageLifecycleEvent) {
@@ -553,6 +577,17 @@ func (p *Page) targetCrashed(status string, code int) {
 		close(p.crashKnown)
 	})
 	p.onCrash(nil)
+}
+
+// failedRequest returns the first request of the case (since StartCase)
+// that failed (5xx or a network error), masked, if one did.
+func (p *Page) failedRequest() (Observation, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed == nil {
+		return Observation{}, false
+	}
+	return *p.failed, true
 }
 
 // Gone says why the page can no longer answer: a *LostError when the

@@ -55,7 +55,7 @@ const (
 // `click: {selector: "#send"}`.
 type Step struct {
 	Action    string        `yaml:"-"`
-	Selector  string        `yaml:"selector"`  // a CSS selector; the first match is acted on
+	Selector  string        `yaml:"selector"`  // CSS, css=…, text=… or role=… (see selector.go); the first match is acted on
 	Value     string        `yaml:"value"`     // URL (goto), text (fill, wait_text), option (select), key (press), regexp or substring (assert_url, assert_title)
 	Secret    bool          `yaml:"secret"`    // Value is a secret: masked in errors, artifacts and Secrets
 	File      string        `yaml:"file"`      // upload: the file to upload; screenshot: where to write the PNG
@@ -63,6 +63,12 @@ type Step struct {
 	Attribute string        `yaml:"attribute"` // wait_attribute, assert_attribute: the attribute's name
 	Name      string        `yaml:"name"`      // upload: the file name for Content (default upload.txt)
 	Timeout   time.Duration `yaml:"timeout"`   // how long the step may take; 0: as long as ctx allows
+	// FailFast ends a waiting step (wait_text, wait_visible, wait_gone,
+	// wait_value, wait_attribute, wait_js) as soon as a request the page
+	// made during the case has failed (HTTP 5xx or a network error): the
+	// caller sets it when such a request fails the case anyway (suites:
+	// the case's console policy is fail).
+	FailFast bool `yaml:"-"`
 }
 
 // Validate checks that the step has what its action needs. Its errors never
@@ -89,9 +95,26 @@ func (s Step) Validate() error {
 		return fmt.Errorf("unknown browser step %q", s.Action)
 	}
 	if a.needs != nil {
-		return a.needs(s, need)
+		if err := a.needs(s, need); err != nil {
+			return err
+		}
+	}
+	if s.Selector != "" {
+		if _, err := parseSelector(s.Selector); err != nil {
+			return fmt.Errorf("%s: selector %s: %v", s.Action, quoteSel(s.Selector), err)
+		}
 	}
 	return nil
+}
+
+// quoteSel quotes a selector for a message: in single quotes when it holds
+// double quotes (role=button[name="Add"]) and no single ones, so that it
+// reads as written; else as Go quotes.
+func quoteSel(sel string) string {
+	if strings.Contains(sel, `"`) && !strings.Contains(sel, "'") && strconv.CanBackquote(sel) {
+		return "'" + sel + "'"
+	}
+	return strconv.Quote(sel)
 }
 
 // String names the step for a message, e.g. `click "#send"`. It never holds
@@ -103,12 +126,12 @@ func (s Step) String() string {
 		return "goto " + q(s.Value)
 	case ActionWaitText:
 		if s.Selector != "" {
-			return "wait_text " + q(s.Value) + " in " + q(s.Selector)
+			return "wait_text " + q(s.Value) + " in " + quoteSel(s.Selector)
 		}
 		return "wait_text " + q(s.Value)
 	case ActionPress:
 		if s.Selector != "" {
-			return "press " + q(s.Value) + " in " + q(s.Selector)
+			return "press " + q(s.Value) + " in " + quoteSel(s.Selector)
 		}
 		return "press " + q(s.Value)
 	case ActionAssertURL, ActionAssertTitle:
@@ -119,7 +142,7 @@ func (s Step) String() string {
 	if a, ok := actions[s.Action]; ok && a.describe != nil {
 		return a.describe(s)
 	}
-	return s.Action + " " + q(s.Selector)
+	return s.Action + " " + quoteSel(s.Selector)
 }
 
 // StepError is a failed step. Its message reads like a line of a monitoring
@@ -165,14 +188,19 @@ func (p *Page) Run(ctx context.Context, s Step) error {
 	}
 	defer cancel()
 	defer context.AfterFunc(p.gone, cancel)()
+	sel, _ := parseSelector(s.Selector) // Validate parsed it; zero when there is none
 	r := &run{
-		p:      p,
-		s:      s,
-		parent: ctx,
-		ctx:    sctx,
-		rp:     p.rp.Context(sctx).Sleeper(pollSleeper),
-		dur:    dur,
+		p:        p,
+		s:        s,
+		sel:      sel,
+		failFast: s.FailFast && actions[s.Action].waits,
+		canShow:  actions[s.Action].waits && s.Action != ActionWaitGone, // what stays is what the page shows
+		parent:   ctx,
+		ctx:      sctx,
+		rp:       p.rp.Context(sctx).Sleeper(pollSleeper),
+		dur:      dur,
 	}
+	r.shows = r.canShow
 	err := errGone
 	if p.gone.Err() == nil {
 		err = actions[s.Action].run(r)
@@ -220,6 +248,7 @@ type action struct {
 	needs    func(s Step, need func(what, v string) error) error
 	run      func(*run) error
 	describe func(Step) string // the step in a message; default `NAME "SELECTOR"`
+	waits    bool              // it waits for the page to change: FailFast applies, and when it times out it says what the page shows
 }
 
 var actions = map[string]action{
@@ -252,21 +281,21 @@ var actions = map[string]action{
 			}
 			return nil
 		}},
-	ActionWaitText: {short: "value", run: (*run).waitText,
+	ActionWaitText: {short: "value", run: (*run).waitText, waits: true,
 		needs: func(s Step, need func(string, string) error) error { return need("value (the text)", s.Value) }},
-	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector},
-	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector},
-	ActionWaitValue: {example: `wait_value: {selector: "#upload-token", value: "tok-"}`, run: (*run).waitValue,
+	ActionWaitVisible: {short: "selector", run: (*run).waitVisible, needs: needSelector, waits: true},
+	ActionWaitGone:    {short: "selector", run: (*run).waitGone, needs: needSelector, waits: true},
+	ActionWaitValue: {example: `wait_value: {selector: "#upload-token", value: "tok-"}`, run: (*run).waitValue, waits: true,
 		describe: func(s Step) string {
-			return "wait_value " + strconv.Quote(s.Value) + " in " + strconv.Quote(s.Selector)
+			return "wait_value " + strconv.Quote(s.Value) + " in " + quoteSel(s.Selector)
 		},
 		needs: func(s Step, need func(string, string) error) error {
 			return errors.Join(need("selector", s.Selector), need("value (the text)", s.Value))
 		}},
-	ActionWaitAttr: {example: `wait_attribute: {selector: "#upload", attribute: data-state, value: done}`, run: (*run).waitAttr,
+	ActionWaitAttr: {example: `wait_attribute: {selector: "#upload", attribute: data-state, value: done}`, run: (*run).waitAttr, waits: true,
 		describe: describeAttr, needs: needAttr},
 	ActionAssertValue: {example: `assert_value: {selector: "#email", value: "@example.com"}`, run: (*run).assertValue,
-		describe: func(s Step) string { return "assert_value " + strconv.Quote(s.Selector) },
+		describe: func(s Step) string { return "assert_value " + quoteSel(s.Selector) },
 		needs: func(s Step, need func(string, string) error) error {
 			if err := need("selector", s.Selector); err != nil {
 				return err
@@ -283,7 +312,7 @@ var actions = map[string]action{
 			}
 			return nil
 		}},
-	ActionWaitJS: {short: "value", run: (*run).waitJS,
+	ActionWaitJS: {short: "value", run: (*run).waitJS, waits: true,
 		describe: func(s Step) string { return "wait_js " + strconv.Quote(s.Value) },
 		needs: func(s Step, need func(string, string) error) error {
 			return need("value (a JavaScript expression)", s.Value)
@@ -301,7 +330,7 @@ func needAttr(s Step, need func(string, string) error) error {
 }
 
 func describeAttr(s Step) string {
-	return s.Action + " " + strconv.Quote(s.Selector) + " [" + s.Attribute + "]"
+	return s.Action + " " + quoteSel(s.Selector) + " [" + s.Attribute + "]"
 }
 
 func needPattern(s Step, need func(string, string) error) error {
@@ -330,14 +359,23 @@ func ShortForm(name string) (field, example string, ok bool) {
 
 // run is one step being run.
 type run struct {
-	p      *Page
-	s      Step
-	parent context.Context // the caller's: when it ends, the run was stopped
-	ctx    context.Context // the caller's bounded by the step's timeout
-	rp     *rod.Page       // bound to ctx, polling every pollInterval
-	dur    string          // the step's timeout, for messages
-	why    string          // what a poll still waits for, for the message when time is up
-	point  *proto.Point    // where onElement found an uncovered element to be hit
+	p   *Page
+	s   Step
+	sel selector // s.Selector, parsed
+	// failFast ends the step when a request of the page failed
+	// (Step.FailFast, for a step that waits).
+	failFast bool
+	// shows: when the step times out, its message says what the page
+	// shows instead. canShow: the step is one that may (it waits for
+	// something to appear); shows is then unset while it found its
+	// element and says what that holds.
+	shows, canShow bool
+	parent         context.Context // the caller's: when it ends, the run was stopped
+	ctx            context.Context // the caller's bounded by the step's timeout
+	rp             *rod.Page       // bound to ctx, polling every pollInterval
+	dur            string          // the step's timeout, for messages
+	why            string          // what a poll still waits for, for the message when time is up
+	point          *proto.Point    // where onElement found an uncovered element to be hit
 }
 
 // failure is a step failure with its reason already worded.
@@ -409,10 +447,17 @@ func (r *run) poll(check func() (bool, error)) error {
 		case err == nil && done:
 			return nil
 		}
+		if o, failed := r.p.failedRequest(); r.failFast && failed {
+			o.Kind = ""
+			return fail("the page's request failed: %s", o)
+		}
 		select {
 		case <-r.ctx.Done():
 			if r.parent.Err() != nil {
 				return r.parent.Err()
+			}
+			if r.shows {
+				return &failure{r.why + r.pageShows()}
 			}
 			return &failure{r.why}
 		case <-t.C:
@@ -447,13 +492,13 @@ const stateJS = `function() {
 func (r *run) onElement(n need, do func(el *rod.Element) (bool, error)) error {
 	r.why = "no element matches within " + r.dur
 	return r.poll(func() (bool, error) {
-		el, err := r.rp.Sleeper(rod.NotFoundSleeper).Element(r.s.Selector)
+		el, err := r.element()
 		if err != nil {
-			if errors.Is(err, &rod.ElementNotFoundError{}) {
-				r.why = "no element matches within " + r.dur
-				return false, nil
-			}
 			return false, err
+		}
+		if el == nil {
+			r.why = "no element matches within " + r.dur
+			return false, nil
 		}
 		el = el.Sleeper(pollSleeper)
 		if n&(needVisible|needEnabled|needEditable) != 0 {
@@ -497,6 +542,30 @@ func (r *run) onElement(n need, do func(el *rod.Element) (bool, error)) error {
 		}
 		return do(el)
 	})
+}
+
+// firstJS returns the first element a selector matches, null for none, or
+// 'invalid' for a selector the browser cannot parse.
+var firstJS = withResolver(`(sel) => {
+	const r = find(sel, true);
+	return r.invalid ? 'invalid' : r.els[0] || null;
+}`)
+
+// errInvalidSelector fails a step whose CSS selector the browser refused.
+var errInvalidSelector = &failure{ReasonInvalidSelector}
+
+// element returns the first element matching the step's selector, or nil.
+func (r *run) element() (*rod.Element, error) {
+	res, err := r.rp.Evaluate(rod.Eval(firstJS.For(r.sel), r.sel).ByObject())
+	switch {
+	case err != nil:
+		return nil, err
+	case res.Type == proto.RuntimeRemoteObjectTypeString:
+		return nil, errInvalidSelector
+	case res.Subtype != proto.RuntimeRemoteObjectSubtypeNode:
+		return nil, nil
+	}
+	return r.rp.ElementFromObject(res)
 }
 
 func (r *run) gotoURL() error {
@@ -677,26 +746,54 @@ func (r *run) upload() error {
 
 // visibleJS is the visibility test for wait_visible and wait_gone; textJS
 // looks for a text in the page, or in the elements matching a selector.
-const (
-	visibleJS = `(sel) => {
-		const els = document.querySelectorAll(sel);
-		const seen = Array.from(els).some((e) => {
+var (
+	visibleJS = withResolver(`(sel) => {
+		const found = find(sel, false);
+		if (found.invalid) return 'invalid';
+		const els = found.els;
+		const seen = els.some((e) => {
 			const r = e.getBoundingClientRect();
 			return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
 		});
 		return seen ? 'visible' : els.length ? 'hidden' : 'none';
-	}`
-	textJS = `(sel, text) => {
+	}`)
+	textJS = withResolver(`(sel, text) => {
 		const norm = (s) => (s || '').replace(/\s+/g, ' ');
-		const els = sel ? document.querySelectorAll(sel) : [document.body];
-		return Array.from(els).some((e) => e && norm(e.innerText).includes(norm(text)));
-	}`
+		let els = [document.body];
+		if (sel) {
+			const found = find(sel, false);
+			if (found.invalid) return 'invalid';
+			els = found.els;
+		}
+		return els.some((e) => e && norm(e.innerText).includes(norm(text)));
+	}`)
 )
+
+// selArg is the step's selector for a page function: null when it has none.
+func (r *run) selArg() any {
+	if r.s.Selector == "" {
+		return nil
+	}
+	return r.sel
+}
+
+// evalSel evaluates a page function made by withResolver, failing the step
+// when the page found its selector invalid.
+func (r *run) evalSel(f pageFunc, args ...any) (*proto.RuntimeRemoteObject, error) {
+	res, err := r.rp.Eval(f.For(r.sel), append([]any{r.selArg()}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Value.Str() == "invalid" || res.Value.Get("invalid").Bool() {
+		return nil, errInvalidSelector
+	}
+	return res, nil
+}
 
 func (r *run) waitText() error {
 	r.why = "not seen within " + r.dur
 	return r.poll(func() (bool, error) {
-		res, err := r.rp.Eval(textJS, r.s.Selector, r.s.Value)
+		res, err := r.evalSel(textJS, r.s.Value)
 		if err != nil {
 			return false, err
 		}
@@ -706,7 +803,7 @@ func (r *run) waitText() error {
 
 func (r *run) waitVisible() error {
 	return r.poll(func() (bool, error) {
-		res, err := r.rp.Eval(visibleJS, r.s.Selector)
+		res, err := r.evalSel(visibleJS)
 		if err != nil {
 			return false, err
 		}
@@ -725,7 +822,7 @@ func (r *run) waitVisible() error {
 func (r *run) waitGone() error {
 	r.why = "still visible after " + r.dur
 	return r.poll(func() (bool, error) {
-		res, err := r.rp.Eval(visibleJS, r.s.Selector)
+		res, err := r.evalSel(visibleJS)
 		if err != nil {
 			return false, err
 		}
@@ -747,20 +844,24 @@ func (r *run) waitValue() error {
 // readJS reads, from the first element matching sel, its value (attr
 // empty) or an attribute: found false when nothing matches, value null
 // for an attribute it does not have.
-const readJS = `(sel, attr) => {
-	const e = document.querySelector(sel);
+var readJS = withResolver(`(sel, attr) => {
+	const found = find(sel, true);
+	if (found.invalid) return {invalid: true};
+	const e = found.els[0];
 	if (!e) return {found: false};
 	const v = attr ? e.getAttribute(attr) : e.value;
 	return {found: true, has: v !== null && v !== undefined, value: String(v ?? '')};
-}`
+}`)
 
 // read reads the step's element's value or attribute, setting why for a
 // missing element or attribute.
 func (r *run) read(attr string) (string, bool, error) {
-	res, err := r.rp.Eval(readJS, r.s.Selector, attr)
+	res, err := r.evalSel(readJS, attr)
 	if err != nil {
 		return "", false, err
 	}
+	// What the element holds says more than what the page shows.
+	r.shows = r.canShow && !res.Value.Get("found").Bool()
 	switch {
 	case !res.Value.Get("found").Bool():
 		r.why = "no element matches within " + r.dur
@@ -792,6 +893,52 @@ func (r *run) assertValue() error {
 
 func (r *run) assertAttr() error {
 	return r.assertRead(func() (string, bool, error) { return r.read(r.s.Attribute) })
+}
+
+// pageShowsJS finds what the page shows a user instead of what a wait
+// looked for: the first line of a visible alert or flash message, else the
+// first line of visible text in the selector's scope (its first match; the
+// whole page without one).
+var pageShowsJS = withResolver(`(sel) => {
+	const visible = (e) => {
+		const r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
+	};
+	const firstLine = (e) => (e.innerText || '').split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).find((l) => l) || '';
+	for (const css of ['[role=alert]', '[role=alertdialog]', '.alert', '.flash', '.error', '[aria-live]']) {
+		for (const e of document.querySelectorAll(css)) {
+			const t = visible(e) && firstLine(e);
+			if (t) return t;
+		}
+	}
+	let scope = document.body;
+	if (sel) {
+		const found = find(sel, true);
+		// A hidden element's innerText is its source text: not what shows.
+		const e = !found.invalid && found.els[0];
+		if (e && e.checkVisibility({visibilityProperty: true})) scope = e;
+	}
+	return scope ? firstLine(scope) : '';
+}`)
+
+// showsWait bounds asking the page what it shows, after a wait timed out.
+const showsWait = time.Second
+
+// pageShows says, for the message of a wait that timed out, what the page
+// shows instead: ` (page shows "Invalid login or password")`, masked and
+// shortened; "" when the page cannot tell.
+func (r *run) pageShows() string {
+	ctx, cancel := context.WithTimeout(r.parent, showsWait)
+	defer cancel()
+	res, err := r.p.rp.Context(ctx).Eval(pageShowsJS.For(r.sel), r.selArg())
+	if err != nil {
+		return ""
+	}
+	t := res.Value.Str()
+	if t == "" {
+		return " (page shows no text)"
+	}
+	return " (page shows " + strconv.Quote(checks.Shorten(r.p.mask(t), 80)) + ")"
 }
 
 func (r *run) waitJS() error {
@@ -931,9 +1078,6 @@ func describe(err error) string {
 		msg := ev.Text
 		if ev.Exception != nil && ev.Exception.Description != "" {
 			msg, _, _ = strings.Cut(ev.Exception.Description, "\n")
-		}
-		if strings.Contains(msg, "is not a valid selector") {
-			return ReasonInvalidSelector
 		}
 		return "script error: " + msg
 	case errors.As(err, &ce):
