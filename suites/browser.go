@@ -201,6 +201,9 @@ func (r *runState) openPage(ctx context.Context) (*browser.Page, error) {
 	r.browserTook = ahead + r.browserReady.Sub(since)
 	// The page masks the run's secrets too, and hides them from screenshots.
 	p.SetMask(r.mask.Mask)
+	if r.diag.Log != nil && r.diag.Level >= LogSteps {
+		p.SetTrace(func(level int, line string) { r.logf(level, "  %s", line) }, r.diag.Level)
+	}
 	p.StartCase()
 	return p, nil
 }

@@ -53,6 +53,8 @@ type Page struct {
 	secrets  []string            // typed by fill steps marked secret, longest first
 	own      *secret.Masker      // masks secrets
 	runMask  func(string) string // the run's masker, from SetMask; nil for none
+	trace    func(level int, line string)
+	traceLvl int
 	obs      []Observation
 	dropped  int
 	requests map[proto.NetworkRequestID]inFlight // requests in flight
@@ -208,12 +210,13 @@ func (b *Browser) freshPage(ctx context.Context, old *Page) (*Page, error) {
 		_, _ = proto.TargetCloseTarget{TargetID: old.rp.TargetID}.Call(cctx)
 	}
 	old.mu.Lock()
-	secrets, run := old.secrets, old.runMask
+	secrets, run, trace, lvl := old.secrets, old.runMask, old.trace, old.traceLvl
 	old.mu.Unlock()
 	for _, s := range secrets {
 		np.addSecret(s)
 	}
 	np.runMask = run
+	np.trace, np.traceLvl = trace, lvl
 	np.uploads = old.uploads
 	b.page = np
 	return np, nil
@@ -271,6 +274,34 @@ func (p *Page) SetMask(mask func(string) string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.runMask = mask
+}
+
+// Trace levels: what a page tells SetTrace's function.
+const (
+	// TraceEvents is the page's navigations and its failed requests.
+	TraceEvents = 2
+	// TraceWire is every request and response of the page, and its
+	// console messages.
+	TraceWire = 3
+)
+
+// SetTrace gives the page a function that is told, masked, what the page
+// does, up to level (TraceEvents, TraceWire). nil tells nothing.
+func (p *Page) SetTrace(fn func(level int, line string), level int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.trace, p.traceLvl = fn, level
+}
+
+// tracef tells the trace function a line of this level, masked.
+func (p *Page) tracef(level int, format string, args ...any) {
+	p.mu.Lock()
+	fn, lvl := p.trace, p.traceLvl
+	p.mu.Unlock()
+	if fn == nil || lvl < level {
+		return
+	}
+	fn(level, p.mask(checks.Shorten(fmt.Sprintf(format, args...), 500)))
 }
 
 // mask replaces every secret the page knows of in s, in any form (see
@@ -441,6 +472,7 @@ func (p *Page) observe(o Observation) {
 	// Masked before shortened, so that no secret is cut with its start left.
 	o.Message = checks.Shorten(p.mask(o.Message), 300)
 	o.URL = checks.Shorten(p.mask(o.URL), 300)
+	p.tracef(TraceEvents, "page %s", o)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if o.Kind == FailedRequest && p.failed == nil {
@@ -455,6 +487,13 @@ func (p *Page) observe(o Observation) {
 
 func (p *Page) onConsole(e *proto.RuntimeConsoleAPICalled) {
 	p.rec.consoleEvent(e)
+	if p.tracing(TraceWire) {
+		var parts []string
+		for _, a := range e.Args {
+			parts = append(parts, remoteText(a))
+		}
+		p.tracef(TraceWire, "page console.%s: %s", e.Type, strings.Join(parts, " "))
+	}
 	if e.Type != proto.RuntimeConsoleAPICalledTypeError && e.Type != proto.RuntimeConsoleAPICalledTypeAssert {
 		return
 	}
@@ -498,6 +537,12 @@ type inFlight struct{ method, url string }
 
 func (p *Page) onRequest(e *proto.NetworkRequestWillBeSent) {
 	p.rec.request(e)
+	switch {
+	case e.Type == proto.NetworkResourceTypeDocument && e.FrameID == p.rp.FrameID:
+		p.tracef(TraceEvents, "page navigates: %s %s", e.Request.Method, e.Request.URL)
+	default:
+		p.tracef(TraceWire, "page > %s %s (%s)", e.Request.Method, e.Request.URL, strings.ToLower(string(e.Type)))
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests[e.RequestID] = inFlight{e.Request.Method, e.Request.URL}
@@ -505,6 +550,7 @@ func (p *Page) onRequest(e *proto.NetworkRequestWillBeSent) {
 
 func (p *Page) onResponse(e *proto.NetworkResponseReceived) {
 	p.rec.responded(e)
+	p.tracef(TraceWire, "page < %d %s", e.Response.Status, e.Response.URL)
 	if r := e.Response; r.Status >= 500 {
 		msg := "HTTP " + strconv.Itoa(r.Status)
 		if r.StatusText != "" {
@@ -917,4 +963,11 @@ func (p *Page) uploadFile(name, content string) (string, error) {
 	}
 	path := filepath.Join(dir, name)
 	return path, os.WriteFile(path, []byte(content), 0o600)
+}
+
+// tracing reports whether the trace wants lines of this level.
+func (p *Page) tracing(level int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.trace != nil && p.traceLvl >= level
 }
