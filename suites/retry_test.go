@@ -35,12 +35,12 @@ func TestRetryFreshContext(t *testing.T) {
 		files  []string // artifacts of the case, by suffix
 	}{
 		{"passes on retry", []int{503}, checks.Warning,
-			[]string{"[WARNING] chat ", "flaky: passed on attempt 2 of 3 after: step 5 http: GET /probe: status 503, want 2xx", "attempt 1 artifacts: "},
+			[]string{"[WARNING] chat ", "flaky: passed on attempt 2 of 3 after: step 5 http: GET /probe: status 503, want 2xx", "artifacts: ", "-chat-attempt1.png"},
 			[]string{"-chat-attempt1.html", "-chat-attempt1.png"}},
 		{"fails differently", []int{503, 500, 500}, checks.Critical,
 			[]string{"[CRITICAL] chat ", "step 5 http: GET /probe: status 503, want 2xx", "failed all 3 attempts",
 				"attempts 2, 3 failed differently: step 5 http: GET /probe: status 500",
-				"attempt 1 artifacts: ", "attempt 2 artifacts: ", "attempt 3 artifacts: "},
+				"artifacts: ", "-chat-attempt1.png", "-chat-attempt2.png", "-chat-attempt3.png"},
 			[]string{"-chat-attempt1.png", "-chat-attempt2.png", "-chat-attempt3.png"}},
 	}
 	for _, tt := range tests {
