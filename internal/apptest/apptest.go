@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,18 +31,31 @@ type App struct {
 // test ends.
 func Start(t testing.TB) App {
 	t.Helper()
-	db := pgtest.NewApp(t, "tenants", "")
-	ctx := context.Background()
-	if err := sampleapp.Setup(ctx, db.Cluster.SuperDSN(db.DB), db.User); err != nil {
-		t.Fatal(err)
-	}
-	admin := rand.Text()
-	url, stop, err := sampleapp.Serve(ctx, sampleapp.Options{DSN: db.DSN(), AdminToken: admin}, "")
+	a, err := StartOn(t, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
+
+// StartOn is Start listening on addr (host:port; "" is a free port of
+// 127.0.0.1) and logging to log (nil discards). It returns its error, a
+// taken address among them, so that a caller choosing a port can try
+// another; what it made is undone when the test ends.
+func StartOn(t testing.TB, addr string, log *slog.Logger) (App, error) {
+	t.Helper()
+	db := pgtest.NewApp(t, "tenants", "")
+	ctx := context.Background()
+	if err := sampleapp.Setup(ctx, db.Cluster.SuperDSN(db.DB), db.User); err != nil {
+		return App{}, fmt.Errorf("sample app setup: %w", err)
+	}
+	admin := rand.Text()
+	url, stop, err := sampleapp.Serve(ctx, sampleapp.Options{DSN: db.DSN(), AdminToken: admin, Logger: log}, addr)
+	if err != nil {
+		return App{}, err
+	}
 	t.Cleanup(func() { stop() })
-	return App{URL: url, Admin: admin, DB: db}
+	return App{URL: url, Admin: admin, DB: db}, nil
 }
 
 // Tenant is a tenant as the app lists it.
@@ -93,13 +107,14 @@ func (a App) Create(t testing.TB, name string) string {
 
 // ProvisionerYAML is the config's tenant section for this app, with the
 // admin token taken from the environment variable tokenEnv. Its base URL
-// is baseURL: the app's own, or a proxy in front of it.
+// is baseURL: the app's own, a proxy in front of it, or a template such as
+// {{.BaseURL}} (the URLs are quoted).
 func ProvisionerYAML(baseURL, tokenEnv string) string {
 	return fmt.Sprintf(`tenant:
   http:
     create:
       method: POST
-      url: %[1]s/api/tenants
+      url: "%[1]s/api/tenants"
       bearer: '{{env "%[2]s"}}'
       json: {name: "{{.Tenant.name}}"}
       expect: {status: 201}
@@ -112,7 +127,7 @@ func ProvisionerYAML(baseURL, tokenEnv string) string {
       url: "%[1]s/api/tenants/{{.Tenant.id}}"
       bearer: '{{env "%[2]s"}}'
     list:
-      request: {url: %[1]s/api/tenants, bearer: '{{env "%[2]s"}}'}
+      request: {url: "%[1]s/api/tenants", bearer: '{{env "%[2]s"}}'}
       created: $.created_at
 `, baseURL, tokenEnv)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,7 @@ type icingaSetup struct {
 	pluginDir string // PluginDir, where the command finds suitecheck
 	includes  string // the config lines that bring the CheckCommand in
 	hostVars  string // more of the host's attributes
+	objects   string // more objects: hosts, apply rules
 }
 
 // startIcinga starts Icinga 2 with contrib's CheckCommand and one service
@@ -122,6 +124,7 @@ object GraphiteWriter "graphite" { host = "127.0.0.1"; port = %s }
   vars.suitecheck_env = "staging"
 %s}
 `, s.cfg, setup.hostVars)
+	conf.WriteString(setup.objects)
 	for name, attrs := range services {
 		fmt.Fprintf(&conf, "object Service %q {\n  host_name = \"site\"\n  check_command = \"suitecheck\"\n  check_interval = 1d\n  retry_interval = 1d\n  max_check_attempts = 1\n%s\n}\n", name, attrs)
 	}
@@ -220,7 +223,7 @@ type checkResult struct {
 	ExecutionEnd    float64  `json:"execution_end"`
 }
 
-// force reschedules a check now.
+// force reschedules a check now, the service of that name on every host.
 func (ic *icinga) force(t *testing.T, service string) time.Time {
 	t.Helper()
 	now := time.Now()
@@ -231,11 +234,19 @@ func (ic *icinga) force(t *testing.T, service string) time.Time {
 	return now
 }
 
+// result waits for a check of the host site's service that ended at or
+// after since.
 func (ic *icinga) result(t *testing.T, service string, since time.Time, bound time.Duration) checkResult {
 	t.Helper()
+	return ic.resultOn(t, "site", service, since, bound)
+}
+
+// resultOn is result for the service of host.
+func (ic *icinga) resultOn(t *testing.T, host, service string, since time.Time, bound time.Duration) checkResult {
+	t.Helper()
 	var got checkResult
-	eventually(t, bound, "icinga2 result of "+service, func() bool {
-		b, err := ic.api("GET", "/v1/objects/services?service=site!"+service+"&attrs=last_check_result", "")
+	eventually(t, bound, "icinga2 result of "+host+"!"+service, func() bool {
+		b, err := ic.api("GET", "/v1/objects/services?service="+url.QueryEscape(host+"!"+service)+"&attrs=last_check_result", "")
 		if err != nil {
 			return false
 		}

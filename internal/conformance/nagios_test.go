@@ -36,6 +36,13 @@ func startNagios(t *testing.T, s *site, name string, timeout int, checks map[str
 // commands and $USER1$ the directory user1.
 func startNagiosWith(t *testing.T, s *site, name string, timeout int, commands, user1 string, checks map[string]string) *nagios {
 	t.Helper()
+	return startNagiosObjects(t, s, name, timeout, commands, user1, checks, "")
+}
+
+// startNagiosObjects is startNagiosWith with more object definitions:
+// hosts, hostgroups, services of their own.
+func startNagiosObjects(t *testing.T, s *site, name string, timeout int, commands, user1 string, checks map[string]string, objects string) *nagios {
+	t.Helper()
 	need(t, "/usr/sbin/nagios4")
 	dir := filepath.Join(s.dir, name)
 	os.MkdirAll(filepath.Join(dir, "checkresults"), 0o755)
@@ -110,6 +117,7 @@ define host {
 	if example := s.nagiosServiceExample(t); name == "nagios" {
 		obj.WriteString(example)
 	}
+	obj.WriteString(objects)
 	for name, command := range checks {
 		fmt.Fprintf(&obj, `define service {
   host_name local
@@ -196,8 +204,14 @@ func (s *site) nagiosServiceExample(t *testing.T) string {
 	return ex
 }
 
-// force runs a service's check now.
+// force runs a service's check of the host local now.
 func (n *nagios) force(t *testing.T, service string) time.Time {
+	t.Helper()
+	return n.forceOn(t, "local", service)
+}
+
+// forceOn runs the check of host's service now.
+func (n *nagios) forceOn(t *testing.T, host, service string) time.Time {
 	t.Helper()
 	now := time.Now()
 	f, err := os.OpenFile(filepath.Join(n.dir, "nagios.cmd"), os.O_WRONLY, 0)
@@ -205,17 +219,24 @@ func (n *nagios) force(t *testing.T, service string) time.Time {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	fmt.Fprintf(f, "[%d] SCHEDULE_FORCED_SVC_CHECK;local;%s;%d\n", now.Unix(), service, now.Unix())
+	fmt.Fprintf(f, "[%d] SCHEDULE_FORCED_SVC_CHECK;%s;%s;%d\n", now.Unix(), host, service, now.Unix())
 	return now
 }
 
-// result waits for a check of service that ran at or after since, and
-// returns its servicestatus block as Nagios stored it in status.dat.
+// result waits for a check of the host local's service that ran at or
+// after since, and returns its servicestatus block as Nagios stored it in
+// status.dat.
 func (n *nagios) result(t *testing.T, service string, since time.Time, bound time.Duration) map[string]string {
 	t.Helper()
+	return n.resultOn(t, "local", service, since, bound)
+}
+
+// resultOn is result for host's service.
+func (n *nagios) resultOn(t *testing.T, host, service string, since time.Time, bound time.Duration) map[string]string {
+	t.Helper()
 	var got map[string]string
-	eventually(t, bound, "nagios result of "+service, func() bool {
-		st := n.status(service)
+	eventually(t, bound, "nagios result of "+host+";"+service, func() bool {
+		st := n.status(host, service)
 		var last int64
 		fmt.Sscan(st["last_check"], &last)
 		if st["has_been_checked"] == "1" && last >= since.Unix() {
@@ -227,7 +248,7 @@ func (n *nagios) result(t *testing.T, service string, since time.Time, bound tim
 	return got
 }
 
-func (n *nagios) status(service string) map[string]string {
+func (n *nagios) status(host, service string) map[string]string {
 	f, err := os.Open(filepath.Join(n.dir, "status.dat"))
 	if err != nil {
 		return nil
@@ -242,7 +263,7 @@ func (n *nagios) status(service string) map[string]string {
 		case line == "servicestatus {":
 			block = map[string]string{}
 		case line == "}":
-			if block != nil && block["service_description"] == service {
+			if block != nil && block["host_name"] == host && block["service_description"] == service {
 				return block
 			}
 			block = nil

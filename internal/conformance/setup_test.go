@@ -48,20 +48,9 @@ type site struct {
 // newSite prepares a site whose files the user owner can use.
 func newSite(t *testing.T, owner string) *site {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "scc-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &site{dir: dir, app: apptest.Start(t), owner: owner}
-	s.cfg, s.state, s.tmp, s.art = filepath.Join(dir, "suitecheck.yaml"), filepath.Join(dir, "state"), filepath.Join(dir, "tmp"), filepath.Join(dir, "art")
-	s.plugins = filepath.Join(dir, "plugins")
-	for _, d := range []string{s.state, s.tmp, s.art, s.plugins} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	token := filepath.Join(dir, "admin-token")
+	s := newBareSite(t, owner)
+	s.app = apptest.Start(t)
+	token := filepath.Join(s.dir, "admin-token")
 	if err := os.WriteFile(token, []byte(s.app.Admin), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +58,27 @@ func newSite(t *testing.T, owner string) *site {
 	y := fmt.Sprintf("environments:\n  staging: {base_url: %s}\n%s", s.app.URL, prov) + apptest.SuitesYAML
 	if err := os.WriteFile(s.cfg, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	chown(t, s.dir, owner)
+	return s
+}
+
+// newBareSite prepares a site's directories and wrapper, with no app and
+// no config yet: the caller writes s.cfg (and chowns what it adds).
+func newBareSite(t *testing.T, owner string) *site {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "scc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	s := &site{dir: dir, owner: owner}
+	s.cfg, s.state, s.tmp, s.art = filepath.Join(dir, "suitecheck.yaml"), filepath.Join(dir, "state"), filepath.Join(dir, "tmp"), filepath.Join(dir, "art")
+	s.plugins = filepath.Join(dir, "plugins")
+	for _, d := range []string{s.state, s.tmp, s.art, s.plugins} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The clients run the contrib definitions' "suitecheck": this wrapper
 	// gives the check's processes the site's TMPDIR, their mark.
