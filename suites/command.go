@@ -265,6 +265,11 @@ func (r *runState) runCommand(ctx context.Context, c *Case, suite *Suite, cr *ca
 		res, reportErr = parser.Results()
 	}
 	r.keepResults(cr, res)
+	if res.Counts.Failed > 0 || res.Counts.Flaky > 0 {
+		saved, notes := r.keepAttachments(c, cmd.Dir, res)
+		cr.artifacts = append(cr.artifacts, saved...)
+		cr.notes = append(cr.notes, notes...)
+	}
 
 	counts := res.Counts
 	switch {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +35,8 @@ func ParseJUnit(r io.Reader) (*Results, error) {
 	var suites []string // the enclosing testsuite names
 	var cur *Test       // the testcase being read
 	var text *strings.Builder
-	var textFor string // the element whose text is collected: failure, error, skipped…
+	var out *strings.Builder // a testcase's system-out or system-err, for its attachments
+	var textFor string       // the element whose text is collected: failure, error, skipped…
 	var flakyMsg string
 	suiteLevel := false // cur is a suite-level <error>, not a testcase
 	sawRoot := false
@@ -100,7 +103,16 @@ func ParseJUnit(r io.Reader) (*Results, error) {
 					cur.Status = Flaky
 					cur.Message = flakyMsg
 				}
-			case "system-out", "system-err", "properties":
+			case "system-out", "system-err":
+				if cur != nil && !suiteLevel {
+					// A testcase's output: its [[ATTACHMENT|path]] lines.
+					out = &strings.Builder{}
+					continue
+				}
+				if err := skip(dec, &depth); err != nil {
+					return res, junitErr(in, err, res.Total(), sawRoot)
+				}
+			case "properties":
 				if err := skip(dec, &depth); err != nil {
 					return res, junitErr(in, err, res.Total(), sawRoot)
 				}
@@ -109,9 +121,17 @@ func ParseJUnit(r io.Reader) (*Results, error) {
 			if text != nil && text.Len() < 4096 {
 				text.Write(t[:min(len(t), 4096-text.Len())])
 			}
+			if out != nil && out.Len() < maxOutput {
+				out.Write(t[:min(len(t), maxOutput-out.Len())])
+			}
 		case xml.EndElement:
 			depth = max(depth-1, 0)
 			switch t.Name.Local {
+			case "system-out", "system-err":
+				if out != nil && cur != nil {
+					cur.Attachments = attachments(out.String(), cur.Attachments)
+				}
+				out = nil
 			case "failure", "error", "skipped":
 				if text != nil && t.Name.Local == textFor {
 					if cur != nil && cur.Message == "" {
@@ -125,6 +145,9 @@ func ParseJUnit(r io.Reader) (*Results, error) {
 				}
 			case "testcase":
 				if cur != nil {
+					if cur.Status < Flaky {
+						cur.Attachments = nil // evidence of failures only
+					}
 					res.Add(*cur)
 					cur = nil
 				}
@@ -215,4 +238,23 @@ func decimal(v string) string {
 		return strings.Replace(v, ",", ".", 1)
 	}
 	return v
+}
+
+// maxOutput bounds what of a testcase's system-out and system-err is
+// searched for attachments (the filter cuts each text at maxText anyway).
+const maxOutput = 64 << 10
+
+// attachmentRe is one [[ATTACHMENT|path]] line.
+var attachmentRe = regexp.MustCompile(`\[\[ATTACHMENT\|([^\]\r\n]+)\]\]`)
+
+// attachments adds the paths of the [[ATTACHMENT|path]] lines in text to
+// have, up to MaxAttachments, without repeats.
+func attachments(text string, have []string) []string {
+	for _, m := range attachmentRe.FindAllStringSubmatch(text, MaxAttachments) {
+		p := strings.TrimSpace(m[1])
+		if p != "" && len(p) <= 1024 && len(have) < MaxAttachments && !slices.Contains(have, p) {
+			have = append(have, p)
+		}
+	}
+	return have
 }

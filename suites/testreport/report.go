@@ -49,7 +49,15 @@ type Test struct {
 	HasTime bool // the report gave a time
 	Status  Status
 	Message string // the first line of the failure, error or skip reason
+	// Attachments are the files the runner attached to the test, as its
+	// report names them (JUnit's [[ATTACHMENT|path]] lines, as Playwright
+	// and the Jenkins and GitLab conventions write them): at most
+	// MaxAttachments, for a test that failed, errored or was flaky.
+	Attachments []string
 }
+
+// MaxAttachments bounds the attachments kept of one test.
+const MaxAttachments = 10
 
 // FullName is how a person names the test: "Class.Name" as CI servers
 // show JUnit tests, unless the name already says the class.
