@@ -326,12 +326,13 @@ func (cr *caseResult) longDetail() string {
 }
 
 // artifactsNote names, for the status line, the directory of the failed
-// cases' evidence, once: "; artifacts in /var/lib/…/artifacts/SUITE". The
+// cases' evidence, once: "artifacts in /var/lib/…/artifacts/SUITE", the
+// status line's tail (never cut when the summary is). The
 // long output lists the files.
 func artifactsNote(results []*caseResult) string {
 	for _, cr := range results {
 		if len(cr.artifacts) > 0 {
-			return "; artifacts in " + filepath.Dir(cr.artifacts[0])
+			return "artifacts in " + filepath.Dir(cr.artifacts[0])
 		}
 	}
 	return ""

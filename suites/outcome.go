@@ -114,7 +114,7 @@ func (d diagnosis) add(res *checks.Result) {
 	}
 	res.Long = append(res.Long, d.lines...)
 	if d.found != "" {
-		res.Tail = "diagnosis: " + d.found
+		res.Tail = strings.TrimPrefix(res.Tail+"; diagnosis: "+d.found, "; ")
 	}
 }
 
@@ -323,7 +323,8 @@ func (oc *outcome) casesResult(r *runState) (res checks.Result, casePerf []check
 			res.Summary += " (total " + crossed(total, totalState, th) + ")"
 		}
 	}
-	res.Summary += artifactsNote(results)
+	// The dir of the evidence ends the status line, and is never cut.
+	res.Tail = artifactsNote(results)
 	return res, casePerf, failedPerf
 }
 
