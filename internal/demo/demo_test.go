@@ -59,7 +59,7 @@ func TestDemoBreak(t *testing.T) {
 		state checks.State
 		want  []string
 	}{
-		{"db-readonly", checks.Critical, []string{"upload (step 3 wait_text", "layer 8/8 writable: table files is not writable: no INSERT privilege"}},
+		{"db-readonly", checks.Critical, []string{"upload (step 3 wait_value \"hello.txt\" in \"#attachment\": the page's request failed: HTTP 500", "layer 8/8 writable: table files is not writable: no INSERT privilege"}},
 		{"no-extension", checks.Critical, []string{"the app failed to create tenant", "layer 6/8 extensions: uuid-ossp not installed"}},
 		{"bad-password", checks.Critical, []string{"the app failed to create tenant", "layer 3/8 authenticates: password authentication failed"}},
 		{"db-down", checks.Critical, []string{"the app failed to create tenant", "layer 1/8 reachable: cannot connect: connection refused"}},

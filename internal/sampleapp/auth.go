@@ -142,3 +142,32 @@ func setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 	}
 	http.SetCookie(w, c)
 }
+
+// csrfCookie holds the browser's CSRF token: every form carries it back as
+// csrf_token (an XHR as the X-CSRF-Token header), and a POST from a page
+// of another site, which cannot read the cookie, is refused (the
+// double-submit pattern).
+const csrfCookie = "sampleapp_csrf"
+
+// csrfToken returns the browser's CSRF token, setting the cookie when it
+// has none.
+func csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 20 {
+		return c.Value
+	}
+	tok := rand.Text()
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	return tok
+}
+
+// csrfOK reports whether got is the browser's CSRF token.
+func csrfOK(r *http.Request, got string) bool {
+	c, err := r.Cookie(csrfCookie)
+	return err == nil && got != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) == 1
+}
+
+// csrfRefused answers a form without its CSRF token.
+func csrfRefused(w http.ResponseWriter, r *http.Request) {
+	fail(w, r, http.StatusForbidden, "the form's CSRF token is missing or wrong: reload the page")
+}

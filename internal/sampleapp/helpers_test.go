@@ -204,10 +204,34 @@ func (b *browser) get(t *testing.T, path string) response {
 	return send(t, b.hc, http.MethodGet, b.base+path, nil, nil)
 }
 
+// postForm posts a form as the page's would, with the CSRF token of the
+// browser's cookie (a GET of the sign-in page sets it first).
 func (b *browser) postForm(t *testing.T, path string, form url.Values) response {
 	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if form.Get("csrf_token") == "" {
+		form.Set("csrf_token", b.csrf(t))
+	}
 	return send(t, b.hc, http.MethodPost, b.base+path, strings.NewReader(form.Encode()),
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+}
+
+// csrf is the browser's CSRF token: its cookie, got from the sign-in page.
+func (b *browser) csrf(t *testing.T) string {
+	t.Helper()
+	u, _ := url.Parse(b.base)
+	for range 2 {
+		for _, c := range b.hc.Jar.Cookies(u) {
+			if c.Name == csrfCookie {
+				return c.Value
+			}
+		}
+		b.get(t, "/login")
+	}
+	t.Fatal("no CSRF cookie from the sign-in page")
+	return ""
 }
 
 // signIn signs in through the form and returns the dashboard.
@@ -226,6 +250,7 @@ func (b *browser) upload(t *testing.T, name string, content []byte) response {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf_token", b.csrf(t))
 	fw, err := mw.CreateFormFile("file", name)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -103,9 +104,17 @@ func TestWebFlow(t *testing.T) {
 
 	// The session cookie is HttpOnly and the sign-in redirects to /.
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	r = send(t, noRedirect, http.MethodPost, e.srv.URL+"/login",
-		strings.NewReader(url.Values{"login": {nt.Login}, "password": {nt.Password}}.Encode()),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}).wantStatus(t, http.StatusSeeOther)
+	form := url.Values{"login": {nt.Login}, "password": {nt.Password}}
+	post := func(form url.Values, cookie string) response {
+		return send(t, noRedirect, http.MethodPost, e.srv.URL+"/login", strings.NewReader(form.Encode()),
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {cookie}})
+	}
+	// A form without the token of the browser's CSRF cookie is refused,
+	// whatever its credentials: a page of another site cannot read it.
+	post(form, "").wantStatus(t, http.StatusForbidden)
+	post(url.Values{"login": form["login"], "password": form["password"], "csrf_token": {"forged-token-0123456789"}}, csrfCookie+"=the-real-token-0123456789").wantStatus(t, http.StatusForbidden)
+	form.Set("csrf_token", "the-real-token-0123456789")
+	r = post(form, csrfCookie+"=the-real-token-0123456789").wantStatus(t, http.StatusSeeOther)
 	if loc := r.header.Get("Location"); loc != "/" {
 		t.Errorf("sign-in redirects to %q", loc)
 	}
@@ -557,5 +566,41 @@ func TestHelpers(t *testing.T) {
 		return strings.Contains(s, "CREATE TABLE files")
 	}) {
 		t.Errorf("Migrations() = %q", m)
+	}
+}
+
+// TestUploadXHR: the page's script uploads with the X-CSRF-Token header and
+// gets the file as JSON; without the token, or with another, it is
+// refused and nothing is stored.
+func TestUploadXHR(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	nt := e.createTenant(t, "xhr")
+	b := e.browser(t)
+	b.signIn(t, nt)
+	post := func(token string) response {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("file", "note.txt")
+		fw.Write([]byte("by XHR"))
+		mw.Close()
+		return send(t, b.hc, http.MethodPost, b.base+"/files", &buf, http.Header{"Content-Type": {mw.FormDataContentType()},
+			"Accept": {"application/json"}, "X-CSRF-Token": {token}})
+	}
+	post("").wantStatus(t, http.StatusForbidden)
+	post("another-token-0123456789").wantStatus(t, http.StatusForbidden)
+	if n := len(fileLinks(b.get(t, "/").body)); n != 0 {
+		t.Fatalf("a refused upload was stored: %d files", n)
+	}
+	var f struct {
+		ID, Name string
+		Size     int
+	}
+	post(b.csrf(t)).wantStatus(t, http.StatusCreated).decode(t, &f)
+	if f.Name != "note.txt" || f.Size != 6 || !isUUID(f.ID) {
+		t.Errorf("XHR upload answered %+v", f)
+	}
+	if id := fileLinks(b.get(t, "/").body)["note.txt"]; id != f.ID {
+		t.Errorf("the dashboard lists %q, want %s", id, f.ID)
 	}
 }

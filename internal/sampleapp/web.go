@@ -2,6 +2,7 @@ package sampleapp
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +17,16 @@ import (
 
 //go:embed templates/*.html
 var templatesFS embed.FS
+
+//go:embed static/upload.js
+var uploadJS []byte
+
+// handleUploadJS serves the dashboard's upload script: a file of the app's
+// own origin, as its Content-Security-Policy allows (no inline script).
+func handleUploadJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Write(uploadJS)
+}
 
 // pages holds the HTML templates: login.html and dashboard.html.
 var pages = template.Must(template.ParseFS(templatesFS, "templates/*.html"))
@@ -33,6 +44,7 @@ const (
 type loginPage struct {
 	Login string // to fill the form in again
 	Error string
+	CSRF  string
 }
 
 // dashboardPage is the data of dashboard.html.
@@ -43,6 +55,7 @@ type dashboardPage struct {
 	Files      []fileInfo
 	MaxMessage int
 	MaxUpload  string
+	CSRF       string
 }
 
 // render answers the page name executed with data, with status. It renders
@@ -75,7 +88,7 @@ func (a *App) webSession(w http.ResponseWriter, r *http.Request) *session {
 }
 
 func (a *App) handleLoginForm(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "login.html", loginPage{})
+	a.render(w, r, http.StatusOK, "login.html", loginPage{CSRF: csrfToken(w, r)})
 }
 
 // invalidCredentials is what a failed sign-in says, whatever was wrong.
@@ -83,6 +96,10 @@ const invalidCredentials = "Invalid login or password"
 
 func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
+		return
+	}
+	if !csrfOK(r, r.PostForm.Get("csrf_token")) {
+		csrfRefused(w, r)
 		return
 	}
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
@@ -93,7 +110,7 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if token == "" {
 		a.log.InfoContext(r.Context(), "sign-in refused", "login", login)
-		a.render(w, r, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: invalidCredentials})
+		a.render(w, r, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: invalidCredentials, CSRF: csrfToken(w, r)})
 		return
 	}
 	setSessionCookie(w, r, token)
@@ -101,6 +118,13 @@ func (a *App) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	if !csrfOK(r, r.PostForm.Get("csrf_token")) {
+		csrfRefused(w, r)
+		return
+	}
 	if token := requestToken(r); token != "" {
 		if err := a.signOut(r.Context(), token); err != nil {
 			a.internalError(w, r, err)
@@ -133,6 +157,7 @@ func (a *App) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		Files:      files,
 		MaxMessage: maxMessageRunes,
 		MaxUpload:  formatBytes(a.maxUpload),
+		CSRF:       csrfToken(w, r),
 	})
 }
 
@@ -155,6 +180,10 @@ func (a *App) handlePostMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !parseForm(w, r) {
+		return
+	}
+	if !csrfOK(r, r.PostForm.Get("csrf_token")) {
+		csrfRefused(w, r)
 		return
 	}
 	body := r.PostForm.Get("message")
@@ -188,7 +217,7 @@ func (a *App) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, a.maxUpload+multipartSlack)
-	name, content, err := a.readUpload(r)
+	name, content, field, err := a.readUpload(r)
 	switch {
 	case errors.Is(err, errUploadTooLarge):
 		tooLarge()
@@ -197,51 +226,70 @@ func (a *App) handleUpload(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	if !csrfOK(r, cmp.Or(r.Header.Get("X-CSRF-Token"), field)) {
+		csrfRefused(w, r)
+		return
+	}
 	f, err := a.addFile(r.Context(), s, name, content)
 	if err != nil {
 		a.internalError(w, r, err)
 		return
 	}
 	a.log.InfoContext(r.Context(), "file uploaded", "file_id", f.ID, "size", f.Size, "tenant_id", s.TenantID)
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		// The page's script uploaded it (XHR): it shows the file itself.
+		writeJSON(w, http.StatusCreated, map[string]any{"id": f.ID, "name": name, "size": f.Size})
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // readUpload returns the name and content of the file of the multipart
-// field "file" of r. Its errors are for the client, except
+// field "file" of r, and the csrf_token field when it comes before it (as
+// the form puts it). Its errors are for the client, except
 // errUploadTooLarge.
-func (a *App) readUpload(r *http.Request) (name string, content []byte, err error) {
+func (a *App) readUpload(r *http.Request) (name string, content []byte, csrf string, err error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return "", nil, errors.New("expected a multipart/form-data body")
+		return "", nil, "", errors.New("expected a multipart/form-data body")
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return "", nil, errors.New(`no file in the form field "file"`)
+			return "", nil, "", errors.New(`no file in the form field "file"`)
 		}
 		if err != nil {
-			return "", nil, uploadError(err)
+			return "", nil, "", uploadError(err)
 		}
-		if part.FormName() != "file" {
+		switch part.FormName() {
+		case "csrf_token":
+			b, err := io.ReadAll(io.LimitReader(part, 256))
+			if err != nil {
+				return "", nil, "", uploadError(err)
+			}
+			csrf = string(b)
+			continue
+		case "file":
+		default:
 			continue // NextPart skips what is left of it
 		}
 		name = part.FileName() // only its base name
 		switch {
 		case name == "":
-			return "", nil, errors.New("no file chosen")
+			return "", nil, "", errors.New("no file chosen")
 		case len(name) > maxFileName:
-			return "", nil, fmt.Errorf("file name longer than %d bytes", maxFileName)
+			return "", nil, "", fmt.Errorf("file name longer than %d bytes", maxFileName)
 		case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
-			return "", nil, errors.New("file name is not valid text")
+			return "", nil, "", errors.New("file name is not valid text")
 		}
 		content, err = io.ReadAll(io.LimitReader(part, a.maxUpload+1))
 		if err != nil {
-			return "", nil, uploadError(err)
+			return "", nil, "", uploadError(err)
 		}
 		if int64(len(content)) > a.maxUpload {
-			return "", nil, errUploadTooLarge
+			return "", nil, "", errUploadTooLarge
 		}
-		return name, content, nil
+		return name, content, csrf, nil
 	}
 }
 
