@@ -451,45 +451,20 @@ func Check(ctx context.Context, o Options) checks.Result {
 	if pl.address != "" {
 		head += " via " + pl.address
 	}
-	var le *layerError
-	switch {
-	case err == nil:
-		st := o.Thresholds.Evaluate(total.Seconds())
-		soft := p.softest()
+	w := checks.Walk{Head: head, Layers: int(nLayers), Passed: p.count(), Total: total, Current: p.current.String(),
+		Thresholds: o.Thresholds, TimeoutState: o.TimeoutState, Budget: o.Budget}
+	if le := (*layerError)(nil); errors.As(err, &le) {
+		w.Failed, w.Why = le.layer.String(), le.msg
+	}
+	res.State, res.Summary = w.End(ctx, err)
+	if soft := p.softest(); err == nil && p.state[soft] != checks.OK {
+		// Every layer passed, one with a warning (a certificate close to
+		// its end): that layer is the news, with the time's verdict.
+		st := res.State
 		res.State = checks.Worst(st, p.state[soft])
-		if p.state[soft] != checks.OK {
-			res.Summary = fmt.Sprintf("%s: layer %s: %s", head, soft, p.detail[soft])
-		} else {
-			res.Summary = fmt.Sprintf("%s: %d of %d layers OK in %.3fs", head, p.count(), nLayers, total.Seconds())
-		}
-		if st != checks.OK {
-			r := o.Thresholds.Warning
-			if st == checks.Critical {
-				r = o.Thresholds.Critical
-			}
-			res.Summary += fmt.Sprintf(" (total time outside the %s range %s)", strings.ToLower(st.String()), r)
-		}
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
-		res.State = o.TimeoutState
-		res.Summary = fmt.Sprintf("%s: timed out after %s at layer %s", head, budgetText(o.Budget, total), p.current)
-	case ctx.Err() != nil:
-		res.State = checks.Unknown
-		res.Summary = fmt.Sprintf("%s: interrupted at layer %s (%v)", head, p.current, context.Cause(ctx))
-	case errors.As(err, &le):
-		res.State = checks.Critical
-		res.Summary = fmt.Sprintf("%s: layer %s: %s", head, le.layer, le.msg)
-	default:
-		res.State = checks.Unknown
-		res.Summary = fmt.Sprintf("%s: %v", head, err)
+		res.Summary = fmt.Sprintf("%s: layer %s: %s", head, soft, p.detail[soft]) + checks.TotalNote(st, o.Thresholds)
 	}
 	return res
-}
-
-func budgetText(budget, spent time.Duration) string {
-	if budget > 0 {
-		return budget.String()
-	}
-	return spent.Round(time.Millisecond).String()
 }
 
 // probe is one walk: what each layer found, over every hop.

@@ -171,40 +171,13 @@ func Check(ctx context.Context, o Options) checks.Result {
 		res.Long = append(res.Long, p.info)
 	}
 
-	var le *layerError
-	switch {
-	case err == nil:
-		st := o.Thresholds.Evaluate(total.Seconds())
-		res.State = st
-		res.Summary = fmt.Sprintf("postgres %s: %d of %d layers OK in %.3fs", target, p.count(), nLayers, total.Seconds())
-		if st != checks.OK {
-			r := o.Thresholds.Warning
-			if st == checks.Critical {
-				r = o.Thresholds.Critical
-			}
-			res.Summary += fmt.Sprintf(" (total time outside the %s range %s)", strings.ToLower(st.String()), r)
-		}
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
-		res.State = o.TimeoutState
-		res.Summary = fmt.Sprintf("postgres %s: timed out after %s at layer %s", target, budgetText(o.Budget, total), p.current)
-	case ctx.Err() != nil:
-		res.State = checks.Unknown
-		res.Summary = fmt.Sprintf("postgres %s: interrupted at layer %s (%v)", target, p.current, context.Cause(ctx))
-	case errors.As(err, &le):
-		res.State = checks.Critical
-		res.Summary = fmt.Sprintf("postgres %s: layer %s: %s", target, le.layer, le.msg)
-	default:
-		res.State = checks.Unknown
-		res.Summary = fmt.Sprintf("postgres %s: %v", target, err)
+	w := checks.Walk{Head: fmt.Sprintf("postgres %s", target), Layers: int(nLayers), Passed: p.count(), Total: total,
+		Current: p.current.String(), Thresholds: o.Thresholds, TimeoutState: o.TimeoutState, Budget: o.Budget}
+	if le := (*layerError)(nil); errors.As(err, &le) {
+		w.Failed, w.Why = le.layer.String(), le.msg
 	}
+	res.State, res.Summary = w.End(ctx, err)
 	return res
-}
-
-func budgetText(budget, spent time.Duration) string {
-	if budget > 0 {
-		return budget.String()
-	}
-	return spent.Round(time.Millisecond).String()
 }
 
 type pgProbe struct {
