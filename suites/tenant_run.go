@@ -124,7 +124,10 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 		// The app refused (or failed: a 5xx): CRITICAL, and the diagnose
 		// steps say why.
 		verb := "the app refused to "
-		if sess != nil && !tenant.IsRefused(err) {
+		switch {
+		case tenant.IsUnreachable(err):
+			verb = "could not reach the app to "
+		case sess != nil && !tenant.IsRefused(err):
 			verb = "the app failed to "
 		}
 		tr.createState, tr.createSummary, tr.appFailed = checks.Critical, verb+msg, true

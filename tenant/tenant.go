@@ -104,6 +104,10 @@ func isNotCreated(err error) bool {
 // have).
 func IsRefused(err error) bool { return isNotCreated(err) }
 
+// IsUnreachable reports whether err is a create whose request never
+// reached the app: its name did not resolve, or nothing listened.
+func IsUnreachable(err error) bool { return isNotCreated(err) && neverSent(err) }
+
 // IsConfigError reports whether err is a config mistake.
 func IsConfigError(err error) bool {
 	var ce *ConfigError

@@ -63,7 +63,7 @@ func TestDemoBreak(t *testing.T) {
 		{"no-extension", checks.Critical, []string{"the app failed to create tenant", "layer 6/8 extensions: uuid-ossp not installed"}},
 		{"bad-password", checks.Critical, []string{"the app failed to create tenant", "layer 3/8 authenticates: password authentication failed"}},
 		{"db-down", checks.Critical, []string{"the app failed to create tenant", "layer 1/8 reachable: cannot connect: connection refused"}},
-		{"app-down", checks.Critical, []string{"the app refused to create tenant", "diagnosis: check_http: layer 2/5 tcp connect: connection refused"}},
+		{"app-down", checks.Critical, []string{"could not reach the app to create tenant", "diagnosis: check_http: layer 2/5 tcp connect: connection refused"}},
 		{"slow", checks.Warning, []string{"5 of 5 cases passed", "upload (took ", "s, outside the warning range 3)"}},
 	}
 	for _, tt := range tests {
