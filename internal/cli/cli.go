@@ -248,7 +248,7 @@ performance data, exiting 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN.`,
 	f.StringVarP(&g.timeout, "timeout", "t", DefaultTimeout, "run budget in seconds, optionally with the state to report when it runs out: SECONDS[:STATE]")
 	f.StringVarP(&g.warning, "warning", "w", "", "warning threshold range for the total time (e.g. 10, 1.5s, 500ms, ~:10, @5:10)")
 	f.StringVarP(&g.critical, "critical", "c", "", "critical threshold range for the total time")
-	f.CountVarP(&g.verbose, "verbose", "v", "diagnostics on stderr; repeat for more (-v, -vv, -vvv)")
+	f.CountVarP(&g.verbose, "verbose", "v", "diagnostics on stderr: -v the cases, the tenant and the sweep; -vv every step and request; -vvv the wire (all masked)")
 	f.BoolVarP(&g.version, "version", "V", false, "print the version and exit 3 (UNKNOWN), as monitoring plugins do")
 	f.IntVar(&g.maxOutput, "max-output", checks.DefaultMaxOutput, "cap the whole output at this many bytes: long output is trimmed, then per-case perfdata (passing cases first), then the summary; time, failed, tenant_*, swept and sweep never; 0 = no cap")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: flagError(err)} })

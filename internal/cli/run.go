@@ -182,7 +182,7 @@ func checkTeardownTimeout(d time.Duration) error {
 func browserFlags(f *pflag.FlagSet, b *suites.BrowserOptions) {
 	f.StringVar(&b.Bin, "browser", "", "the Chromium binary for browser steps (default: the system's chromium)")
 	f.StringVar(&b.RemoteURL, "browser-url", "", "use a running browser's DevTools endpoint (ws://… or http://host:port) instead of launching one")
-	f.StringVar(&b.Artifacts, "artifacts", "", "where screenshots and HTML of failed browser cases go, private to you; it must be yours and not group/world-writable (default STATE-DIR/artifacts)")
+	f.StringVar(&b.Artifacts, "artifacts", "", "where the evidence of failed cases goes (screenshots, HTML, HAR, console logs, a command's attachments), private to you; it must be yours and not group/world-writable (default STATE-DIR/artifacts)")
 	f.IntVar(&b.KeepRuns, "keep-artifacts", 10, "keep the artifacts of this many runs per suite")
 }
 
