@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/suites/testreport"
 )
 
 // TestCommandAttachments: the files a failed test attached are copied into
@@ -86,5 +88,16 @@ func TestCommandAttachments(t *testing.T) {
 	}
 	if strings.Contains(out, "not the runner's") {
 		t.Errorf("a file outside the command's dir was read:\n%s", out)
+	}
+}
+
+// TestAttachedFrom: a report's relative attachment paths are read from the
+// report's directory, as Playwright writes them.
+func TestAttachedFrom(t *testing.T) {
+	res := &testreport.Results{Tests: []testreport.Test{{Attachments: []string{"../test-results/a.png", "/abs/b.zip", "c.log"}}}}
+	attachedFrom(res, "reports")
+	want := []string{"test-results/a.png", "/abs/b.zip", "reports/c.log"}
+	if got := res.Tests[0].Attachments; !slices.Equal(got, want) {
+		t.Errorf("attachments %q, want %q", got, want)
 	}
 }

@@ -319,10 +319,14 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 // longDetail is a case's detail for its long output line and its report:
 // with the full paths of its evidence, when it saved some.
 func (cr *caseResult) longDetail() string {
-	if len(cr.artifacts) == 0 {
-		return cr.detail
+	d := cr.detail
+	if len(cr.artifacts) > 0 {
+		d += "; artifacts: " + strings.Join(cr.artifacts, " ")
 	}
-	return strings.TrimPrefix(cr.detail+"; artifacts: "+strings.Join(cr.artifacts, " "), "; ")
+	for _, n := range cr.notes {
+		d += "; " + n
+	}
+	return strings.TrimPrefix(d, "; ")
 }
 
 // artifactsNote names, for the status line, the directory of the failed

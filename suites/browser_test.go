@@ -114,9 +114,9 @@ func TestRunBrowserJourney(t *testing.T) {
 		dir := filepath.Join(artifacts, "web")
 		// The status line says what the page showed, and names the
 		// artifacts' directory once, whole.
-		if want := `sign in (step 5 wait_text "Welcome, alice": not seen within 3s (page shows "wrong password")); artifacts in ` + dir; !strings.HasSuffix(r.Summary, want) ||
-			strings.Count(r.Summary, dir) != 1 {
-			t.Errorf("summary = %q\nwant it to end in %q", r.Summary, want)
+		if want := `sign in (step 5 wait_text "Welcome, alice": not seen within 3s (page shows "wrong password")); artifacts in ` + dir; !strings.HasSuffix(r.Text(), want) ||
+			strings.Count(r.Text(), dir) != 1 || r.Tail != "artifacts in "+dir {
+			t.Errorf("summary = %q\nwant it to end in %q (the tail, never cut)", r.Text(), want)
 		}
 		if !strings.Contains(out, "[SKIPPED] upload: not run: required case sign in failed") {
 			t.Errorf("upload ran after the required case failed:\n%s", out)

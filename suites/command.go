@@ -415,6 +415,9 @@ func readJUnit(ctx context.Context, dir, pattern string, start time.Time) (*test
 		}
 		one, err := testreport.ParseJUnit(ctxReader{ctx, f})
 		f.Close()
+		if rel, err := filepath.Rel(dir, filepath.Dir(p)); err == nil {
+			attachedFrom(one, rel)
+		}
 		res.Merge(one)
 		read++
 		if err != nil {
@@ -425,6 +428,21 @@ func readJUnit(ctx context.Context, dir, pattern string, start time.Time) (*test
 		return res, fmt.Errorf("the JUnit report is stale, from before the command started: %s", strings.Join(stale, ", "))
 	}
 	return res, nil
+}
+
+// attachedFrom makes the relative attachment paths of a report's tests,
+// which runners write relative to the report (Playwright: to the report
+// file's directory), relative to the command's dir: "../test-results/x.png"
+// in reports/junit.xml is test-results/x.png. reportDir is the report's
+// directory relative to the command's.
+func attachedFrom(res *testreport.Results, reportDir string) {
+	for i := range res.Tests {
+		for j, a := range res.Tests[i].Attachments {
+			if !filepath.IsAbs(a) {
+				res.Tests[i].Attachments[j] = filepath.Join(reportDir, a)
+			}
+		}
+	}
 }
 
 // relDir resolves a command's directory against the config file's.

@@ -170,7 +170,7 @@ type caseResult struct {
 	command    *commandRun // a command case's tests
 	flakyTests []string    // tests that passed on the runner's own retry
 	artifacts  []string    // full paths of the evidence of a failed browser case, or of a command case's attachments
-	notes      []string    // on evidence not kept
+	notes      []string    // on evidence not kept: the long output's, not the status line's
 }
 
 // Run runs a suite and returns its result. It never panics on bad input:
@@ -464,7 +464,7 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 			if cr.required {
 				details = append(details, "required: runs before the cases chosen")
 			}
-			cr.detail = strings.Join(append(append(details, notes...), cr.notes...), "; ")
+			cr.detail = strings.Join(append(details, notes...), "; ")
 			return
 		}
 		failed = append(failed, attempt{err, notes})
@@ -487,7 +487,6 @@ func (r *runState) runCase(ctx context.Context, cr *caseResult, o RunOptions, su
 	if notRetried != "" {
 		details = append(details, notRetried)
 	}
-	details = append(details, cr.notes...)
 	cr.detail = strings.Join(details, "; ")
 	cr.state = checks.Critical
 	// An attempt that failed before the run was cut (or the browser lost)
