@@ -83,6 +83,11 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 	tr.sweep, tr.sweepErr = m.Sweep(sctx, tenant.SweepOptions{Host: host, DeleteTimeout: timeout})
 	tr.swept = true
 	cancel()
+	if errors.Is(tr.sweepErr, tenant.ErrLedgerUnavailable) || errors.Is(tr.sweepErr, tenant.ErrLedgerSchema) {
+		// A tenant it could not record would leak if this run died:
+		// none is made.
+		return false, fmt.Errorf("tenant not created: %w", tr.sweepErr)
+	}
 	r.logSweep(tr)
 	t0 := time.Now()
 	if err := r.generate(cfg.Tenant); err != nil {
