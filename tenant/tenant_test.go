@@ -17,7 +17,12 @@ import (
 	"github.com/suitecheck/suitecheck/internal/proc"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(ledgerHelperEnv) != "" {
+		os.Exit(ledgerHelper())
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 var script, _ = filepath.Abs("testdata/tenants.sh")
 
@@ -54,8 +59,12 @@ func storeNames(t *testing.T, p Provisioner) []string {
 }
 
 func manager(t *testing.T, p Provisioner) *Manager {
-	return &Manager{Prov: p, Ledger: newLedger(t), Scope: "cfg#staging", Prefix: DefaultPrefix}
+	return &Manager{Prov: p, Ledger: managerLedger(t), Scope: "cfg#staging", Prefix: DefaultPrefix}
 }
+
+// managerLedger is the ledger of the Manager tests: the file ledger, and
+// the PostgreSQL one while TestManagerOnPGLedger runs them again.
+var managerLedger = func(t *testing.T) Ledger { return newLedger(t) }
 
 // The lifecycle with each provisioner: recorded before create, no secret
 // in the ledger, deleted and forgotten.
