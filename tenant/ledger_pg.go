@@ -135,13 +135,14 @@ func OpenPGLedger(o PGOptions) (*PGLedger, error) {
 	return &PGLedger{name: pgName(cfg), password: cfg.Password, db: db}, nil
 }
 
-// pgName names a server and database for people: user@host:port/db.
+// pgName names the server and database for people, as a URL without
+// the password: postgres://user@host:port/db.
 func pgName(cfg pq.Config) string {
 	host := cfg.Host
 	if cfg.Hostaddr.IsValid() {
 		host = cfg.Hostaddr.String()
 	}
-	return fmt.Sprintf("postgres ledger %s@%s:%d/%s", cfg.User, host, cfg.Port, cfg.Database)
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, host, cfg.Port, cfg.Database)
 }
 
 // pgConnector connects within the caller's deadline: lib/pq bounds the
@@ -185,7 +186,7 @@ func (l *PGLedger) Shared() bool { return true }
 
 // Locate says how to remove the row by hand.
 func (l *PGLedger) Locate(run string) string {
-	return fmt.Sprintf("its row in the %s (DELETE FROM suitecheck_ledger WHERE run = %s)", l.name, pq.QuoteLiteral(run))
+	return fmt.Sprintf("its row in %s (DELETE FROM suitecheck_ledger WHERE run = %s)", l.name, pq.QuoteLiteral(run))
 }
 
 // Close closes the ledger's pool.

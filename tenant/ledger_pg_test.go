@@ -457,7 +457,7 @@ func TestPGLedgerUnreachable(t *testing.T) {
 		t.Fatalf("Create = %v, %v; want no session and the ledger unavailable, a config error", s, err)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, "postgres ledger nobody@127.0.0.1:") || !strings.Contains(msg, "cannot connect") ||
+	if !strings.Contains(msg, "ledger unavailable: postgres://nobody@127.0.0.1:") || !strings.Contains(msg, "cannot connect") ||
 		strings.Contains(msg, "\n") || strings.Contains(msg, "secret-pw") {
 		t.Errorf("error %q: want one line naming the ledger, without its password", msg)
 	}
