@@ -248,5 +248,8 @@ func ledgerProblem(p tenant.Problem) string {
 	if p.Moved {
 		return fmt.Sprintf("ledger file %s is unreadable (%v): moved aside; check its tenant by hand", p.File, p.Err)
 	}
+	if p.Row {
+		return fmt.Sprintf("ledger entry %s is unreadable (%v): check its tenant by hand, then delete the row", p.File, p.Err)
+	}
 	return fmt.Sprintf("ledger file %s: %v", p.File, p.Err)
 }

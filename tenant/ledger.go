@@ -291,11 +291,12 @@ type Listed struct {
 	Alive bool // its run is still running
 }
 
-// Problem is a ledger file that could not be read.
+// Problem is a ledger file (or row) that could not be read.
 type Problem struct {
-	File  string
+	File  string // the file, or the row ("run RUN in postgres://…")
 	Err   error
 	Moved bool // an unreadable entry, moved aside to File so it is reported once
+	Row   bool // File is a row of a PostgreSQL ledger
 }
 
 func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.File, p.Err) }

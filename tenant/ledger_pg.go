@@ -189,6 +189,9 @@ func (l *PGLedger) Locate(run string) string {
 	return fmt.Sprintf("its row in %s (DELETE FROM suitecheck_ledger WHERE run = %s)", l.name, pq.QuoteLiteral(run))
 }
 
+// row names a run's row.
+func (l *PGLedger) row(run string) string { return fmt.Sprintf("run %s in %s", run, l.name) }
+
 // Close closes the ledger's pool.
 func (l *PGLedger) Close() error { return l.db.Close() }
 
@@ -469,7 +472,7 @@ func (l *PGLedger) List(ctx context.Context) ([]Listed, []Problem, error) {
 	for rows.Next() {
 		e, key, err := scanEntry(rows)
 		if err != nil {
-			probs = append(probs, Problem{File: l.Locate(e.Run), Err: err})
+			probs = append(probs, Problem{File: l.row(e.Run), Err: err, Row: true})
 			continue
 		}
 		out = append(out, Listed{Entry: e, Alive: held[key]})
@@ -532,7 +535,7 @@ func (l *PGLedger) Dead(ctx context.Context, keep func(Entry) bool) ([]*Held, []
 		case errors.Is(err, sql.ErrNoRows):
 			unlock(cd.key) // its run finished meanwhile
 		case err != nil:
-			probs = append(probs, Problem{File: l.Locate(cd.run), Err: err})
+			probs = append(probs, Problem{File: l.row(cd.run), Err: err, Row: true})
 			unlock(cd.key)
 		case !keep(e):
 			unlock(cd.key)

@@ -465,3 +465,29 @@ func TestPGLedgerUnreachable(t *testing.T) {
 		t.Errorf("the app was asked to create %d tenant(s) the ledger could not record", n)
 	}
 }
+
+// A row that is not a ledger entry (its fields edited by hand into
+// something else) is reported, never taken, and the rest is still swept.
+func TestPGLedgerBadRow(t *testing.T) {
+	ctx := context.Background()
+	db := pgLedgerDB(t)
+	l := newPGLedger(t, db)
+	good, err := l.Record(ctx, entry("good", "sc-good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good.Release()
+	db.Exec(t, `INSERT INTO suitecheck_ledger (run, lock_key, scope, name, fields, started) VALUES ('bad', 1, 's', 'sc-bad', '[1, 2]', now())`)
+	list, probs, err := l.List(ctx)
+	if err != nil || len(list) != 1 || len(probs) != 1 || !probs[0].Row || probs[0].File != "run bad in "+l.String() {
+		t.Fatalf("List = %+v, %+v, %v; want the good entry and the bad row reported", list, probs, err)
+	}
+	dead, probs, err := l.Dead(ctx, func(Entry) bool { return true })
+	if err != nil || len(dead) != 1 || dead[0].Entry.Run != "good" || len(probs) != 1 || !strings.Contains(probs[0].Error(), "not a ledger entry") {
+		t.Fatalf("Dead = %v, %+v, %v; want the good entry taken and the bad row reported", dead, probs, err)
+	}
+	dead[0].Forget(ctx)
+	if left := leftovers(t, l); len(left) != 1 || left[0] != "bad" {
+		t.Errorf("left: %v, want the bad row kept for a person", left)
+	}
+}
