@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -34,6 +36,33 @@ type tenantSetup struct {
 	// ledgerDB, when set, is the PostgreSQL ledger's database: every run
 	// gets --ledger-dsn, and ledger() lists its rows.
 	ledgerDB *pgtest.App
+	// pages counts the app's answers to GET /login: a run of "hang" is in
+	// its hanging step once its browser has the page.
+	pages *atomic.Int32
+}
+
+// pageCounter is a log handler that counts the sample app's answers to
+// GET /login.
+type pageCounter struct{ n *atomic.Int32 }
+
+func (h pageCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (h pageCounter) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h pageCounter) WithGroup(string) slog.Handler            { return h }
+func (h pageCounter) Handle(_ context.Context, r slog.Record) error {
+	method, path := "", ""
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "method":
+			method = a.Value.String()
+		case "path":
+			path = a.Value.String()
+		}
+		return true
+	})
+	if r.Message == "request" && method == "GET" && path == "/login" {
+		h.n.Add(1)
+	}
+	return nil
 }
 
 // ledgerKinds are the two ledgers the binary's tenant tests run with.
@@ -75,7 +104,11 @@ func (s tenantSetup) ledgerFlags() []string {
 // requests instead of the app (a proxy that can fail them).
 func newTenantSetup(t *testing.T, base func(app apptest.App) string) tenantSetup {
 	t.Helper()
-	app := apptest.Start(t)
+	pages := &atomic.Int32{}
+	app, err := apptest.StartOn(t, "", slog.New(pageCounter{pages}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	admin := app.URL
 	if base != nil {
 		admin = base(app)
@@ -85,7 +118,7 @@ func newTenantSetup(t *testing.T, base func(app apptest.App) string) tenantSetup
 	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return tenantSetup{app: app, cfg: cfg, stateDir: t.TempDir(), env: []string{"SC_TEST_ADMIN=" + app.Admin}}
+	return tenantSetup{app: app, cfg: cfg, stateDir: t.TempDir(), env: []string{"SC_TEST_ADMIN=" + app.Admin}, pages: pages}
 }
 
 func (s tenantSetup) args(suite string, more ...string) []string {
@@ -131,8 +164,11 @@ func (s tenantSetup) startHang(t *testing.T, mark string, more ...string) (*exec
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// In the hanging step: the tenant is made (and its reply read: the
+	// browser asks for the page only after), the browser runs.
+	pages := s.pages.Load()
 	deadline := time.Now().Add(30 * time.Second)
-	for len(s.app.Tenants(t)) == 0 || len(markedProcesses(mark)) < 2 {
+	for len(s.app.Tenants(t)) == 0 || len(markedProcesses(mark)) < 2 || s.pages.Load() == pages {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatalf("no tenant and browser after 30s:\n%s", stdout.String())
