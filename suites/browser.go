@@ -306,8 +306,12 @@ func (r *runState) endBrowserCase(ctx context.Context, c *Case, failed, final bo
 			err = errors.Join(err, rerr)
 		}
 		saved = nonEmpty(png, html, har, log)
-		if len(saved) == 0 && err != nil {
+		switch {
+		case err != nil && len(saved) == 0:
 			notes = append(notes, "artifacts not saved: "+r.mask.Mask(err.Error()))
+		case err != nil:
+			// Some were (the HAR and the log need no page): say which not.
+			notes = append(notes, "some artifacts not saved: "+r.mask.Mask(err.Error()))
 		}
 		if base != "" {
 			pruneArtifacts(base, r.suite, r.bopts.KeepRuns)

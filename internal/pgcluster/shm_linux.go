@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -68,10 +69,33 @@ func releaseSharedMemory(dataDir string) error {
 	case int32(binary.NativeEndian.Uint32(ds[:4])) != key:
 		return nil // the id now belongs to another segment
 	}
-	// Attached processes keep the segment until they detach.
+	// Attached processes keep the segment until they detach: the killed
+	// server's backends, killed with it, exit a moment later. The segment
+	// is gone once the last one has (bounded: a process stuck in the
+	// kernel would keep it).
 	_, _, errno = syscall.Syscall(syscall.SYS_SHMCTL, uintptr(id), ipcRMID, 0)
 	if errno != 0 && errno != syscall.EINVAL && errno != syscall.EIDRM {
 		return fmt.Errorf("removing shared memory segment %d: %w", id, errno)
 	}
-	return nil
+	deadline := time.Now().Add(shmDetachTimeout)
+	for {
+		_, _, errno = syscall.Syscall(syscall.SYS_SHMCTL, uintptr(id), ipcSTAT, uintptr(unsafe.Pointer(&ds[0])))
+		// Marked for removal, the segment has SHM_DEST in its mode (the
+		// ipc64_perm's mode, after key, uid, gid, cuid and cgid) until the
+		// last process detaches; then it is gone, or its id another's.
+		if errno != 0 || binary.NativeEndian.Uint32(ds[20:24])&shmDest == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("shared memory segment %d: still attached %s after its removal", id, shmDetachTimeout)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the kernel's count of attached processes
+	}
 }
+
+// shmDest is SHM_DEST, the mode bit of a segment marked for removal.
+const shmDest = 0o1000
+
+// shmDetachTimeout bounds the wait for a killed server's processes to
+// let go of its shared memory.
+const shmDetachTimeout = 5 * time.Second
