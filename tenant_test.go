@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/internal/apptest"
+	"github.com/suitecheck/suitecheck/internal/pgtest"
 )
 
 // tenantSetup is a sample app that really stores tenants, a config whose
@@ -30,6 +31,42 @@ type tenantSetup struct {
 	cfg      string
 	stateDir string
 	env      []string
+	// ledgerDB, when set, is the PostgreSQL ledger's database: every run
+	// gets --ledger-dsn, and ledger() lists its rows.
+	ledgerDB *pgtest.App
+}
+
+// ledgerKinds are the two ledgers the binary's tenant tests run with.
+var ledgerKinds = []struct {
+	name  string
+	setup func(t *testing.T, s tenantSetup) tenantSetup
+}{
+	{"file", func(t *testing.T, s tenantSetup) tenantSetup { return s }},
+	{"postgres", withPGLedger},
+}
+
+// withPGLedger keeps s's ledger in a PostgreSQL database of its own.
+func withPGLedger(t *testing.T, s tenantSetup) tenantSetup {
+	t.Helper()
+	db := pgtest.NewApp(t, "ledger", "GRANT CREATE ON SCHEMA public TO %[1]s")
+	s.ledgerDB = &db
+	return s
+}
+
+// node is s as another monitoring node sees it: a state dir of its own,
+// the same config and ledger.
+func (s tenantSetup) node(t *testing.T) tenantSetup {
+	s.stateDir = t.TempDir()
+	return s
+}
+
+// ledgerFlags are the flags that choose s's ledger.
+func (s tenantSetup) ledgerFlags() []string {
+	f := []string{"--state-dir", s.stateDir}
+	if s.ledgerDB != nil {
+		f = append(f, "--ledger-dsn", s.ledgerDB.DSN())
+	}
+	return f
 }
 
 // newTenantSetup writes the config. Its suites: "ok" signs the tenant in
@@ -52,12 +89,16 @@ func newTenantSetup(t *testing.T, base func(app apptest.App) string) tenantSetup
 }
 
 func (s tenantSetup) args(suite string, more ...string) []string {
-	return append([]string{"run", suite, "--config", s.cfg, "--state-dir", s.stateDir}, more...)
+	return append(append([]string{"run", suite, "--config", s.cfg}, s.ledgerFlags()...), more...)
 }
 
-// ledger lists the files in the ledger directory.
+// ledger lists the files in the ledger directory, or the PostgreSQL
+// ledger's rows (as "RUN NAME").
 func (s tenantSetup) ledger(t *testing.T) []string {
 	t.Helper()
+	if s.ledgerDB != nil {
+		return ledgerRows(t, *s.ledgerDB)
+	}
 	des, err := os.ReadDir(filepath.Join(s.stateDir, "tenants"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
@@ -103,22 +144,32 @@ func (s tenantSetup) startHang(t *testing.T, mark string, more ...string) (*exec
 
 // kill -9 while a step hangs: the tenant is left, no Chromium is; the next
 // run sweeps the tenant first.
+// With the PostgreSQL ledger, the next run is another node's (a state dir
+// of its own): the killed node's connection, and its lock, went with it.
 func TestBinaryTenantKilled(t *testing.T) {
-	s := newTenantSetup(t, nil)
-	mark := fmt.Sprintf("SUITECHECK_TEST_MARK=tenant-kill-%d", os.Getpid())
-	cmd, _ := s.startHang(t, mark)
-	left := s.app.Tenants(t)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	waitNoMarked(t, mark)
-	if len(left) != 1 || len(s.ledger(t)) == 0 {
-		t.Fatalf("after kill -9: tenants %v, ledger %v; want the leftover in both", left, s.ledger(t))
+	for _, k := range ledgerKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := k.setup(t, newTenantSetup(t, nil))
+			mark := fmt.Sprintf("SUITECHECK_TEST_MARK=tenant-kill-%s-%d", k.name, os.Getpid())
+			cmd, _ := s.startHang(t, mark)
+			left := s.app.Tenants(t)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			waitNoMarked(t, mark)
+			if len(left) != 1 || len(s.ledger(t)) == 0 {
+				t.Fatalf("after kill -9: tenants %v, ledger %v; want the leftover in both", left, s.ledger(t))
+			}
+			next := s
+			if s.ledgerDB != nil {
+				next = s.node(t)
+			}
+			stdout, _, code := runBinary(t, s.env, next.args("ok")...)
+			if code != 0 || !strings.Contains(stdout, " swept=1;") || !strings.Contains(stdout, "swept 1 leftover tenant(s) of killed runs: "+left[0].Name) {
+				t.Errorf("next run: exit %d\n%s", code, stdout)
+			}
+			s.assertClean(t)
+		})
 	}
-	stdout, _, code := runBinary(t, s.env, s.args("ok")...)
-	if code != 0 || !strings.Contains(stdout, " swept=1;") || !strings.Contains(stdout, "swept 1 leftover tenant(s) of killed runs: "+left[0].Name) {
-		t.Errorf("next run: exit %d\n%s", code, stdout)
-	}
-	s.assertClean(t)
 }
 
 // SIGTERM (and SIGINT, SIGHUP) mid-run: the tenant is deleted before exit
@@ -208,8 +259,14 @@ func TestBinaryTenantDeleteFails(t *testing.T) {
 }
 
 // 20 runs at once: 20 distinct tenants, all deleted, the ledger empty.
+// With the PostgreSQL ledger, as many nodes: each its own state dir.
 func TestBinaryTenantConcurrentRuns(t *testing.T) {
-	s := newTenantSetup(t, nil)
+	for _, k := range ledgerKinds {
+		t.Run(k.name, func(t *testing.T) { concurrentRuns(t, k.setup(t, newTenantSetup(t, nil))) })
+	}
+}
+
+func concurrentRuns(t *testing.T, s tenantSetup) {
 	const n = 20
 	var wg sync.WaitGroup
 	outs := make([]string, n)
@@ -218,7 +275,11 @@ func TestBinaryTenantConcurrentRuns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(binary, s.args("ok")...)
+			node := s
+			if s.ledgerDB != nil {
+				node = s.node(t)
+			}
+			cmd := exec.Command(binary, node.args("ok")...)
 			cmd.Env = append(os.Environ(), s.env...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -283,8 +344,13 @@ func TestBinaryTenantCorruptLedger(t *testing.T) {
 
 // The tenant commands by hand: create, list, delete, sweep --older-than.
 func TestBinaryTenantCommands(t *testing.T) {
-	s := newTenantSetup(t, nil)
-	base := []string{"--config", s.cfg, "--state-dir", s.stateDir}
+	for _, k := range ledgerKinds {
+		t.Run(k.name, func(t *testing.T) { tenantCommands(t, k.setup(t, newTenantSetup(t, nil))) })
+	}
+}
+
+func tenantCommands(t *testing.T, s tenantSetup) {
+	base := append([]string{"--config", s.cfg}, s.ledgerFlags()...)
 	stdout, stderr, code := runBinary(t, s.env, append([]string{"tenant", "create"}, base...)...)
 	var fields map[string]string
 	if err := json.Unmarshal([]byte(stdout), &fields); code != 0 || err != nil || fields["id"] == "" || fields["password"] == "" {
@@ -296,6 +362,9 @@ func TestBinaryTenantCommands(t *testing.T) {
 	stdout, _, code = runBinary(t, s.env, append([]string{"tenant", "list"}, base...)...)
 	if code != 0 || !strings.Contains(stdout, fields["name"]) || !strings.Contains(stdout, fields["id"]) {
 		t.Errorf("tenant list: exit %d\n%s", code, stdout)
+	}
+	if s.ledgerDB != nil && !strings.HasPrefix(stdout, "ledger postgres://"+s.ledgerDB.User+"@") {
+		t.Errorf("tenant list does not name the PostgreSQL ledger:\n%s", stdout)
 	}
 	// A young stray is kept by sweep --older-than 1h; an old enough one goes.
 	stdout, _, code = runBinary(t, s.env, append([]string{"tenant", "sweep", "--older-than", "1h"}, base...)...)

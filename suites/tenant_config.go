@@ -43,8 +43,17 @@ type TenantConfig struct {
 	// everywhere, never in the ledger), {{.Tenant.NAME}} in create and in
 	// every step.
 	Generate map[string]*GenerateField `yaml:"generate"`
+	// Ledger keeps the ledger in PostgreSQL, shared by every node that
+	// runs this config (--ledger-dsn and $SUITECHECK_LEDGER_DSN win).
+	Ledger *TenantLedger `yaml:"ledger"`
 
 	line int
+}
+
+// TenantLedger is where the ledger lives when not in the state dir.
+type TenantLedger struct {
+	DSN          string `yaml:"dsn"`           // a libpq URL or key=value string, templated like the sql dsn
+	PasswordFile string `yaml:"password_file"` // its password, the file's first line
 }
 
 // GenerateField is how a generated field is made.
@@ -293,6 +302,17 @@ func (tc *TenantConfig) validate() error {
 	}
 	if n == 0 {
 		return errAt("give a provisioner: http, sql or command (or fixed, for an account that is not created per run)")
+	}
+	if tc.Ledger != nil {
+		switch {
+		case tc.Fixed != nil:
+			return errAt("ledger: a fixed tenant is not created per run, so it has no ledger: remove the ledger section")
+		case tc.Ledger.DSN == "":
+			return errAt("ledger: give its dsn (a libpq URL or key=value string), or remove the ledger section to keep it in the state dir")
+		}
+		if err := checkTemplate(tc.Ledger.DSN); err != nil {
+			return errAt("ledger dsn: %v", err)
+		}
 	}
 	if tc.Fixed != nil {
 		return nil

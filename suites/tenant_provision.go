@@ -7,6 +7,7 @@ package suites
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -26,8 +27,13 @@ import (
 
 // TenantOptions locate the ledger and bound the teardown.
 type TenantOptions struct {
-	StateDir        string        // --state-dir; empty: statedir.Default
-	TeardownTimeout time.Duration // --teardown-timeout: the delete's own bound, and the slice of the budget kept for it
+	StateDir string // --state-dir; empty: statedir.Default
+	// LedgerDSN, when set (--ledger-dsn, else $SUITECHECK_LEDGER_DSN),
+	// keeps the ledger in PostgreSQL instead of the state dir, over the
+	// config's tenant.ledger.dsn; LedgerPasswordFile holds its password.
+	LedgerDSN          string
+	LedgerPasswordFile string
+	TeardownTimeout    time.Duration // --teardown-timeout: the delete's own bound, and the slice of the budget kept for it
 	// Target, for the tenant commands: the host and vars from the command
 	// line (a run has its own, RunOptions.Target).
 	Target Target
@@ -87,17 +93,11 @@ func (tt *TenantTool) Create(ctx context.Context) (*tenant.Session, error) {
 // manager builds the run's tenant manager.
 func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.Manager, error) {
 	tc := cfg.Tenant
-	dir := o.StateDir
-	if dir == "" {
-		var err error
-		if dir, err = statedir.Default(); err != nil {
-			return nil, err
-		}
-	}
-	ledger, err := tenant.OpenLedger(dir)
+	ledger, err := r.ledger(tc, o)
 	if err != nil {
 		return nil, err
 	}
+	r.ext = append(r.ext, ledger)
 	prov, err := r.provisioner(tc)
 	if err != nil {
 		return nil, err
@@ -125,6 +125,41 @@ func (r *runEnv) manager(cfg *Config, envName string, o TenantOptions) (*tenant.
 	}
 	m.Shape = shape
 	return m, nil
+}
+
+// ledger opens the run's ledger: in PostgreSQL when a DSN is given (the
+// flag or $SUITECHECK_LEDGER_DSN, else the config's tenant.ledger.dsn),
+// else in the state dir.
+func (r *runEnv) ledger(tc *TenantConfig, o TenantOptions) (tenant.Ledger, error) {
+	dsn, pwFile := o.LedgerDSN, o.LedgerPasswordFile
+	if dsn == "" && tc.Ledger != nil && tc.Ledger.DSN != "" {
+		var err error
+		if dsn, err = r.scope.Render(tc.Ledger.DSN); err != nil {
+			return nil, &tenant.ConfigError{Err: fmt.Errorf("tenant ledger dsn: %w", err)}
+		}
+		if pwFile == "" {
+			pwFile = tc.Ledger.PasswordFile
+		}
+	}
+	if dsn != "" {
+		l, err := tenant.OpenPGLedger(tenant.PGOptions{DSN: dsn, PasswordFile: pwFile})
+		if err != nil {
+			return nil, &tenant.ConfigError{Err: err}
+		}
+		r.mask.Add(l.Secrets()...)
+		return l, nil
+	}
+	if pwFile != "" {
+		return nil, &tenant.ConfigError{Err: errors.New("--ledger-password-file without a ledger DSN: give --ledger-dsn (or $SUITECHECK_LEDGER_DSN, or tenant.ledger.dsn)")}
+	}
+	dir := o.StateDir
+	if dir == "" {
+		var err error
+		if dir, err = statedir.Default(); err != nil {
+			return nil, err
+		}
+	}
+	return tenant.OpenLedger(dir)
 }
 
 // nameShape is the pattern of every name the config makes: the name

@@ -83,6 +83,11 @@ func (r *runState) provision(ctx context.Context, cfg *Config, envName string, t
 	tr.sweep, tr.sweepErr = m.Sweep(sctx, tenant.SweepOptions{Host: host, DeleteTimeout: timeout})
 	tr.swept = true
 	cancel()
+	if errors.Is(tr.sweepErr, tenant.ErrLedgerUnavailable) || errors.Is(tr.sweepErr, tenant.ErrLedgerSchema) {
+		// A tenant it could not record would leak if this run died:
+		// none is made.
+		return false, fmt.Errorf("tenant not created: %w", tr.sweepErr)
+	}
 	r.logSweep(tr)
 	t0 := time.Now()
 	if err := r.generate(cfg.Tenant); err != nil {
@@ -242,6 +247,9 @@ func (tr *tenantRun) judge() (warnings, notes []string) {
 func ledgerProblem(p tenant.Problem) string {
 	if p.Moved {
 		return fmt.Sprintf("ledger file %s is unreadable (%v): moved aside; check its tenant by hand", p.File, p.Err)
+	}
+	if p.Row {
+		return fmt.Sprintf("ledger entry %s is unreadable (%v): check its tenant by hand, then delete the row", p.File, p.Err)
 	}
 	return fmt.Sprintf("ledger file %s: %v", p.File, p.Err)
 }

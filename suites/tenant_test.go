@@ -53,6 +53,10 @@ func TestTenantConfigErrors(t *testing.T) {
 		{"generate id", "tenant:\n  generate: {id: {}}\n  http:\n" + httpOK, "id is suitecheck's own field"},
 		{"delete uses a generated field", "tenant:\n  generate: {code: {}}\n  http:\n    create: {method: POST, url: https://x/t, extract: {id: {json: $.id}}}\n    delete: {url: \"https://x/t/{{.Tenant.code}}\"}\n", "a secret (masked, never in the ledger)"},
 		{"command get password", "tenant:\n  command: {create: [a], delete: [b], get: [c, \"{{.Tenant.password}}\"]}\n", "a secret (masked, never in the ledger)"},
+		{"ledger without a dsn", "tenant:\n  ledger: {password_file: /x}\n  http:\n" + httpOK, "tenant: ledger: give its dsn"},
+		{"ledger of a fixed tenant", "tenant:\n  ledger: {dsn: host=db}\n  fixed: {login: a}\n", "tenant: ledger: a fixed tenant is not created per run"},
+		{"ledger dsn template", "tenant:\n  ledger: {dsn: \"{{.Nope\"}\n  http:\n" + httpOK, "tenant: ledger dsn: "},
+		{"ledger unknown key", "tenant:\n  ledger: {url: x}\n  http:\n" + httpOK, "url"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,12 +24,12 @@ import (
 // to the state dir, a restored backup or a second config could.
 func plant(t *testing.T, m *Manager, scope, name, id string) {
 	t.Helper()
-	h, err := m.Ledger.Record(Entry{Run: strings.ToLower(RandomPart()), Scope: scope, Started: time.Now().Add(-time.Hour), Name: name, ID: id})
+	h, err := m.Ledger.Record(context.Background(), Entry{Run: strings.ToLower(RandomPart()), Scope: scope, Started: time.Now().Add(-time.Hour), Name: name, ID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if id != "" {
-		if err := h.Update(id, map[string]string{"name": name, "id": id}); err != nil {
+		if err := h.Update(context.Background(), id, map[string]string{"name": name, "id": id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,7 +100,7 @@ func TestSweepNeverDeletesACustomer(t *testing.T) {
 			}
 			// The refused entry stays, so it is reported again until a
 			// person looks.
-			list, _, _ := m.Ledger.List()
+			list, _, _ := m.Ledger.List(context.Background())
 			if !slices.ContainsFunc(list, func(l Listed) bool { return l.Name == DefaultPrefix+"forged" }) {
 				t.Errorf("the forged entry was forgotten: %+v", list)
 			}
@@ -165,7 +165,7 @@ func TestSweepForgetsWhatIsGone(t *testing.T) {
 			if err != nil || len(rep.Gone) != 1 || len(rep.Failed) != 0 || len(rep.Deleted) != 0 {
 				t.Fatalf("sweep = %+v, %v", rep, err)
 			}
-			if list, _, _ := m.Ledger.List(); len(list) != 0 {
+			if list, _, _ := m.Ledger.List(context.Background()); len(list) != 0 {
 				t.Errorf("ledger = %+v", list)
 			}
 		})
@@ -270,7 +270,7 @@ func TestSweepIsBounded(t *testing.T) {
 	if err != nil || len(rep.Failed) != 4 || rep.Left != 3 || len(rep.Deleted) != 0 {
 		t.Fatalf("cut sweep = %+v, %v", rep, err)
 	}
-	if list, _, _ := m.Ledger.List(); len(list) != 7 {
+	if list, _, _ := m.Ledger.List(context.Background()); len(list) != 7 {
 		t.Errorf("ledger has %d entries, want all 7 kept", len(list))
 	}
 	os.Remove(filepath.Join(store, "hang-delete"))
@@ -374,7 +374,7 @@ func TestHTTPCreateStatusInDoubt(t *testing.T) {
 				t.Fatalf("in doubt = %v, want %v (err %v)", sess != nil, tc.doubt, err)
 			}
 			if !tc.doubt {
-				if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+				if left := leftovers(t, m.Ledger); len(left) != 0 {
 					t.Errorf("a refused create stays in the ledger: %v", left)
 				}
 				return
@@ -388,7 +388,7 @@ func TestHTTPCreateStatusInDoubt(t *testing.T) {
 			if len(app.tenants) != 0 {
 				t.Errorf("leaked: %v", app.tenants)
 			}
-			if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+			if left := leftovers(t, m.Ledger); len(left) != 0 {
 				t.Errorf("ledger: %v", left)
 			}
 		})
@@ -438,11 +438,11 @@ func TestSweepUsesOnlyConfirmedFields(t *testing.T) {
 			if get != nil {
 				cmd.GetCmd = func(tn Tenant) (proc.Cmd, error) { tn.ID = tn.Fields["id"]; return get(tn) }
 			}
-			h, err := m.Ledger.Record(Entry{Run: "forged", Scope: m.Scope, Started: time.Now().Add(-time.Hour), Name: DefaultPrefix + "leftover09"})
+			h, err := m.Ledger.Record(context.Background(), Entry{Run: "forged", Scope: m.Scope, Started: time.Now().Add(-time.Hour), Name: DefaultPrefix + "leftover09"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			h.Update(customer.ID, map[string]string{"id": ours.ID, "name": DefaultPrefix + "leftover09"})
+			h.Update(context.Background(), customer.ID, map[string]string{"id": ours.ID, "name": DefaultPrefix + "leftover09"})
 			h.Release()
 			if _, err := m.Sweep(ctx, SweepOptions{}); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,77 @@ import (
 	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
-// The ledger is a directory with one entry per run that provisions a
+// A Ledger remembers every run's tenant from before it is created until
+// its delete is confirmed, and tells a live run's entry from a dead one's
+// without clocks or pids: a run holds a lock for as long as it lives, and
+// a sweep takes only the entries whose lock it can take. Two ledgers
+// implement it: FileLedger, a directory of the state dir (flock), and
+// PGLedger, a PostgreSQL table (session-level advisory locks), which many
+// monitoring nodes can share.
+type Ledger interface {
+	// Record takes the run lock for e.Run, then writes the entry. It is
+	// called before the tenant is created, so that a run killed during
+	// create still leaves a trace. The Held keeps the lock until it is
+	// forgotten or released.
+	Record(ctx context.Context, e Entry) (*Held, error)
+	// List returns every entry, oldest first, with whether its run is
+	// alive, and the entries that could not be read.
+	List(ctx context.Context) ([]Listed, []Problem, error)
+	// Dead returns the entries of dead runs that match keep, each locked
+	// for the caller to delete and Forget, or Release. An entry another
+	// sweep holds is not returned.
+	Dead(ctx context.Context, keep func(Entry) bool) ([]*Held, []Problem, error)
+	// Locate says where run's entry is kept, for a person to check and
+	// remove it by hand.
+	Locate(run string) string
+	// String names the ledger for people (never with a password).
+	String() string
+	// Shared reports whether a run's liveness reads the same from every
+	// host (a lock on a shared server), so that any host may sweep what
+	// another's dead run left.
+	Shared() bool
+	// Close frees the ledger's connections; Helds still held are not
+	// released.
+	Close() error
+}
+
+// Held is a ledger entry whose run lock this process holds: its own run's,
+// or a dead run's taken over by a sweep.
+type Held struct {
+	Entry Entry
+	lock  entryLock
+}
+
+// entryLock is a held entry's lock in its ledger, and how the entry is
+// written and removed under it.
+type entryLock interface {
+	write(ctx context.Context, e Entry) error
+	// forget removes the entry, then lets the lock go.
+	forget(ctx context.Context, e Entry) error
+	// release lets the lock go, the entry staying; again is a no-op.
+	release()
+}
+
+// Update records what is now known of the tenant (its id, its non-secret
+// fields).
+func (h *Held) Update(ctx context.Context, id string, fields map[string]string) error {
+	h.Entry.ID, h.Entry.Fields = id, fields
+	return h.write(ctx)
+}
+
+// write records the entry as it is now.
+func (h *Held) write(ctx context.Context) error { return h.lock.write(ctx, h.Entry) }
+
+// Forget removes the entry: the tenant is confirmed deleted (or was never
+// created). The lock goes last, so no sweep sees an entry without a lock
+// holder in between.
+func (h *Held) Forget(ctx context.Context) error { return h.lock.forget(ctx, h.Entry) }
+
+// Release lets the entry go without removing it: its tenant is still to
+// be deleted by a later sweep.
+func (h *Held) Release() { h.lock.release() }
+
+// The file ledger is a directory with one entry per run that provisions a
 // tenant: RUN.json, the tenant as far as it is known, and RUN.lock, which
 // the run holds an exclusive flock(2) on for as long as it lives. The
 // kernel drops the lock when the process dies, however it dies, so a free
@@ -49,8 +120,8 @@ type Entry struct {
 	DeleteDone []int `json:"delete_done,omitempty"`
 }
 
-// Ledger is the ledger directory.
-type Ledger struct {
+// FileLedger is the ledger directory.
+type FileLedger struct {
 	dir string
 }
 
@@ -58,7 +129,7 @@ type Ledger struct {
 // when missing. Either is refused (an error matching statedir.ErrUntrusted,
 // one line naming the directory and the fix) when it is a symlink, belongs
 // to another user or is writable by group or others.
-func OpenLedger(stateDir string) (*Ledger, error) {
+func OpenLedger(stateDir string) (*FileLedger, error) {
 	dir := filepath.Join(stateDir, "tenants")
 	for _, d := range []struct {
 		path string
@@ -71,35 +142,44 @@ func OpenLedger(stateDir string) (*Ledger, error) {
 			return nil, fmt.Errorf("ledger: %w (set --state-dir to a writable directory)", err)
 		}
 	}
-	return &Ledger{dir: dir}, nil
+	return &FileLedger{dir: dir}, nil
 }
 
 // check refuses the ledger's directory when it is no longer one to trust:
 // nothing is renamed, removed or created through a symlinked tenants/.
-func (l *Ledger) check() error {
+func (l *FileLedger) check() error {
 	return statedir.Check(l.dir, statedir.Ledger)
 }
 
 // Dir is the ledger's directory.
-func (l *Ledger) Dir() string { return l.dir }
+func (l *FileLedger) Dir() string { return l.dir }
 
-func (l *Ledger) path(run, ext string) string { return filepath.Join(l.dir, run+ext) }
+func (l *FileLedger) path(run, ext string) string { return filepath.Join(l.dir, run+ext) }
 
-// Held is a ledger entry whose run lock this process holds: its own run's,
-// or a dead run's taken over by a sweep.
-type Held struct {
-	l     *Ledger
-	Entry Entry
-	lock  *os.File
+// String is the directory.
+func (l *FileLedger) String() string { return l.dir }
+
+// Locate is the entry's file.
+func (l *FileLedger) Locate(run string) string { return l.path(run, ".json") }
+
+// Shared is false: a flock says nothing of another host's runs (a state
+// dir on NFS included).
+func (l *FileLedger) Shared() bool { return false }
+
+// Close does nothing: the file ledger holds nothing open but its Helds.
+func (l *FileLedger) Close() error { return nil }
+
+// fileLock is a run's lock file, held with flock(2).
+type fileLock struct {
+	l    *FileLedger
+	lock *os.File
 	// lockPath is the lock's name in the ledger (the file may have been
 	// opened under another).
 	lockPath string
 }
 
-// Record takes the run lock for e.Run and writes the entry. It is called
-// before the tenant is created, so that a run killed during create still
-// leaves a trace.
-func (l *Ledger) Record(e Entry) (*Held, error) {
+// Record takes the run lock for e.Run and writes the entry.
+func (l *FileLedger) Record(_ context.Context, e Entry) (*Held, error) {
 	if e.Run == "" || strings.ContainsAny(e.Run, "/.") {
 		return nil, fmt.Errorf("ledger: bad run id %q", e.Run)
 	}
@@ -124,31 +204,24 @@ func (l *Ledger) Record(e Entry) (*Held, error) {
 		f.Close()
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	h := &Held{l: l, Entry: e, lock: f, lockPath: lockPath}
-	if err := h.write(); err != nil {
-		h.drop()
+	fl := &fileLock{l: l, lock: f, lockPath: lockPath}
+	if err := fl.write(context.Background(), e); err != nil {
+		fl.drop()
 		return nil, err
 	}
-	return h, nil
-}
-
-// Update records what is now known of the tenant (its id, its non-secret
-// fields).
-func (h *Held) Update(id string, fields map[string]string) error {
-	h.Entry.ID, h.Entry.Fields = id, fields
-	return h.write()
+	return &Held{Entry: e, lock: fl}, nil
 }
 
 // write replaces the entry file atomically: temp file, fsync, rename,
 // fsync of the directory. The temp file is made anew (a stale one, or a
 // link planted under its name, is removed, not written through).
-func (h *Held) write() error {
-	b, err := json.MarshalIndent(h.Entry, "", "  ")
+func (h *fileLock) write(_ context.Context, e Entry) error {
+	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	b = append(b, '\n')
-	final := h.l.path(h.Entry.Run, ".json")
+	final := h.l.path(e.Run, ".json")
 	tmp := final + ".tmp"
 	f, err := statedir.Replace(tmp, 0o600)
 	if err != nil {
@@ -183,15 +256,12 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Forget removes the entry: the tenant is confirmed deleted (or was never
-// created). The lock goes last, so no sweep sees an entry without a lock
-// holder in between.
-func (h *Held) Forget() error {
-	err := os.Remove(h.l.path(h.Entry.Run, ".json"))
+func (h *fileLock) forget(_ context.Context, e Entry) error {
+	err := os.Remove(h.l.path(e.Run, ".json"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	os.Remove(h.l.path(h.Entry.Run, ".json.tmp"))
+	os.Remove(h.l.path(e.Run, ".json.tmp"))
 	if err := syncDir(h.l.dir); err != nil {
 		return err
 	}
@@ -199,9 +269,7 @@ func (h *Held) Forget() error {
 	return nil
 }
 
-// Release lets the entry go without removing it: its tenant is still to
-// be deleted by a later sweep.
-func (h *Held) Release() {
+func (h *fileLock) release() {
 	if h.lock != nil {
 		h.lock.Close()
 		h.lock = nil
@@ -209,7 +277,7 @@ func (h *Held) Release() {
 }
 
 // drop removes the lock file and releases the lock.
-func (h *Held) drop() {
+func (h *fileLock) drop() {
 	if h.lock != nil {
 		os.Remove(h.lockPath)
 		h.lock.Close()
@@ -223,18 +291,19 @@ type Listed struct {
 	Alive bool // its run is still running
 }
 
-// Problem is a ledger file that could not be read.
+// Problem is a ledger file (or row) that could not be read.
 type Problem struct {
-	File  string
+	File  string // the file, or the row ("run RUN in postgres://…")
 	Err   error
 	Moved bool // an unreadable entry, moved aside to File so it is reported once
+	Row   bool // File is a row of a PostgreSQL ledger
 }
 
 func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.File, p.Err) }
 
 // List returns every entry, oldest first, with whether its run is alive,
 // and the files that could not be read.
-func (l *Ledger) List() ([]Listed, []Problem, error) {
+func (l *FileLedger) List(context.Context) ([]Listed, []Problem, error) {
 	runs, err := l.runs()
 	if err != nil {
 		return nil, nil, err
@@ -257,7 +326,7 @@ func (l *Ledger) List() ([]Listed, []Problem, error) {
 }
 
 // runs lists the run ids that have an entry or a lock file.
-func (l *Ledger) runs() ([]string, error) {
+func (l *FileLedger) runs() ([]string, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
@@ -289,7 +358,7 @@ func (l *Ledger) runs() ([]string, error) {
 	return runs, nil
 }
 
-func (l *Ledger) read(run string) (Entry, error) {
+func (l *FileLedger) read(run string) (Entry, error) {
 	var e Entry
 	b, err := statedir.ReadFile(l.path(run, ".json"))
 	if err != nil {
@@ -315,7 +384,7 @@ func reason(err error) error {
 }
 
 // alive reports whether some process holds the run's lock.
-func (l *Ledger) alive(run string) bool {
+func (l *FileLedger) alive(run string) bool {
 	f, err := statedir.OpenFile(l.path(run, ".lock"), os.O_RDONLY, 0)
 	if err != nil {
 		return false
@@ -329,7 +398,7 @@ func (l *Ledger) alive(run string) bool {
 
 // takeOver locks a run's lock file if its run is dead. It returns nil when
 // the run is alive, or when another sweep took it first.
-func (l *Ledger) takeOver(run string) (*os.File, error) {
+func (l *FileLedger) takeOver(run string) (*os.File, error) {
 	f, err := statedir.OpenFile(l.path(run, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, reason(err)
@@ -354,7 +423,7 @@ func (l *Ledger) takeOver(run string) (*os.File, error) {
 // cannot be read are moved aside (RUN.json.corrupt) and reported, so they
 // are reported once; lock and temp files of runs that died before writing
 // an entry are removed.
-func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
+func (l *FileLedger) Dead(_ context.Context, keep func(Entry) bool) ([]*Held, []Problem, error) {
 	runs, err := l.runs()
 	if err != nil {
 		return nil, nil, err
@@ -371,20 +440,21 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 		if lock == nil {
 			continue
 		}
-		h := &Held{l: l, Entry: Entry{Run: run}, lock: lock, lockPath: l.path(run, ".lock")}
+		fl := &fileLock{l: l, lock: lock, lockPath: l.path(run, ".lock")}
+		h := &Held{Entry: Entry{Run: run}, lock: fl}
 		e, err := l.read(run)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			// Died before its entry was written (or after it was removed).
 			os.Remove(l.path(run, ".json.tmp"))
-			h.drop()
+			fl.drop()
 		case err != nil:
 			p := Problem{File: l.path(run, ".json.corrupt"), Err: err, Moved: true}
 			if rerr := os.Rename(l.path(run, ".json"), p.File); rerr != nil {
 				p.File, p.Moved = l.path(run, ".json"), false
 			}
 			probs = append(probs, p)
-			h.drop()
+			fl.drop()
 		case !keep(e):
 			h.Release()
 		default:
@@ -398,7 +468,7 @@ func (l *Ledger) Dead(keep func(Entry) bool) ([]*Held, []Problem, error) {
 // removeStaleNewLocks removes the lock files that a run killed inside
 // Record made but never linked: their lock is free, and they are older
 // than a minute (a new one may not be locked yet).
-func (l *Ledger) removeStaleNewLocks() {
+func (l *FileLedger) removeStaleNewLocks() {
 	matches, _ := filepath.Glob(filepath.Join(l.dir, ".newlock-*"))
 	for _, m := range matches {
 		if st, err := os.Lstat(m); err != nil || time.Since(st.ModTime()) < time.Minute {

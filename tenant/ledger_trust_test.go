@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func TestOpenLedgerRefusesSymlinkedTenants(t *testing.T) {
 	l, err := OpenLedger(state)
 	want := "ledger dir " + filepath.Join(state, "tenants") + " is a symlink (not followed): remove the link (suitecheck makes the directory)"
 	if err == nil {
-		l.Dead(func(Entry) bool { return true })
+		l.Dead(context.Background(), func(Entry) bool { return true })
 		t.Errorf("OpenLedger through a symlinked tenants/ succeeded; want %s", want)
 	} else if err.Error() != want {
 		t.Errorf("OpenLedger = %v\nwant %s", err, want)
@@ -122,27 +123,27 @@ func TestLedgerDoesNotFollowPlantedSymlinks(t *testing.T) {
 		name     string
 		link     string // planted in tenants/
 		dangling bool   // the link points at nothing
-		use      func(t *testing.T, l *Ledger)
+		use      func(t *testing.T, l *FileLedger)
 	}{
-		{"dangling RUN.lock, listed and swept", "run1.lock", true, func(t *testing.T, l *Ledger) {
-			l.List()
-			_, probs, _ := l.Dead(all)
+		{"dangling RUN.lock, listed and swept", "run1.lock", true, func(t *testing.T, l *FileLedger) {
+			l.List(context.Background())
+			_, probs, _ := l.Dead(context.Background(), all)
 			if len(probs) != 1 || probs[0].File != filepath.Join(l.Dir(), "run1.lock") {
 				t.Errorf("problems = %v, want the lock link reported", probs)
 			}
 		}},
-		{"RUN.json.tmp to a file, recorded", "run1.json.tmp", false, func(t *testing.T, l *Ledger) {
+		{"RUN.json.tmp to a file, recorded", "run1.json.tmp", false, func(t *testing.T, l *FileLedger) {
 			recordAndCheck(t, l)
 		}},
-		{"dangling RUN.json.tmp, recorded", "run1.json.tmp", true, func(t *testing.T, l *Ledger) {
+		{"dangling RUN.json.tmp, recorded", "run1.json.tmp", true, func(t *testing.T, l *FileLedger) {
 			recordAndCheck(t, l)
 		}},
-		{"RUN.json to an entry, listed and swept", "run1.json", false, func(t *testing.T, l *Ledger) {
-			list, probs, _ := l.List()
+		{"RUN.json to an entry, listed and swept", "run1.json", false, func(t *testing.T, l *FileLedger) {
+			list, probs, _ := l.List(context.Background())
 			if len(list) != 0 || len(probs) != 1 {
 				t.Errorf("List = %v, %v; want the link reported, not read", list, probs)
 			}
-			dead, _, _ := l.Dead(all)
+			dead, _, _ := l.Dead(context.Background(), all)
 			if len(dead) != 0 {
 				t.Errorf("Dead took the entry a link points at: %v", dead[0].Entry)
 			}
@@ -175,13 +176,13 @@ func TestLedgerDoesNotFollowPlantedSymlinks(t *testing.T) {
 
 // recordAndCheck records run1 (its stale temp file is a planted link) and
 // checks that the entry is a file of the ledger's own.
-func recordAndCheck(t *testing.T, l *Ledger) {
+func recordAndCheck(t *testing.T, l *FileLedger) {
 	t.Helper()
-	h, err := l.Record(entry("run1", "sc-one"))
+	h, err := l.Record(context.Background(), entry("run1", "sc-one"))
 	if err != nil {
 		t.Fatalf("Record with a stale temp link: %v", err)
 	}
-	if err := h.Update("42", nil); err != nil {
+	if err := h.Update(context.Background(), "42", nil); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Lstat(filepath.Join(l.Dir(), "run1.json"))
@@ -191,7 +192,7 @@ func recordAndCheck(t *testing.T, l *Ledger) {
 	if got := files(t, l.Dir()); !slices.Equal(got, []string{"run1.json", "run1.lock"}) {
 		t.Errorf("ledger holds %v", got)
 	}
-	if err := h.Forget(); err != nil {
+	if err := h.Forget(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

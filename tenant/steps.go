@@ -172,7 +172,7 @@ func (m *Manager) deleteSteps(ctx context.Context, h *Held, t Tenant) (ran int, 
 			h.Entry.DeleteDone = append(h.Entry.DeleteDone, i)
 			// Progress only: a lost write repeats a step whose thing is
 			// gone, which counts as deleted.
-			_ = h.write()
+			_ = h.write(ctx)
 		}
 	}
 	return ran, skipped, nil

@@ -217,16 +217,6 @@ func (a *accounts) manager(t *testing.T, confirmUser bool) *Manager {
 	return m
 }
 
-// ledgerEntry reads the one entry in the ledger.
-func ledgerEntry(t *testing.T, l *Ledger) Entry {
-	t.Helper()
-	var e Entry
-	if err := json.Unmarshal(entryFile(t, l), &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 // Three calls each way: every step's fields are in the ledger before the
 // next step is sent, the later steps get them, and delete removes all.
 func TestStepsLifecycle(t *testing.T) {
@@ -235,9 +225,7 @@ func TestStepsLifecycle(t *testing.T) {
 	seen := map[string]Entry{}
 	a.during = func(pattern string) {
 		if strings.HasPrefix(pattern, "POST") {
-			var e Entry
-			json.Unmarshal(entryFile(t, m.Ledger), &e)
-			seen[pattern] = e
+			seen[pattern] = ledgerEntry(t, m.Ledger)
 		}
 	}
 	ctx := context.Background()
@@ -268,7 +256,7 @@ func TestStepsLifecycle(t *testing.T) {
 	if a.state() != "0 users, 0 workspaces, 0 members" {
 		t.Errorf("the app has %s after delete", a.state())
 	}
-	if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+	if left := leftovers(t, m.Ledger); len(left) != 0 {
 		t.Errorf("ledger after delete: %v", left)
 	}
 }
@@ -295,8 +283,8 @@ func TestStepsHalfFailedCreate(t *testing.T) {
 				t.Fatalf("err = %v, want the refusal of %s", err, tc.step)
 			}
 			if tc.undo == nil {
-				if s != nil || len(files(t, m.Ledger.Dir())) != 0 {
-					t.Errorf("a refused first step left a session or an entry: %v", files(t, m.Ledger.Dir()))
+				if s != nil || len(leftovers(t, m.Ledger)) != 0 {
+					t.Errorf("a refused first step left a session or an entry: %v", leftovers(t, m.Ledger))
 				}
 				return
 			}
@@ -317,7 +305,7 @@ func TestStepsHalfFailedCreate(t *testing.T) {
 			if tc.refuse == "POST /workspaces" && a.requests("DELETE /workspaces/{id}/members/{uid}")+a.requests("DELETE /workspaces/{id}") != 0 {
 				t.Error("a delete step that needs the workspace's id was sent without it")
 			}
-			if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+			if left := leftovers(t, m.Ledger); len(left) != 0 {
 				t.Errorf("ledger: %v", left)
 			}
 		})
@@ -354,7 +342,7 @@ func TestStepsDeleteResumes(t *testing.T) {
 	if n := a.requests("DELETE /workspaces/{id}/members/{uid}"); n != 1 {
 		t.Errorf("the membership delete was sent %d times, want once (the sweep resumes after it)", n)
 	}
-	if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+	if left := leftovers(t, m.Ledger); len(left) != 0 {
 		t.Errorf("ledger: %v", left)
 	}
 }
@@ -363,12 +351,12 @@ func TestStepsDeleteResumes(t *testing.T) {
 // its finished steps returned.
 func recordKilled(t *testing.T, m *Manager, name, id string, fields map[string]string, age time.Duration) {
 	t.Helper()
-	h, err := m.Ledger.Record(Entry{Run: strings.ToLower(RandomPart()), Scope: m.Scope, Started: time.Now().Add(-age), Name: name})
+	h, err := m.Ledger.Record(context.Background(), Entry{Run: strings.ToLower(RandomPart()), Scope: m.Scope, Started: time.Now().Add(-age), Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fields["name"] = name
-	if err := h.Update(id, fields); err != nil {
+	if err := h.Update(context.Background(), id, fields); err != nil {
 		t.Fatal(err)
 	}
 	h.Release()

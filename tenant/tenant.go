@@ -127,7 +127,7 @@ func RandomPart() string {
 // Manager runs the tenant lifecycle of one config and environment.
 type Manager struct {
 	Prov   Provisioner
-	Ledger *Ledger
+	Ledger Ledger
 	Scope  string // identifies the config and environment in the ledger
 	Prefix string
 	// Name makes a tenant's name from a random part; default Prefix+random.
@@ -181,7 +181,7 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 		}
 	}
 	host, _ := os.Hostname()
-	held, err := m.Ledger.Record(Entry{Run: strings.ToLower(rand.Text()), Scope: m.Scope, PID: os.Getpid(), Host: host,
+	held, err := m.Ledger.Record(ctx, Entry{Run: strings.ToLower(rand.Text()), Scope: m.Scope, PID: os.Getpid(), Host: host,
 		Started: time.Now().UTC(), Name: name})
 	if err != nil {
 		return nil, &ConfigError{err}
@@ -195,20 +195,20 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 			err = errors.New("no create step gave the tenant's id")
 		}
 		if err != nil {
-			return m.createFailed(held, t, i, n, err)
+			return m.createFailed(ctx, held, t, i, n, err)
 		}
 		t.merge(got)
 		held.Entry.CreateDone = i == n-1
-		if err := held.Update(t.ID, m.public(t)); err != nil {
+		if err := held.Update(ctx, t.ID, m.public(t)); err != nil {
 			// The tenant exists but the ledger lost track: delete it now.
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
 			_, _, derr := m.deleteSteps(dctx, nil, t)
-			cancel()
-			held.Release()
 			if derr != nil {
+				held.Release()
 				return nil, &ConfigError{fmt.Errorf("%w; and deleting tenant %s (id %s) failed: %v", err, name, orUnknown(t.ID), derr)}
 			}
-			held.Forget()
+			held.Forget(dctx) // lost, the sweep finds the tenant gone
 			return nil, &ConfigError{err}
 		}
 	}
@@ -220,7 +220,7 @@ func (m *Manager) Create(ctx context.Context) (*Session, error) {
 // Session returned deletes what was made: the delete steps whose fields
 // the earlier steps gave, and (a step in doubt that would have given the
 // id) the tenant the app lists by its name.
-func (m *Manager) createFailed(held *Held, t Tenant, i, n int, err error) (*Session, error) {
+func (m *Manager) createFailed(ctx context.Context, held *Held, t Tenant, i, n int, err error) (*Session, error) {
 	name := t.Name
 	what := err
 	if n > 1 {
@@ -234,14 +234,14 @@ func (m *Manager) createFailed(held *Held, t Tenant, i, n int, err error) (*Sess
 	}
 	refused := isNotCreated(err)
 	if refused && i == 0 {
-		held.Forget()
+		held.Forget(context.WithoutCancel(ctx))
 		return nil, wrap(what)
 	}
 	sess := &Session{m: m, held: held, Tenant: t, failed: true}
 	if refused {
 		// Nothing more will be made: what the entry lacks never was.
 		held.Entry.CreateDone = true
-		held.Update(t.ID, m.public(t)) // lost, it only makes the sweep look for the id
+		held.Update(ctx, t.ID, m.public(t)) // lost, it only makes the sweep look for the id
 		return sess, wrap(what)
 	}
 	if t.ID == "" {
@@ -296,7 +296,7 @@ func (s *Session) Delete(ctx context.Context) error {
 		}
 		s.Tenant.ID = found[i].ID
 		s.Tenant.Fields["id"] = found[i].ID
-		if err := s.held.Update(s.Tenant.ID, s.m.public(s.Tenant)); err != nil {
+		if err := s.held.Update(ctx, s.Tenant.ID, s.m.public(s.Tenant)); err != nil {
 			s.held.Release()
 			return err
 		}
@@ -305,7 +305,7 @@ func (s *Session) Delete(ctx context.Context) error {
 		s.held.Release()
 		return err
 	}
-	return s.held.Forget()
+	return s.held.Forget(ctx)
 }
 
 // ErrNotListed is a tenant whose create was in doubt that the app does not
@@ -314,7 +314,7 @@ var ErrNotListed = errors.New("its create was in doubt and the app does not list
 
 // Disown forgets the tenant in the ledger without deleting it (for
 // `tenant create`, whose tenant is the caller's to delete).
-func (s *Session) Disown() error { return s.held.Forget() }
+func (s *Session) Disown(ctx context.Context) error { return s.held.Forget(ctx) }
 
 // CreateGrace is how long a ledger entry without an id (its run was killed
 // during create) is left alone: the app may still be finishing the create.
@@ -368,9 +368,9 @@ func (m *Manager) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 	var rep SweepReport
 	now := time.Now()
-	held, probs, err := m.Ledger.Dead(func(e Entry) bool {
+	held, probs, err := m.Ledger.Dead(ctx, func(e Entry) bool {
 		keep := e.Scope == m.Scope
-		if keep && o.Host != "" && e.Host != o.Host {
+		if keep && o.Host != "" && e.Host != o.Host && !m.Ledger.Shared() {
 			keep = o.OlderThan > 0 && now.Sub(e.Started) > o.OlderThan
 		}
 		if !keep {
@@ -394,7 +394,7 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	var wg sync.WaitGroup
 	for _, h := range held {
 		e := h.Entry
-		file := m.Ledger.path(e.Run, ".json")
+		file := m.Ledger.Locate(e.Run)
 		if !m.prefixed(e.Name) {
 			h.Release()
 			add(&rep.Refused, "%s (id %s): its name %s, so it is not ours: never deleted; remove %s once you have checked it", e.Name, orUnknown(e.ID), m.notShaped(), file)
@@ -434,7 +434,7 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) (SweepReport, error
 	if err != nil {
 		return rep, fmt.Errorf("list tenants: %w", err)
 	}
-	known, _, err := m.Ledger.List()
+	known, _, err := m.Ledger.List(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -508,7 +508,7 @@ func (m *Manager) sweepOne(ctx context.Context, h *Held, now time.Time, c *confi
 		add(&rep.Failed, "%s (id %s): %v", e.Name, orUnknown(cmp.Or(t.ID, e.ID)), err)
 		return
 	}
-	if err := h.Forget(); err != nil {
+	if err := h.Forget(ctx); err != nil {
 		add(&rep.Failed, "%s (id %s): deleted, but %v", e.Name, orUnknown(cmp.Or(t.ID, e.ID)), err)
 		return
 	}
@@ -533,7 +533,7 @@ func orUnknown(id string) string { return cmp.Or(id, "unknown") }
 // steps that need a field other than the id and the name are skipped, and
 // the error says so.
 func (m *Manager) DeleteByID(ctx context.Context, id string) error {
-	held, _, err := m.Ledger.Dead(func(e Entry) bool { return e.Scope == m.Scope && (e.ID == id || e.Name == id) })
+	held, _, err := m.Ledger.Dead(ctx, func(e Entry) bool { return e.Scope == m.Scope && (e.ID == id || e.Name == id) })
 	if err != nil {
 		return err
 	}
@@ -547,12 +547,12 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 			other.Release()
 		}
 		e = h.Entry
-		file = m.Ledger.path(e.Run, ".json")
+		file = m.Ledger.Locate(e.Run)
 		if !m.prefixed(e.Name) {
 			h.Release()
 			return fmt.Errorf("tenant %s: its ledger name %s, so it is not ours: not deleted", e.Name, m.notShaped())
 		}
-	} else if live, _, err := m.Ledger.List(); err == nil {
+	} else if live, _, err := m.Ledger.List(ctx); err == nil {
 		for _, l := range live {
 			if l.Alive && (l.ID == id || l.Name == id) {
 				return fmt.Errorf("tenant %s belongs to a running run (pid %d on %s): it deletes its tenant itself", id, l.PID, l.Host)
@@ -591,7 +591,7 @@ func (m *Manager) DeleteByID(ctx context.Context, id string) error {
 		return fmt.Errorf("delete tenant %s: %w", id, err)
 	}
 	if h != nil {
-		return h.Forget()
+		return h.Forget(ctx)
 	}
 	if ran == 0 && len(skipped) == 0 {
 		return fmt.Errorf("delete tenant %s: %w", id, ErrNotFound)
@@ -649,7 +649,7 @@ type AppTenant struct {
 func (m *Manager) Inventory(ctx context.Context) (Inventory, error) {
 	var inv Inventory
 	var err error
-	if inv.Ledger, inv.Problems, err = m.Ledger.List(); err != nil {
+	if inv.Ledger, inv.Problems, err = m.Ledger.List(ctx); err != nil {
 		return inv, err
 	}
 	found, err := m.Prov.List(ctx)

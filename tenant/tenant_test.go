@@ -17,7 +17,12 @@ import (
 	"github.com/suitecheck/suitecheck/internal/proc"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(ledgerHelperEnv) != "" {
+		os.Exit(ledgerHelper())
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 var script, _ = filepath.Abs("testdata/tenants.sh")
 
@@ -54,8 +59,12 @@ func storeNames(t *testing.T, p Provisioner) []string {
 }
 
 func manager(t *testing.T, p Provisioner) *Manager {
-	return &Manager{Prov: p, Ledger: newLedger(t), Scope: "cfg#staging", Prefix: DefaultPrefix}
+	return &Manager{Prov: p, Ledger: managerLedger(t), Scope: "cfg#staging", Prefix: DefaultPrefix}
 }
+
+// managerLedger is the ledger of the Manager tests: the file ledger, and
+// the PostgreSQL one while TestManagerOnPGLedger runs them again.
+var managerLedger = func(t *testing.T) Ledger { return newLedger(t) }
 
 // The lifecycle with each provisioner: recorded before create, no secret
 // in the ledger, deleted and forgotten.
@@ -91,7 +100,7 @@ func TestLifecycle(t *testing.T) {
 			if got := storeNames(t, p); slices.Contains(got, tn.Name) {
 				t.Errorf("still listed after delete: %v", got)
 			}
-			if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+			if left := leftovers(t, m.Ledger); len(left) != 0 {
 				t.Errorf("ledger after delete: %v", left)
 			}
 			// Deleting what is gone succeeds: a sweep may race a run.
@@ -109,7 +118,7 @@ func TestRecordedBeforeCreate(t *testing.T) {
 	create := cmd.CreateCmd
 	cmd.CreateCmd = func(name string) (proc.Cmd, error) {
 		c, _ := create(name)
-		c.Argv = append([]string{"sh", "-c", `grep -q "\"$0\"" "$1"/*.json || { echo "not in the ledger" >&2; exit 9; }; shift; exec "$@"`, name, m.Ledger.Dir()}, c.Argv...)
+		c.Argv = append([]string{"sh", "-c", `grep -q "\"$0\"" "$1"/*.json || { echo "not in the ledger" >&2; exit 9; }; shift; exec "$@"`, name, m.Ledger.(*FileLedger).Dir()}, c.Argv...)
 		return c, nil
 	}
 	s, err := m.Create(context.Background())
@@ -127,7 +136,7 @@ func TestCreateRefusedIsNotAConfigError(t *testing.T) {
 	if err == nil || IsConfigError(err) || !strings.Contains(err.Error(), "tenant quota exceeded") || !strings.Contains(err.Error(), "create tenant sc-") {
 		t.Fatalf("err = %v, want the app's refusal with the tenant's name and the program's last words", err)
 	}
-	if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+	if left := leftovers(t, m.Ledger); len(left) != 0 {
 		t.Errorf("a refused create stays in the ledger: %v", left)
 	}
 }
@@ -172,7 +181,7 @@ func TestFailedDeleteSweptLater(t *testing.T) {
 	if !errors.As(err, &xe) || !strings.Contains(err.Error(), "delete refused") {
 		t.Fatalf("delete err = %v", err)
 	}
-	if list, _, _ := m.Ledger.List(); len(list) != 1 || list[0].Name != s.Tenant.Name || list[0].Alive {
+	if list, _, _ := m.Ledger.List(context.Background()); len(list) != 1 || list[0].Name != s.Tenant.Name || list[0].Alive {
 		t.Fatalf("ledger = %+v, want the tenant, its run let go", list)
 	}
 	rep, err := m.Sweep(ctx, SweepOptions{})
@@ -196,7 +205,7 @@ func TestSweep(t *testing.T) {
 	mk := func(scope string, withID bool) string {
 		t.Helper()
 		name := DefaultPrefix + RandomPart()
-		h, err := m.Ledger.Record(Entry{Run: strings.ToLower(RandomPart()), Scope: scope, Host: "h", Started: time.Now(), Name: name})
+		h, err := m.Ledger.Record(context.Background(), Entry{Run: strings.ToLower(RandomPart()), Scope: scope, Host: "h", Started: time.Now(), Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +214,7 @@ func TestSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 		if withID {
-			h.Update(tn.ID, tn.Public())
+			h.Update(context.Background(), tn.ID, tn.Public())
 		}
 		h.Release() // its run died
 		return name
@@ -381,7 +390,7 @@ func TestCreateInDoubtKeepsEntry(t *testing.T) {
 			if names := storeNames(t, cmd); len(names) != 0 {
 				t.Errorf("left: %v", names)
 			}
-			if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+			if left := leftovers(t, m.Ledger); len(left) != 0 {
 				t.Errorf("ledger: %v", left)
 			}
 		})
@@ -401,7 +410,7 @@ func TestSQLCreateRolledBack(t *testing.T) {
 	if names := storeNames(t, s); len(names) != 0 {
 		t.Errorf("the rolled-back create left %v", names)
 	}
-	if left := files(t, m.Ledger.Dir()); len(left) != 0 {
+	if left := leftovers(t, m.Ledger); len(left) != 0 {
 		t.Errorf("ledger: %v", left)
 	}
 }
@@ -413,7 +422,7 @@ func TestSweepIDlessEntries(t *testing.T) {
 	cmd, _ := commandStore(t)
 	m := manager(t, cmd)
 	record := func(age time.Duration) {
-		h, err := m.Ledger.Record(Entry{Run: strings.ToLower(RandomPart()), Scope: m.Scope, Started: time.Now().Add(-age), Name: DefaultPrefix + RandomPart()})
+		h, err := m.Ledger.Record(context.Background(), Entry{Run: strings.ToLower(RandomPart()), Scope: m.Scope, Started: time.Now().Add(-age), Name: DefaultPrefix + RandomPart()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +434,7 @@ func TestSweepIDlessEntries(t *testing.T) {
 	if err != nil || len(rep.Deleted)+len(rep.Failed) != 0 {
 		t.Fatalf("sweep = %+v, %v", rep, err)
 	}
-	if list, _, _ := m.Ledger.List(); len(list) != 1 || time.Since(list[0].Started) > CreateGrace {
+	if list, _, _ := m.Ledger.List(context.Background()); len(list) != 1 || time.Since(list[0].Started) > CreateGrace {
 		t.Fatalf("ledger = %+v, want the young entry only", list)
 	}
 	cmd.ListCmd = nil
@@ -448,12 +457,12 @@ func TestDeleteByNameOfIDlessEntry(t *testing.T) {
 	m := manager(t, cmd)
 	ctx := context.Background()
 	name := DefaultPrefix + "byname"
-	h, _ := m.Ledger.Record(Entry{Run: "r1", Scope: m.Scope, Started: time.Now(), Name: name})
+	h, _ := m.Ledger.Record(context.Background(), Entry{Run: "r1", Scope: m.Scope, Started: time.Now(), Name: name})
 	h.Release()
 	if err := m.DeleteByID(ctx, name); err == nil || !strings.Contains(err.Error(), "does not list it") {
 		t.Fatalf("err = %v", err)
 	}
-	if list, _, _ := m.Ledger.List(); len(list) != 1 {
+	if list, _, _ := m.Ledger.List(context.Background()); len(list) != 1 {
 		t.Fatalf("the entry was forgotten: %v", list)
 	}
 	cmd.Create(ctx, name)
@@ -463,7 +472,7 @@ func TestDeleteByNameOfIDlessEntry(t *testing.T) {
 	if names := storeNames(t, cmd); len(names) != 0 {
 		t.Errorf("left: %v", names)
 	}
-	if list, _, _ := m.Ledger.List(); len(list) != 0 {
+	if list, _, _ := m.Ledger.List(context.Background()); len(list) != 0 {
 		t.Errorf("ledger: %v", list)
 	}
 }

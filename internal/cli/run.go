@@ -97,6 +97,7 @@ func (o *runOptions) check() error {
 	if o.run.Browser.KeepRuns < 1 {
 		return &UsageError{Err: fmt.Errorf("--keep-artifacts %d: give 1 or more", o.run.Browser.KeepRuns)}
 	}
+	resolveLedger(&o.run.Tenants)
 	var err error
 	o.run.Target, err = o.target.resolve()
 	return err

@@ -28,6 +28,24 @@ const stateDirHelp = "it must be yours (or root's) and not group/world-writable 
 func tenantFlags(f *pflag.FlagSet, o *suites.TenantOptions) {
 	f.StringVar(&o.StateDir, "state-dir", "", "where the tenant ledger (and, by default, artifacts) live; "+stateDirHelp)
 	f.DurationVar(&o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "time kept from the budget for deleting the tenant, and the delete's own bound")
+	ledgerFlags(f, o)
+}
+
+// LedgerDSNEnv is the environment variable --ledger-dsn defaults to.
+const LedgerDSNEnv = "SUITECHECK_LEDGER_DSN"
+
+// ledgerFlags choose the PostgreSQL ledger.
+func ledgerFlags(f *pflag.FlagSet, o *suites.TenantOptions) {
+	f.StringVar(&o.LedgerDSN, "ledger-dsn", "", "keep the tenant ledger in this PostgreSQL database (a libpq URL or key=value string, over the PG* variables) instead of the state dir, shared by every node that runs the check (default $"+LedgerDSNEnv+", else the config's tenant.ledger.dsn)")
+	f.StringVar(&o.LedgerPasswordFile, "ledger-password-file", "", "read the ledger's password from this file's first line (keeps it out of the process list)")
+}
+
+// resolveLedger applies $SUITECHECK_LEDGER_DSN when --ledger-dsn is not
+// given: the flag wins over the environment, which wins over the config.
+func resolveLedger(o *suites.TenantOptions) {
+	if o.LedgerDSN == "" {
+		o.LedgerDSN = os.Getenv(LedgerDSNEnv)
+	}
 }
 
 // tenantCmd holds what the tenant subcommands share.
@@ -44,6 +62,7 @@ func (t *tenantCmd) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.env, "env", "", "the environment (may be left out when the config has only one)")
 	cmd.Flags().StringVar(&t.o.StateDir, "state-dir", "", "where the tenant ledger lives; "+stateDirHelp)
 	cmd.Flags().DurationVar(&t.o.TeardownTimeout, "teardown-timeout", suites.DefaultTeardownTimeout, "the bound of each confirmation and delete (sweep, delete)")
+	ledgerFlags(cmd.Flags(), &t.o)
 	t.target.register(cmd.Flags())
 }
 
@@ -57,6 +76,7 @@ func (t *tenantCmd) with(cmd *cobra.Command, fn func(ctx context.Context, m *sui
 	if t.o.Target, err = t.target.resolve(); err != nil {
 		return err
 	}
+	resolveLedger(&t.o)
 	ctx, cancel := t.g.withBudget(cmd.Context())
 	defer cancel()
 	cfg, err := t.cf.loadWithin(ctx)
@@ -120,7 +140,9 @@ func newTenantSweep(g *globals, runF func(*cobra.Command, *tenantSweepOptions) e
 and a list request in the config, also deletes the tenants the app lists
 that have our names' shape, that the ledger does not know, and that were
 created longer ago than that; and ledger entries of other hosts older than
-that. Prints a check result: WARNING when a tenant could not be deleted.`,
+that (a PostgreSQL ledger, --ledger-dsn, judges every host's runs by their
+lock: no age is needed). Prints a check result: WARNING when a tenant could
+not be deleted.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.olderThan < 0 {
@@ -227,7 +249,7 @@ func runTenantCreate(cmd *cobra.Command, t *tenantCmd) error {
 		}
 		// Not a run's tenant: the ledger forgets it, so no sweep takes
 		// it from under the person who asked for it.
-		if err := sess.Disown(); err != nil {
+		if err := sess.Disown(ctx); err != nil {
 			return err
 		}
 		b, err := json.MarshalIndent(sess.Tenant.Fields, "", "  ")
@@ -298,7 +320,7 @@ func runTenantList(cmd *cobra.Command, t *tenantCmd) error {
 			return err
 		}
 		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintf(w, "ledger %s\n", m.Ledger.Dir())
+		fmt.Fprintf(w, "ledger %s\n", m.Ledger)
 		fmt.Fprintln(w, "NAME\tID\tRUN\tSTARTED\tHOST\tPID\tSTATE\tSCOPE")
 		for _, e := range inv.Ledger {
 			state := "dead: swept once the app confirms it is ours"
