@@ -221,6 +221,7 @@ type checkResult struct {
 	Output          string   `json:"output"`
 	PerformanceData []string `json:"performance_data"`
 	ExecutionEnd    float64  `json:"execution_end"`
+	CheckSource     string   `json:"check_source"` // the endpoint that ran the check
 }
 
 // force reschedules a check now, the service of that name on every host.

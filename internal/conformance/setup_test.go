@@ -137,11 +137,15 @@ func (s *site) demo(more ...string) []string {
 
 // leftovers are the live processes a check of this site started: their
 // environment holds the site's TMPDIR, or one below it.
-func (s *site) leftovers() []string {
+func (s *site) leftovers() []string { return marked(s.tmp) }
+
+// marked are the live processes whose environment holds TMPDIR=tmp, or a
+// TMPDIR below it, as "PID CMDLINE".
+func marked(tmp string) []string {
 	var out []string
 	// Chromium gets a TMPDIR inside the run's own temporary directory,
 	// itself under the site's: a prefix match finds both.
-	mark := []byte("TMPDIR=" + s.tmp)
+	mark := []byte("TMPDIR=" + tmp)
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
