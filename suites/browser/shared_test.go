@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,5 +164,23 @@ func TestRemoteUpload(t *testing.T) {
 	}
 	if got := eval(t, p, `() => file.files[0].type + " " + file.files[0].size`); got != "text/csv 8" {
 		t.Errorf("the file's type and size: %q", got)
+	}
+}
+
+// TestRemoteStaleURL: a ws:// URL names one run of a browser; once the
+// browser has restarted (another id on the same port) the error says so and
+// what to pass instead.
+func TestRemoteStaleURL(t *testing.T) {
+	host := launch(t, Options{})
+	u, err := url.Parse(host.ControlURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = Launch(ctx, Options{RemoteURL: "ws://" + u.Host + "/devtools/browser/00000000-0000-0000-0000-000000000000"})
+	want := "connect to browser at ws://" + u.Host + ": 404 Not Found: no browser of that id there (did it restart?): pass --browser-url http://" + u.Host + ", which each run looks up anew"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
 	}
 }
