@@ -13,6 +13,7 @@
 //	bench report -results results.json -gobench go.txt -notes bench/NOTES.md -out BENCHMARKS.md
 //	bench freeport                                      # a free TCP port on 127.0.0.1
 //	bench junit -n 10000 -out big.xml                   # a JUnit report with n test cases
+//	bench parallel -n 8 -match RE -- CMD…               # n copies of CMD at once
 //
 // It has no timing assertions: BENCHMARKS.md shows each target met or missed.
 package main
@@ -37,6 +38,8 @@ func main() {
 		err = freePort()
 	case "junit":
 		err = cmdJUnit(os.Args[2:])
+	case "parallel":
+		err = cmdParallel(os.Args[2:])
 	default:
 		usage()
 	}
@@ -47,7 +50,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bench run|report|freeport|junit [flags]")
+	fmt.Fprintln(os.Stderr, "usage: bench run|report|freeport|junit|parallel [flags]")
 	os.Exit(2)
 }
 

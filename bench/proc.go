@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,14 +51,23 @@ func sampleSelf(ctx context.Context, parent int) int64 {
 // sampleTree returns the largest sum of PSS (proportional set size: a page
 // shared by n processes counts 1/n in each) over our descendants seen until
 // ctx ends, sampled every 200 ms: the memory the run's processes take
-// together, Chromium's shared binary counted once.
-func sampleTree(ctx context.Context) int64 {
+// together, Chromium's shared binary counted once. With also, the
+// processes whose environment holds it count too (a shared browser).
+func sampleTree(ctx context.Context, also string) int64 {
 	var peak int64
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
 		var sum int64
-		for _, p := range descendants() {
+		pids := descendants()
+		if also != "" {
+			for _, p := range marked(also) {
+				if !slices.Contains(pids, p) {
+					pids = append(pids, p)
+				}
+			}
+		}
+		for _, p := range pids {
 			sum += pssKiB(p)
 		}
 		peak = max(peak, sum)
@@ -84,6 +94,28 @@ func pssKiB(pid int) int64 {
 	}
 	v, _ := strconv.ParseInt(f[0], 10, 64)
 	return v
+}
+
+// marked lists the pids of the live processes with mark (NAME=VALUE) in
+// their environment: an entry of its own, not a part of one (the harness
+// has it in SHARED_MARK=…).
+func marked(mark string) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && slices.ContainsFunc(bytes.Split(env, []byte{0}), func(e []byte) bool { return string(e) == mark }) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // descendants lists the pids of every live descendant of this process.

@@ -17,9 +17,11 @@ import (
 // Target is one goal of issue 8, checked against the results.
 type Target struct {
 	What string `json:"what"`
-	// Kind: "ratio" (median wall of A ÷ median wall of B), "wall_ms" (A's
-	// median wall), "rss_mb" (A's largest peak RSS over its runs; own VmHWM
-	// when Self), "gobench_ns", "gobench_bytes" (a Go benchmark's ns/op, B/op).
+	// Kind: "ratio" (median wall of A ÷ median wall of B), "tree_ratio"
+	// (the same of the tree PSS: the memory of all the runs' processes),
+	// "wall_ms" (A's median wall), "rss_mb" (A's largest peak RSS over its
+	// runs; own VmHWM when Self), "gobench_ns", "gobench_bytes" (a Go
+	// benchmark's ns/op, B/op).
 	Kind string  `json:"kind"`
 	A    string  `json:"a"` // group/cmd, or a benchmark name
 	B    string  `json:"b,omitempty"`
@@ -213,6 +215,11 @@ func cmdReport(args []string) error {
 // in the same round: neighbours in time share the machine's load, so this
 // is steadier than a ratio of medians when the load changes during a group.
 func pairedRatio(res Results, a, b string) (float64, bool) {
+	return pairedRatioOf(res, a, b, func(r Run) int64 { return r.WallNs })
+}
+
+// pairedRatioOf is pairedRatio of another figure of the runs.
+func pairedRatioOf(res Results, a, b string, of func(Run) int64) (float64, bool) {
 	ra, okA := runsOf(res, a)
 	rb, okB := runsOf(res, b)
 	if !okA || !okB {
@@ -220,8 +227,8 @@ func pairedRatio(res Results, a, b string) (float64, bool) {
 	}
 	var v []float64
 	for i := 0; i < len(ra) && i < len(rb); i++ {
-		if ra[i].Error == "" && rb[i].Error == "" && rb[i].WallNs > 0 {
-			v = append(v, float64(ra[i].WallNs)/float64(rb[i].WallNs))
+		if ra[i].Error == "" && rb[i].Error == "" && of(ra[i]) > 0 && of(rb[i]) > 0 {
+			v = append(v, float64(of(ra[i]))/float64(of(rb[i])))
 		}
 	}
 	if len(v) == 0 {
@@ -274,6 +281,18 @@ func evalTarget(t Target, res Results, benches []goBench) (string, string) {
 		}
 		unit = ratio
 		measured = fmt.Sprintf("%s paired (medians %s ÷ %s = %s)", ratio(v), ms(a.Wall.Median), ms(b.Wall.Median), ratio(a.Wall.Median/b.Wall.Median))
+	case "tree_ratio":
+		a, _, okA := find(res, t.A)
+		b, _, okB := find(res, t.B)
+		if !okA || !okB || a.N == 0 || b.N == 0 || math.IsNaN(a.Tree.Median) || math.IsNaN(b.Tree.Median) {
+			return "not measured", "**not measured**"
+		}
+		v = a.Tree.Median / b.Tree.Median
+		if p, ok := pairedRatioOf(res, t.A, t.B, func(r Run) int64 { return r.TreeKiB }); ok {
+			v = p
+		}
+		unit = ratio
+		measured = fmt.Sprintf("%s paired (tree PSS medians %s ÷ %s = %s)", ratio(v), mib(a.Tree.Median), mib(b.Tree.Median), ratio(a.Tree.Median/b.Tree.Median))
 	case "wall_ms":
 		a, _, ok := find(res, t.A)
 		if !ok || a.N == 0 {

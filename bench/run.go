@@ -64,6 +64,10 @@ type Cmd struct {
 	SelfRSS bool `json:"self_rss,omitempty"`
 	// TreeRSS samples the summed PSS of every process of the run every 200 ms.
 	TreeRSS bool `json:"tree_rss,omitempty"`
+	// TreeAlso adds to the tree PSS the processes whose environment holds
+	// this string (expanded): a shared browser the run uses, which is not
+	// the harness's descendant.
+	TreeAlso string `json:"tree_also,omitempty"`
 	// Timeout per run, default 120 s.
 	Timeout float64 `json:"timeout_s,omitempty"`
 }
@@ -380,7 +384,16 @@ func runOnce(c Cmd) (r Run) {
 		go func() { selfPeak <- sampleSelf(ctx, pid) }() // the child of time
 	}
 	if c.TreeRSS {
-		go func() { treePeak <- sampleTree(ctx) }()
+		also := ""
+		if c.TreeAlso != "" {
+			if also, err = expand(c.TreeAlso, extra); err != nil {
+				stopSampling()
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+				_ = cmd.Wait()
+				return Run{Error: err.Error()}
+			}
+		}
+		go func() { treePeak <- sampleTree(ctx, also) }()
 	}
 	timer := time.AfterFunc(timeout, func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
 	waitErr := cmd.Wait()

@@ -36,9 +36,20 @@ PG_DATA=
 AS_PG=()
 PGBIN=
 HARNESS_PID=
+SHARED_PID=
+SHARED_MARK=
 cleanup() {
 	local rc=$?
 	set +e
+	if [ -n "$SHARED_PID" ]; then
+		say "stopping the shared browser (pid $SHARED_PID)"
+		kill -KILL -- "-$SHARED_PID" 2>/dev/null
+		# Its crash handler leaves the group; it carries the mark.
+		for p in /proc/[0-9]*; do
+			tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qxF "$SHARED_MARK" && kill -KILL "${p#/proc/}" 2>/dev/null
+		done
+		wait "$SHARED_PID" 2>/dev/null
+	fi
 	if [ -n "$HARNESS_PID" ] && kill -0 "$HARNESS_PID" 2>/dev/null; then
 		kill -TERM "$HARNESS_PID"
 		wait "$HARNESS_PID" 2>/dev/null
@@ -102,11 +113,14 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/sc-bench-XXXXXX")
 chmod 755 "$WORK"
 mkdir -p "$OUT"
 H=$WORK/bench
+export BENCH_H=$H
 say "building the harness"
 "$GO" build -o "$H" ./bench
 
+want_group() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+
 # --- Playwright project ---------------------------------------------------
-if [ ! -x "$PW_DIR/node_modules/.bin/playwright" ]; then
+if want_group browser && [ ! -x "$PW_DIR/node_modules/.bin/playwright" ]; then
 	say "npm ci in bench/testdata/playwright (no browser download)"
 	(cd "$PW_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
@@ -174,6 +188,37 @@ say "sample app at $BENCH_APP_URL"
 # --- the inputs of the JUnit group -------------------------------------------
 export BENCH_JUNIT=$WORK/big.xml
 "$H" junit -n 10000 -out "$BENCH_JUNIT"
+
+# --- a shared browser, for the warm groups ------------------------------------
+# Started as contrib/systemd/suitecheck-chromium.service starts it (its
+# ExecStart and Environment, %t a directory of ours), on a free port, with
+# --no-sandbox as root like the cold runs' Chromium. It is not a descendant of
+# the harness: the warm commands add it to their tree PSS by its mark (an
+# entry of its environment).
+if want_group warm || want_group warm8; then
+	unit=contrib/systemd/suitecheck-chromium.service
+	rt=$WORK/shared
+	mkdir -p "$rt/suitecheck-chromium"
+	port=$("$H" freeport)
+	exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+	exec_start=${exec_start//%t/$rt}
+	exec_start=${exec_start/--remote-debugging-port=9222/--remote-debugging-port=$port}
+	[ "$(id -u)" -eq 0 ] && exec_start+=" --no-sandbox"
+	read -r -a shared_argv <<<"$exec_start"
+	read -r -a shared_env <<<"$(sed -n 's/^Environment=//p' "$unit" | sed "s|%t|$rt|g")"
+	SHARED_MARK="SUITECHECK_BENCH_SHARED=$$"
+	export SHARED_MARK
+	say "starting the shared browser on 127.0.0.1:$port"
+	env -i PATH=/usr/bin:/bin "${shared_env[@]}" "$SHARED_MARK" setsid "${shared_argv[@]}" >"$WORK/shared.log" 2>&1 </dev/null &
+	SHARED_PID=$!
+	for _ in $(seq 1 300); do
+		grep -q '^DevTools listening on' "$WORK/shared.log" && break
+		kill -0 "$SHARED_PID" 2>/dev/null || { cat "$WORK/shared.log" >&2; die "the shared browser exited"; }
+		sleep 0.1
+	done
+	grep -q '^DevTools listening on' "$WORK/shared.log" || { cat "$WORK/shared.log" >&2; die "the shared browser did not come up in 30 s"; }
+	export SHARED_BROWSER_URL=http://127.0.0.1:$port
+fi
 
 # --- measure, then write BENCHMARKS.md ---------------------------------------
 # In the background, so that a signal to this script runs its trap at once;

@@ -4,7 +4,7 @@
 // page to settle), close. It is not part of make bench's figures.
 //
 //	SUITECHECK_TENANT_LOGIN=… SUITECHECK_TENANT_PASSWORD=… \
-//	  go run ./bench/browserprof -url http://127.0.0.1:PORT -n 5
+//	  go run ./bench/browserprof -url http://127.0.0.1:PORT -n 5 [-remote http://127.0.0.1:9222]
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 func main() {
 	base := flag.String("url", os.Getenv("BENCH_APP_URL"), "the sample app")
 	n := flag.Int("n", 3, "journeys")
+	flag.StringVar(&remote, "remote", "", "a shared browser's DevTools endpoint (--browser-url), instead of a launch")
 	flag.Parse()
 	login, password := os.Getenv("SUITECHECK_TENANT_LOGIN"), os.Getenv("SUITECHECK_TENANT_PASSWORD")
 	for range *n {
@@ -29,6 +30,8 @@ func main() {
 		}
 	}
 }
+
+var remote string
 
 func journey(base, login, password string) error {
 	ctx := context.Background()
@@ -40,7 +43,7 @@ func journey(base, login, password string) error {
 		line += fmt.Sprintf(" %s=%dms", what, now.Sub(last).Milliseconds())
 		last = now
 	}
-	b, err := browser.Launch(ctx, browser.Options{})
+	b, err := browser.Launch(ctx, browser.Options{RemoteURL: remote})
 	if err != nil {
 		return err
 	}

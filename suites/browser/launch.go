@@ -211,6 +211,13 @@ func (b *Browser) connectRemote(ctx context.Context, raw string) error {
 		return fmt.Errorf("browser url %s: %w", name, err)
 	}
 	if err := b.connect(ctx, wsURL); err != nil {
+		var bh *cdp.BadHandshakeError
+		if errors.As(err, &bh) && strings.HasPrefix(bh.Status, "404") && strings.HasPrefix(name, "ws") {
+			// A ws:// URL names one run of the browser: a browser
+			// restarted on the same port has another id.
+			return fmt.Errorf("connect to browser at %s: %s: no browser of that id there (did it restart?): pass --browser-url %s, which each run looks up anew",
+				name, bh.Status, "http"+strings.TrimPrefix(name, "ws"))
+		}
 		return fmt.Errorf("connect to browser at %s: %w", name, err)
 	}
 	// A browser context of our own: no cookies shared with other users of the

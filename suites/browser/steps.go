@@ -2,10 +2,14 @@ package browser
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"mime"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -722,7 +726,27 @@ func (r *run) key(k input.Key) error {
 	return k.Encode(proto.InputDispatchKeyEventTypeKeyUp, 0).Call(r.rp)
 }
 
+// maxRemoteUpload bounds a file sent to a remote browser over the DevTools
+// connection: it is read into memory, and base64 in a message.
+const maxRemoteUpload = 16 << 20
+
+// setFilesJS gives a file input one file made in the page from base64
+// content, with the input and change events a user's choice fires.
+const setFilesJS = `function(name, type, b64) {
+	const bin = atob(b64);
+	const bytes = new Uint8Array(bin.length);
+	for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+	const dt = new DataTransfer();
+	dt.items.add(new File([bytes], name, {type}));
+	this.files = dt.files;
+	this.dispatchEvent(new Event('input', {bubbles: true}));
+	this.dispatchEvent(new Event('change', {bubbles: true}));
+}`
+
 func (r *run) upload() error {
+	if r.p.b.remote {
+		return r.uploadRemote()
+	}
 	path := r.s.File
 	if path == "" {
 		var err error
@@ -741,6 +765,49 @@ func (r *run) upload() error {
 			return false, fail("not a file input")
 		}
 		return true, el.SetFiles([]string{path})
+	})
+}
+
+// uploadRemote uploads to a remote browser (--browser-url), which cannot
+// read our files: it runs as another user, with a /tmp of its own, or on
+// another host. The content goes over the DevTools connection and becomes
+// a File in the page.
+func (r *run) uploadRemote() error {
+	name, content := r.s.Name, []byte(r.s.Content)
+	if path := r.s.File; path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fail("cannot read %s", path)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return fail("cannot read %s", path)
+		}
+		content, err = io.ReadAll(io.LimitReader(f, maxRemoteUpload+1))
+		if err != nil {
+			return fail("cannot read %s", path)
+		}
+		if len(content) > maxRemoteUpload {
+			return fail("%s is larger than the %d MiB a remote browser (--browser-url) is sent", path, maxRemoteUpload>>20)
+		}
+		name = filepath.Base(path)
+	}
+	name = filepath.Base(filepath.Clean("/" + name))
+	if name == "/" || name == "." {
+		name = "upload.txt"
+	}
+	typ, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
+	b64 := base64.StdEncoding.EncodeToString(content)
+	return r.onElement(0, func(el *rod.Element) (bool, error) {
+		res, err := el.Eval(`function() { return this.tagName === 'INPUT' && this.type === 'file'; }`)
+		if err != nil {
+			return false, err
+		}
+		if !res.Value.Bool() {
+			return false, fail("not a file input")
+		}
+		_, err = el.Eval(setFilesJS, name, typ, b64)
+		return true, err
 	})
 }
 
