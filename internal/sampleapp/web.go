@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -28,8 +29,11 @@ func handleUploadJS(w http.ResponseWriter, r *http.Request) {
 	w.Write(uploadJS)
 }
 
-// pages holds the HTML templates: login.html and dashboard.html.
-var pages = template.Must(template.ParseFS(templatesFS, "templates/*.html"))
+// pages holds the HTML templates: login.html and dashboard.html, parsed
+// on first use (not at every start of the plugin that embeds the app).
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(templatesFS, "templates/*.html"))
+})
 
 // Limits of user input.
 const (
@@ -62,7 +66,7 @@ type dashboardPage struct {
 // into a buffer first, so that a failure answers a clean 500.
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := pages().ExecuteTemplate(&buf, name, data); err != nil {
 		a.internalError(w, r, fmt.Errorf("rendering %s: %w", name, err))
 		return
 	}

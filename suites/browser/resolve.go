@@ -3,6 +3,7 @@ package browser
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // resolverParts are the resolver's parts for each selector engine (see
@@ -277,25 +278,31 @@ func roleListJSON() string {
 }
 
 // pageFunc is a page function that resolves a selector, in one version
-// for each selector engine.
-type pageFunc map[string]string
+// for each selector engine, made on first use: the resolver's text (some
+// 10 KiB for roles) is not built at every start of the plugin, whose
+// `version` or `check postgres` never needs it.
+type pageFunc struct {
+	fn   string
+	once sync.Once
+	by   map[string]string
+}
 
 // withResolver makes the page function fn, which calls find(sel, first)
 // (resolverJS), a function of its own: the resolver is inlined, not
 // installed in the page, so that no page script can replace it and every
 // document has it from its start.
-func withResolver(fn string) pageFunc {
-	f := pageFunc{}
-	for _, e := range []string{engineCSS, engineText, engineRole} {
-		f[e] = "function(...args) { const find = " + resolverJS(e) + "; return (" + fn + ").apply(this, args); }"
-	}
-	return f
-}
+func withResolver(fn string) *pageFunc { return &pageFunc{fn: fn} }
 
 // For is the function for selector sel (CSS's when there is none).
-func (f pageFunc) For(sel selector) string {
+func (f *pageFunc) For(sel selector) string {
+	f.once.Do(func() {
+		f.by = map[string]string{}
+		for _, e := range []string{engineCSS, engineText, engineRole} {
+			f.by[e] = "function(...args) { const find = " + resolverJS(e) + "; return (" + f.fn + ").apply(this, args); }"
+		}
+	})
 	if sel.Engine == "" {
-		return f[engineCSS]
+		return f.by[engineCSS]
 	}
-	return f[sel.Engine]
+	return f.by[sel.Engine]
 }

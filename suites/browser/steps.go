@@ -846,7 +846,7 @@ func (r *run) selArg() any {
 
 // evalSel evaluates a page function made by withResolver, failing the step
 // when the page found its selector invalid.
-func (r *run) evalSel(f pageFunc, args ...any) (*proto.RuntimeRemoteObject, error) {
+func (r *run) evalSel(f *pageFunc, args ...any) (*proto.RuntimeRemoteObject, error) {
 	res, err := r.rp.Eval(f.For(r.sel), append([]any{r.selArg()}, args...)...)
 	if err != nil {
 		return nil, err
