@@ -96,30 +96,49 @@ func pssKiB(pid int) int64 {
 	return v
 }
 
-// marked lists the pids of the live processes with mark (NAME=VALUE) in
-// their environment: an entry of its own, not a part of one (the harness
-// has it in SHARED_MARK=…).
+// marked lists the live processes with mark (NAME=VALUE) in their
+// environment — an entry of its own, not a part of one (the harness has it
+// in SHARED_MARK=…) — and all their descendants: Chromium's zygotes start
+// its other processes with an environment of their own.
 func marked(mark string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
+	parent := processes()
+	roots := map[int]bool{}
+	for pid := range parent {
+		env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if err == nil && slices.ContainsFunc(bytes.Split(env, []byte{0}), func(e []byte) bool { return string(e) == mark }) {
+			roots[pid] = true
+		}
 	}
+	return under(parent, func(p int) bool { return roots[p] }, true)
+}
+
+// descendants lists the pids of every live descendant of this process.
+func descendants() []int {
+	self := os.Getpid()
+	return under(processes(), func(p int) bool { return p == self }, false)
+}
+
+// under lists the processes of parent below one that is, and, with self,
+// those that are.
+func under(parent map[int]int, is func(int) bool, self bool) []int {
 	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+	for pid := range parent {
+		if self && is(pid) {
+			out = append(out, pid)
 			continue
 		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err == nil && slices.ContainsFunc(bytes.Split(env, []byte{0}), func(e []byte) bool { return string(e) == mark }) {
-			out = append(out, pid)
+		for p, n := parent[pid], 0; p > 1 && n < 64; p, n = parent[p], n+1 {
+			if is(p) {
+				out = append(out, pid)
+				break
+			}
 		}
 	}
 	return out
 }
 
-// descendants lists the pids of every live descendant of this process.
-func descendants() []int {
+// processes maps every live process (zombies excepted) to its parent.
+func processes() map[int]int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -146,15 +165,5 @@ func descendants() []int {
 		ppid, _ := strconv.Atoi(f[1])
 		parent[pid] = ppid
 	}
-	self := os.Getpid()
-	var out []int
-	for pid := range parent {
-		for p, n := parent[pid], 0; p > 1 && n < 64; p, n = parent[p], n+1 {
-			if p == self {
-				out = append(out, pid)
-				break
-			}
-		}
-	}
-	return out
+	return parent
 }

@@ -56,6 +56,9 @@ var flags = []string{
 	"--disable-extensions",
 	"--mute-audio",
 	"--disable-dev-shm-usage",
+	// The omnibox's popups are web pages (a renderer of ~50 MiB per
+	// window, made ahead of time) that a headless browser never shows.
+	"--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI",
 	"--window-size=1280,800",
 	"--remote-debugging-port=0",
 }
