@@ -314,9 +314,20 @@ func (s *pgSession) done() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.refs--; s.refs == 0 {
-		s.conn.Close() // the session ends, and its locks with it
+		// The locks go first, by a statement the server has answered:
+		// closing the connection alone lets them go only once the
+		// server's backend has seen it close, a moment later, in which
+		// a sweep would still find the run alive. Bounded; when the
+		// server does not answer, the close lets them go.
+		ctx, cancel := context.WithTimeout(context.Background(), pgUnlockTimeout)
+		_, _ = s.conn.ExecContext(ctx, `SELECT pg_advisory_unlock_all()`)
+		cancel()
+		s.conn.Close() // the session ends, and any lock left with it
 	}
 }
+
+// pgUnlockTimeout bounds letting a session's locks go before it closes.
+const pgUnlockTimeout = 2 * time.Second
 
 // pgLock is one entry's lock in a session.
 type pgLock struct {
