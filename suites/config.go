@@ -228,6 +228,10 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ctx.Err() != nil {
+		// Over before it began: say so, rather than race the parse.
+		return nil, loadStopped(ctx, path, data)
+	}
 	type parsed struct {
 		cfg *Config
 		err error
@@ -241,11 +245,16 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	case p := <-done:
 		return p.cfg, p.err
 	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("config %s: not read within the run budget (%d KiB of YAML): give -t more time, or split the config", path, (len(data)+1023)>>10)
-		}
-		return nil, fmt.Errorf("config %s: interrupted while reading it (%v)", path, context.Cause(ctx))
+		return nil, loadStopped(ctx, path, data)
 	}
+}
+
+// loadStopped says why a config was not read: the run's budget, or a signal.
+func loadStopped(ctx context.Context, path string, data []byte) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("config %s: not read within the run budget (%d KiB of YAML): give -t more time, or split the config", path, (len(data)+1023)>>10)
+	}
+	return fmt.Errorf("config %s: interrupted while reading it (%v)", path, context.Cause(ctx))
 }
 
 // readConfig reads a config file: a regular file (a symlink to one is
