@@ -109,7 +109,7 @@ func TestSharedBrowserUnitFile(t *testing.T) {
 	argv := strings.Fields(one("ExecStart"))
 	for _, flag := range []string{"--headless=new", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=" + unitPort,
 		"--user-data-dir=%t/suitecheck-chromium/profile", "--no-first-run", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI"} {
+		"--disable-component-update", "--disable-sync", "--no-startup-window", "--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI"} {
 		if !slices.Contains(argv, flag) {
 			t.Errorf("ExecStart lacks %s: %v", flag, argv)
 		}
