@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -15,8 +16,6 @@ func TestWalkEnd(t *testing.T) {
 	defer cancel()
 	canceled, stop := context.WithCancelCause(context.Background())
 	stop(errors.New("SIGTERM"))
-	failed := base
-	failed.Failed, failed.Why = "2/5 tcp connect", "connection refused"
 	slow := base
 	slow.Thresholds.Warning = &warn
 	tests := []struct {
@@ -29,7 +28,7 @@ func TestWalkEnd(t *testing.T) {
 	}{
 		{"all passed", base, context.Background(), nil, OK, "x on h:1: 3 of 5 layers OK in 1.500s"},
 		{"slow", slow, context.Background(), nil, Warning, "x on h:1: 3 of 5 layers OK in 1.500s (total time outside the warning range 1)"},
-		{"a layer failed", failed, context.Background(), errors.New("refused"), Critical, "x on h:1: layer 2/5 tcp connect: connection refused"},
+		{"a layer failed", base, context.Background(), fmt.Errorf("walk: %w", LayerFailed(stringer("2/5 tcp connect"), "connection %s", "refused")), Critical, "x on h:1: layer 2/5 tcp connect: connection refused"},
 		{"budget", base, expired, context.DeadlineExceeded, Critical, "x on h:1: timed out after 10s at layer 4/5 http"},
 		{"signal", base, canceled, context.Canceled, Unknown, "x on h:1: interrupted at layer 4/5 http (SIGTERM)"},
 		{"our mistake", base, context.Background(), errors.New("bad option"), Unknown, "x on h:1: bad option"},
@@ -41,3 +40,7 @@ func TestWalkEnd(t *testing.T) {
 		}
 	}
 }
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }

@@ -112,18 +112,6 @@ var layers = [nLayers]struct{ name, label string }{
 // String is the layer as the output names it: "2/5 tcp connect".
 func (l layer) String() string { return fmt.Sprintf("%d/%d %s", l+1, nLayers, layers[l].name) }
 
-// layerError is a failure of one layer: the app's front is broken.
-type layerError struct {
-	layer layer
-	msg   string
-}
-
-func (e *layerError) Error() string { return e.msg }
-
-func layerFail(l layer, format string, args ...any) error {
-	return &layerError{layer: l, msg: fmt.Sprintf(format, args...)}
-}
-
 // target is one request's destination: the start, or a redirect's.
 type target struct {
 	scheme string // http or https
@@ -453,9 +441,6 @@ func Check(ctx context.Context, o Options) checks.Result {
 	}
 	w := checks.Walk{Head: head, Layers: int(nLayers), Passed: p.count(), Total: total, Current: p.current.String(),
 		Thresholds: o.Thresholds, TimeoutState: o.TimeoutState, Budget: o.Budget}
-	if le := (*layerError)(nil); errors.As(err, &le) {
-		w.Failed, w.Why = le.layer.String(), le.msg
-	}
 	res.State, res.Summary = w.End(ctx, err)
 	if soft := p.softest(); err == nil && p.state[soft] != checks.OK {
 		// Every layer passed, one with a warning (a certificate close to
@@ -510,13 +495,13 @@ func (p *probe) softest() layer {
 // part is layer i as a part of the result.
 func (p *probe) part(i layer, err error) checks.Part {
 	part := checks.Part{Name: i.String()}
-	var le *layerError
+	var le *checks.LayerError
 	switch {
 	case err != nil && i == p.current:
 		part.Time, part.Timed = p.times[i], true
 		switch {
 		case errors.As(err, &le):
-			part.State, part.Detail = checks.Critical, le.msg
+			part.State, part.Detail = checks.Critical, le.Msg
 		case errors.Is(err, context.DeadlineExceeded):
 			part.State, part.Detail = p.o.TimeoutState, "timed out"
 		case errors.Is(err, context.Canceled):
@@ -595,7 +580,7 @@ func (p *probe) fail(l layer, format string, args ...any) error {
 	if p.hop > 0 {
 		msg += fmt.Sprintf(" (at %s, after %d redirect%s)", p.tgt, p.hop, plural(p.hop))
 	}
-	return &layerError{layer: l, msg: msg}
+	return &checks.LayerError{Layer: l, Msg: msg}
 }
 
 func plural(n int) string {
@@ -689,7 +674,7 @@ func (p *probe) walk(ctx context.Context) (*target, error) {
 			why = "no body: status " + strconv.Itoa(resp.StatusCode)
 		}
 		if p.o.String != "" || p.re != nil {
-			return nil, layerFail(content, "%s, nothing to match -s/-r against", why)
+			return nil, checks.LayerFailed(content, "%s, nothing to match -s/-r against", why)
 		}
 		p.skip(content, why)
 		return nil, nil

@@ -504,8 +504,8 @@ func TestDialTriesEachAddress(t *testing.T) {
 		t.Errorf("detail %q, want %q", p.detail[connect], want)
 	}
 	_, err = p.dial(ctx, []net.IP{net.ParseIP("127.0.0.2"), net.ParseIP("127.0.0.3")})
-	var le *layerError
-	if !errors.As(err, &le) || le.layer != connect || !strings.HasPrefix(le.msg, "no address connects: 127.0.0.2:") {
+	var le *checks.LayerError
+	if !errors.As(err, &le) || le.Layer != connect || !strings.HasPrefix(le.Msg, "no address connects: 127.0.0.2:") {
 		t.Errorf("dial to two closed addresses: %v", err)
 	}
 }

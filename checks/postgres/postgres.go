@@ -74,18 +74,6 @@ func pastDeadline(ctx context.Context) bool {
 	return ok && !time.Now().Before(dl)
 }
 
-// layerError is a failure of one layer: the app's infrastructure is broken.
-type layerError struct {
-	layer layer
-	msg   string
-}
-
-func (e *layerError) Error() string { return e.msg }
-
-func layerFail(l layer, format string, args ...any) error {
-	return &layerError{layer: l, msg: fmt.Sprintf(format, args...)}
-}
-
 // pgTarget is what the check connects to, for messages and layer 1.
 type pgTarget struct {
 	cfg  pq.Config
@@ -173,9 +161,6 @@ func Check(ctx context.Context, o Options) checks.Result {
 
 	w := checks.Walk{Head: fmt.Sprintf("postgres %s", target), Layers: int(nLayers), Passed: p.count(), Total: total,
 		Current: p.current.String(), Thresholds: o.Thresholds, TimeoutState: o.TimeoutState, Budget: o.Budget}
-	if le := (*layerError)(nil); errors.As(err, &le) {
-		w.Failed, w.Why = le.layer.String(), le.msg
-	}
 	res.State, res.Summary = w.End(ctx, err)
 	return res
 }
@@ -203,7 +188,7 @@ func (p *pgProbe) count() int {
 // part is layer i as a part of the result.
 func (p *pgProbe) part(i layer, err error) checks.Part {
 	part := checks.Part{Name: i.String()}
-	var le *layerError
+	var le *checks.LayerError
 	switch {
 	case p.skipped[i] != "":
 		part.Mark, part.Detail = checks.Skipped, p.skipped[i]
@@ -211,7 +196,7 @@ func (p *pgProbe) part(i layer, err error) checks.Part {
 		part.Time, part.Timed = p.times[i], true
 		switch {
 		case errors.As(err, &le):
-			part.State, part.Detail = checks.Critical, le.msg
+			part.State, part.Detail = checks.Critical, le.Msg
 		case errors.Is(err, context.DeadlineExceeded):
 			part.State, part.Detail = p.o.TimeoutState, "timed out"
 		case errors.Is(err, context.Canceled):
@@ -267,7 +252,7 @@ func (p *pgProbe) run(ctx context.Context) error {
 		// The connection's deadline can fire a moment before the context's
 		// timer: judge by the clock which bound ran out.
 		if err != nil && ctx.Err() == nil && !pastDeadline(ctx) && pastDeadline(pctx) {
-			return layerFail(accepts, "no PostgreSQL answer within connect_timeout %s", p.target.cfg.ConnectTimeout)
+			return checks.LayerFailed(accepts, "no PostgreSQL answer within connect_timeout %s", p.target.cfg.ConnectTimeout)
 		}
 		if err != nil && pastDeadline(ctx) {
 			return context.DeadlineExceeded
@@ -319,10 +304,10 @@ func (p *pgProbe) run(ctx context.Context) error {
 		// The connection attempt also answers for layer 2 (a server that is
 		// starting up or full refuses before authentication) and layer 4
 		// (the database is checked after authentication).
-		var le *layerError
+		var le *checks.LayerError
 		if errors.As(err, &le) {
-			p.current = le.layer
-			switch le.layer {
+			p.current = le.Layer.(layer)
+			switch le.Layer.(layer) {
 			case accepts:
 				p.ran[accepts] = false
 			case database:
@@ -391,7 +376,7 @@ func (p *pgProbe) dial(ctx context.Context) (net.Conn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, layerFail(reachable, "cannot resolve %s: %v", host, unwrapNet(err))
+		return nil, checks.LayerFailed(reachable, "cannot resolve %s: %v", host, unwrapNet(err))
 	}
 	var last error
 	for _, a := range addrs {
@@ -411,7 +396,7 @@ func dialFail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return layerFail(reachable, "cannot connect: %v", unwrapNet(err))
+	return checks.LayerFailed(reachable, "cannot connect: %v", unwrapNet(err))
 }
 
 // unwrapNet shortens net errors to their cause ("connection refused").
@@ -537,7 +522,7 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) (byte, erro
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, layerFail(accepts, "server closed the connection: %v", unwrapNet(err))
+		return 0, checks.LayerFailed(accepts, "server closed the connection: %v", unwrapNet(err))
 	}
 	var b [1]byte
 	if _, err := io.ReadFull(conn, b[:]); err != nil {
@@ -545,12 +530,12 @@ func (p *pgProbe) speaksPostgres(ctx context.Context, conn net.Conn) (byte, erro
 			return 0, ctx.Err()
 		}
 		if errors.Is(err, io.EOF) {
-			return 0, layerFail(accepts, "no PostgreSQL server answered: the connection was closed")
+			return 0, checks.LayerFailed(accepts, "no PostgreSQL server answered: the connection was closed")
 		}
-		return 0, layerFail(accepts, "no PostgreSQL server answered: %v", unwrapNet(err))
+		return 0, checks.LayerFailed(accepts, "no PostgreSQL server answered: %v", unwrapNet(err))
 	}
 	if b[0] != 'S' && b[0] != 'N' {
-		return 0, layerFail(accepts, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
+		return 0, checks.LayerFailed(accepts, "no PostgreSQL server answered: got %q instead of a protocol reply", b[0])
 	}
 	return b[0], nil
 }
@@ -569,26 +554,26 @@ func classifyConnect(ctx context.Context, err error, cfg pq.Config, userTimeout 
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			if userTimeout > 0 {
-				return layerFail(authenticates, "no answer to the login within connect_timeout %s", userTimeout)
+				return checks.LayerFailed(authenticates, "no answer to the login within connect_timeout %s", userTimeout)
 			}
 			return context.DeadlineExceeded
 		}
-		return layerFail(authenticates, "cannot log in: %v", unwrapNet(err))
+		return checks.LayerFailed(authenticates, "cannot log in: %v", unwrapNet(err))
 	}
 	switch {
 	case pe.Code == pqerror.InvalidPassword:
-		return layerFail(authenticates, "password authentication failed for user %q (wrong password or unknown role, SQLSTATE %s)", cfg.User, pe.Code)
+		return checks.LayerFailed(authenticates, "password authentication failed for user %q (wrong password or unknown role, SQLSTATE %s)", cfg.User, pe.Code)
 	case pe.Code == pqerror.InvalidAuthorizationSpecification && strings.Contains(pe.Message, "does not exist"):
-		return layerFail(authenticates, "role %q does not exist (SQLSTATE %s)", cfg.User, pe.Code)
+		return checks.LayerFailed(authenticates, "role %q does not exist (SQLSTATE %s)", cfg.User, pe.Code)
 	case pe.Code.Class() == pqerror.ClassInvalidAuthorizationSpecification:
-		return layerFail(authenticates, "not allowed to log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		return checks.LayerFailed(authenticates, "not allowed to log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
 	case pe.Code == pqerror.InvalidCatalogName:
-		return layerFail(database, "database %q does not exist (SQLSTATE %s)", cfg.Database, pe.Code)
+		return checks.LayerFailed(database, "database %q does not exist (SQLSTATE %s)", cfg.Database, pe.Code)
 	case pe.Code == pqerror.CannotConnectNow, pe.Code == pqerror.TooManyConnections,
 		pe.Code.Class() == "08", pe.Code.Class() == "53", pe.Code.Class() == "57":
-		return layerFail(accepts, "server refused the connection: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		return checks.LayerFailed(accepts, "server refused the connection: %s (SQLSTATE %s)", pe.Message, pe.Code)
 	}
-	return layerFail(authenticates, "cannot log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
+	return checks.LayerFailed(authenticates, "cannot log in: %s (SQLSTATE %s)", pe.Message, pe.Code)
 }
 
 // queryFail turns a query error into a layer failure, or the context's
@@ -599,9 +584,9 @@ func queryFail(ctx context.Context, l layer, what string, err error) error {
 	}
 	var pe *pq.Error
 	if errors.As(err, &pe) {
-		return layerFail(l, "%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
+		return checks.LayerFailed(l, "%s: %s (SQLSTATE %s)", what, pe.Message, pe.Code)
 	}
-	return layerFail(l, "%s: %v", what, unwrapNet(err))
+	return checks.LayerFailed(l, "%s: %v", what, unwrapNet(err))
 }
 
 func (p *pgProbe) primary(ctx context.Context, c *sql.Conn) error {
@@ -613,11 +598,11 @@ func (p *pgProbe) primary(ctx context.Context, c *sql.Conn) error {
 	case err != nil:
 		return queryFail(ctx, primary, "check for a primary", err)
 	case recovery:
-		return layerFail(primary, "server is a read-only standby (in recovery), not the primary")
+		return checks.LayerFailed(primary, "server is a read-only standby (in recovery), not the primary")
 	case defaultRO == "on":
-		return layerFail(primary, "transactions are read-only (default_transaction_read_only = on)")
+		return checks.LayerFailed(primary, "transactions are read-only (default_transaction_read_only = on)")
 	case txRO == "on":
-		return layerFail(primary, "transactions are read-only (transaction_read_only = on)")
+		return checks.LayerFailed(primary, "transactions are read-only (transaction_read_only = on)")
 	}
 	return nil
 }
@@ -654,7 +639,7 @@ func (p *pgProbe) extensions(ctx context.Context, c *sql.Conn) error {
 	} else if len(available) == 0 {
 		msg += " (not even available on the server: install its package)"
 	}
-	return layerFail(extensions, "%s", msg)
+	return checks.LayerFailed(extensions, "%s", msg)
 }
 
 func (p *pgProbe) tables(ctx context.Context, c *sql.Conn) error {
@@ -681,9 +666,9 @@ func (p *pgProbe) tableWith(ctx context.Context, c *sql.Conn, l layer, t, privil
 	case err != nil:
 		return "", queryFail(ctx, l, "look up table "+t, err)
 	case !name.Valid:
-		return "", layerFail(l, "table %s not found (or not visible to %s through search_path)", t, p.target.cfg.User)
+		return "", checks.LayerFailed(l, "table %s not found (or not visible to %s through search_path)", t, p.target.cfg.User)
 	case !has.Bool:
-		return "", layerFail(l, "table %s is not %s: no %s privilege for %s", name.String, adjective, privilege, p.target.cfg.User)
+		return "", checks.LayerFailed(l, "table %s is not %s: no %s privilege for %s", name.String, adjective, privilege, p.target.cfg.User)
 	}
 	return name.String, nil
 }
