@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/suitecheck/suitecheck/checks"
 	"github.com/suitecheck/suitecheck/checks/httpcheck"
 	"github.com/suitecheck/suitecheck/checks/postgres"
 )
@@ -57,12 +60,22 @@ PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE).`,
 // runCheckPostgres walks the layers within the budget and leaves the
 // result for main.
 func runCheckPostgres(g *globals) func(*cobra.Command, *postgres.Options) error {
-	return func(cmd *cobra.Command, o *postgres.Options) error {
+	return runLayered(g, "postgres", func(o *postgres.Options) (*checks.Thresholds, *checks.State, *time.Duration) {
+		return &o.Thresholds, &o.TimeoutState, &o.Budget
+	}, postgres.Check)
+}
+
+// runLayered runs a layered check (postgres, http) with the plugin's
+// thresholds, timeout state and budget, within the budget, and leaves its
+// result for main.
+func runLayered[O any](g *globals, name string, plugin func(*O) (*checks.Thresholds, *checks.State, *time.Duration), check func(context.Context, O) checks.Result) func(*cobra.Command, *O) error {
+	return func(cmd *cobra.Command, o *O) error {
 		ctx, cancel := g.withBudget(cmd.Context())
 		defer cancel()
-		o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
-		g.logf(1, "check postgres: budget %s", g.budget)
-		res := postgres.Check(ctx, *o)
+		th, st, budget := plugin(o)
+		*th, *st, *budget = g.thresholds, g.timeoutState, g.budget
+		g.logf(1, "check %s: budget %s", name, g.budget)
+		res := check(ctx, *o)
 		g.out.Result = &res
 		return nil
 	}
@@ -129,13 +142,7 @@ address instead of resolving -H), -p, -u and -S.`,
 // runCheckHTTP walks the layers within the budget and leaves the result
 // for main.
 func runCheckHTTP(g *globals) func(*cobra.Command, *httpcheck.Options) error {
-	return func(cmd *cobra.Command, o *httpcheck.Options) error {
-		ctx, cancel := g.withBudget(cmd.Context())
-		defer cancel()
-		o.Thresholds, o.TimeoutState, o.Budget = g.thresholds, g.timeoutState, g.budget
-		g.logf(1, "check http: budget %s", g.budget)
-		res := httpcheck.Check(ctx, *o)
-		g.out.Result = &res
-		return nil
-	}
+	return runLayered(g, "http", func(o *httpcheck.Options) (*checks.Thresholds, *checks.State, *time.Duration) {
+		return &o.Thresholds, &o.TimeoutState, &o.Budget
+	}, httpcheck.Check)
 }

@@ -120,8 +120,9 @@ type Extraction struct {
 }
 
 // StatusList is a list of HTTP status codes. It decodes from a YAML list or
-// a single value; codes may be written as numbers or as strings of digits,
-// since rendered templates are strings.
+// a single value; codes may be written as numbers or as strings of digits
+// ("200"). A suite's config cannot template them: suites refuses a
+// template in a value that is not text, at load.
 type StatusList []int
 
 // UnmarshalYAML implements the func-based unmarshaler interface that
