@@ -216,8 +216,9 @@ type launched struct {
 }
 
 // prelaunch starts the browser in the background when a case that will run
-// needs one: launching (~0.35 s) and making the tenant are independent.
-// page takes it; close disposes of it when no step did.
+// needs one: launching (~0.35 s), or connecting to a shared browser and
+// opening a tab there (a new renderer, ~0.15 s), and making the tenant are
+// independent. page takes it; close disposes of it when no step did.
 func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment) {
 	need := false
 	for _, c := range suite.Cases {
@@ -235,6 +236,11 @@ func (r *runState) prelaunch(ctx context.Context, suite *Suite, env *Environment
 	go func() {
 		t0 := time.Now()
 		b, err := browser.Launch(lctx, r.launchOptions())
+		if err == nil {
+			// The tab too: its error, if any, is had again by openPage's
+			// call, which returns this page when there is one.
+			_, _ = b.Page(lctx)
+		}
 		ch <- launched{b, err, time.Since(t0)}
 	}()
 	r.ext = append(r.ext, closerFunc(func() error {

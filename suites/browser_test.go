@@ -383,3 +383,85 @@ func TestRunBrowserLost(t *testing.T) {
 		})
 	}
 }
+
+// TestTabOpensWhileTenantIsMade: on a shared browser, the run's tab (a
+// new renderer, the slow part of starting) is opened while the tenant is
+// made, not after. The app's create answers only once the browser lists a
+// new page, and fails after 5 s without one.
+func TestTabOpensWhileTenantIsMade(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	host, err := browser.Launch(ctx, browser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Close() })
+	u, _ := url.Parse(host.ControlURL())
+	pages := func() int {
+		res, err := http.Get("http://" + u.Host + "/json/list")
+		if err != nil {
+			return -1
+		}
+		defer res.Body.Close()
+		var ts []struct{ Type string }
+		if err := json.NewDecoder(res.Body).Decode(&ts); err != nil {
+			return -1
+		}
+		n := 0
+		for _, tg := range ts {
+			if tg.Type == "page" {
+				n++
+			}
+		}
+		return n
+	}
+	before := pages()
+	if before < 0 {
+		t.Fatal("the browser does not list its targets")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /t", func(w http.ResponseWriter, r *http.Request) {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		limit := time.After(5 * time.Second)
+		for pages() <= before {
+			select {
+			case <-tick.C:
+			case <-limit:
+				http.Error(w, "no tab opened while the tenant was made", http.StatusServiceUnavailable)
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"id": "t1"}`)
+	})
+	mux.HandleFunc("DELETE /t/t1", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<title>ok</title>ok") })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	y := fmt.Sprintf(`environments:
+  e: {base_url: %s}
+tenant:
+  http:
+    create: {method: POST, url: "{{.BaseURL}}/t", expect: {status: 201}, extract: {id: {json: $.id}}}
+    delete: {method: DELETE, url: "{{.BaseURL}}/t/{{.Tenant.id}}", expect: {status: 204}}
+suites:
+  s:
+    cases:
+      - name: page
+        steps:
+          - goto: "{{.BaseURL}}/ok"
+`, srv.URL)
+	r, out := runYAML(t, y, RunOptions{Suite: "s", Retries: -1,
+		Browser: BrowserOptions{RemoteURL: host.ControlURL(), Artifacts: t.TempDir()},
+		Tenants: TenantOptions{StateDir: t.TempDir()}})
+	if r.State != checks.OK {
+		t.Fatalf("state %v:\n%s", r.State, out)
+	}
+	if n := pages(); n != before {
+		t.Errorf("the browser lists %d pages after the run, %d before", n, before)
+	}
+}
