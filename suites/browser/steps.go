@@ -490,6 +490,21 @@ const stateJS = `function() {
 	};
 }`
 
+// stableJS scrolls the element into view when it is not, and says
+// whether its box stayed put over the next animation frame: an element
+// sliding or fading in would take the click elsewhere (Playwright's
+// "stable"). One frame in one call, where rod's ScrollIntoView waits for
+// two, a round trip each (~35 ms a click). A page that renders no frame
+// (hidden) is measured again after 100 ms instead.
+const stableJS = `async function() {
+	if (typeof this.scrollIntoViewIfNeeded === 'function') this.scrollIntoViewIfNeeded(true);
+	else this.scrollIntoView({block: 'center', inline: 'center'});
+	const a = this.getBoundingClientRect();
+	await new Promise((done) => { requestAnimationFrame(done); setTimeout(done, 100); });
+	const b = this.getBoundingClientRect();
+	return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
+}`
+
 // onElement waits until the first element matching the step's selector is
 // what n says, then calls do; do returns false (having set r.why) to be
 // called again on the next poll, with the element looked up anew.
@@ -524,8 +539,13 @@ func (r *run) onElement(n need, do func(el *rod.Element) (bool, error)) error {
 			}
 		}
 		if n&needUncovered != 0 {
-			if err := el.ScrollIntoView(); err != nil {
+			res, err := el.Eval(stableJS)
+			if err != nil {
 				return false, err
+			}
+			if !res.Value.Bool() {
+				r.why = "still moving after " + r.dur
+				return false, nil
 			}
 			pt, err := el.Interactable()
 			r.point = pt

@@ -64,6 +64,12 @@ func TestSteps(t *testing.T) {
 		{name: "click bad selector", step: Step{Action: ActionClick, Selector: "#a[", Timeout: short},
 			wantErr: `click "#a[": invalid selector`},
 		{name: "click appears later", step: Step{Action: ActionClick, Selector: "#later"}},
+		{name: "click moving", step: Step{Action: ActionClick, Selector: "#moving", Timeout: short},
+			wantErr: `click "#moving": still moving after 1s`},
+		{name: "click once it stops", step: Step{Action: ActionClick, Selector: "#slidein"}, check: []Step{
+			{Action: ActionWaitText, Value: "slid in"}}},
+		{name: "click below the fold", step: Step{Action: ActionClick, Selector: "#far"}, check: []Step{
+			{Action: ActionWaitText, Value: "far clicked"}}, js: `() => String(scrollY > 0)`},
 
 		// fill
 		{name: "fill replaces", step: Step{Action: ActionFill, Selector: "#fullname", Value: "Ada"}, check: []Step{
