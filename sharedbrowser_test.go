@@ -109,7 +109,8 @@ func TestSharedBrowserUnitFile(t *testing.T) {
 	argv := strings.Fields(one("ExecStart"))
 	for _, flag := range []string{"--headless=new", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=" + unitPort,
 		"--user-data-dir=%t/suitecheck-chromium/profile", "--no-first-run", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-startup-window", "--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI"} {
+		"--disable-component-update", "--disable-sync", "--no-startup-window", "--in-process-gpu", "--enable-features=NetworkServiceInProcess2",
+		"--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI,SpareRendererForSitePerProcess"} {
 		if !slices.Contains(argv, flag) {
 			t.Errorf("ExecStart lacks %s: %v", flag, argv)
 		}
@@ -629,6 +630,77 @@ func TestSharedBrowser(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling a condition
 	}
+	// Nor a process: the renderers of the disposed contexts end. The GPU
+	// and network code run in the browser process, not in two of their own.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		kinds := u.processKinds()
+		if kinds["gpu-process"] > 0 || kinds["utility:network.mojom.NetworkService"] > 0 {
+			t.Errorf("the unit's chromium runs a GPU or network process of its own: %v", kinds)
+		}
+		if kinds["renderer"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("renderers left in the shared browser after 50 runs: %v", kinds)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition
+	}
+}
+
+// processKinds counts the browser's process and its descendants (its
+// children do not keep its environment, and so its mark) by their --type,
+// utilities by their sub-type too: "utility:network.mojom.NetworkService".
+func (u *unitBrowser) processKinds() map[string]int {
+	kinds := map[string]int{}
+	for _, pid := range descendants(u.cmd.Process.Pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		// Chromium rewrites its command line as one string: match words.
+		kind := "browser"
+		for _, a := range strings.Fields(strings.ReplaceAll(string(b), "\x00", " ")) {
+			if v, ok := strings.CutPrefix(a, "--type="); ok {
+				kind = v
+			}
+			if v, ok := strings.CutPrefix(a, "--utility-sub-type="); ok {
+				kind += ":" + v
+			}
+		}
+		kinds[kind]++
+	}
+	return kinds
+}
+
+// descendants returns pid and every process below it, from /proc/*/stat.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		i := bytes.LastIndexByte(stat, ')')
+		if err != nil || i < 0 {
+			continue
+		}
+		// After the command: " S ppid …".
+		fs := strings.Fields(string(stat[i+1:]))
+		if len(fs) < 2 || fs[0] == "Z" {
+			continue
+		}
+		if pp, err := strconv.Atoi(fs[1]); err == nil {
+			children[pp] = append(children[pp], p)
+		}
+	}
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
 }
 
 // TestSharedBrowserRestart: the shared browser dies (killed, as by the OOM

@@ -201,7 +201,8 @@ func checkInstalled(t *testing.T) {
 		}
 	}
 	for _, p := range []string{pkgIcinga, "/usr/share/doc/suitecheck/copyright", "/usr/share/doc/suitecheck/changelog.Debian.gz",
-		"/usr/share/doc/suitecheck/examples/suitecheck.yaml", "/usr/share/bash-completion/completions/suitecheck",
+		"/usr/share/doc/suitecheck/examples/suitecheck.yaml", "/usr/share/doc/suitecheck/examples/systemd/suitecheck-chromium.service",
+		"/usr/share/bash-completion/completions/suitecheck",
 		"/usr/share/zsh/vendor-completions/_suitecheck", "/usr/share/fish/vendor_completions.d/suitecheck.fish"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Error(err)

@@ -95,6 +95,9 @@ install -m 0644 contrib/icinga2/suitecheck-services.conf contrib/icinga2/zones.c
 install -d "$doc/examples/icinga2/zones.d/satellite"
 install -m 0644 contrib/icinga2/zones.d/satellite/suitecheck.conf "$doc/examples/icinga2/zones.d/satellite/"
 install -m 0644 contrib/jenkins/Jenkinsfile contrib/jenkins/suitecheck-stage.sh "$doc/examples/jenkins/"
+# The shared browser's unit, to copy: a package that installs it under
+# /usr/lib/systemd/system would be expected to enable and start it.
+install -D -m 0644 contrib/systemd/suitecheck-chromium.service "$doc/examples/systemd/suitecheck-chromium.service"
 chmod 0644 "$doc/examples/suitecheck.yaml"
 {
 	printf 'suitecheck (%s) unstable; urgency=medium\n\n' "$debversion"
