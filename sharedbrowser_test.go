@@ -107,10 +107,13 @@ func TestSharedBrowserUnitFile(t *testing.T) {
 		}
 	}
 	argv := strings.Fields(one("ExecStart"))
-	for _, flag := range []string{"--headless=new", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=" + unitPort,
+	if argv[0] != "/usr/bin/chromium-headless-shell" {
+		t.Errorf("ExecStart runs %s, want /usr/bin/chromium-headless-shell", argv[0])
+	}
+	for _, flag := range []string{"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=" + unitPort,
 		"--user-data-dir=%t/suitecheck-chromium/profile", "--no-first-run", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-startup-window", "--in-process-gpu", "--enable-features=NetworkServiceInProcess2",
-		"--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI,SpareRendererForSitePerProcess"} {
+		"--disable-component-update", "--disable-sync", "--in-process-gpu", "--enable-features=NetworkServiceInProcess2",
+		"--disable-features=SpareRendererForSitePerProcess"} {
 		if !slices.Contains(argv, flag) {
 			t.Errorf("ExecStart lacks %s: %v", flag, argv)
 		}
@@ -184,6 +187,9 @@ func startUnitBrowser(t *testing.T, port int) *unitBrowser {
 	}
 	sub := func(s string) string { return strings.ReplaceAll(s, "%t", rt) }
 	args := strings.Fields(sub(keys["ExecStart"][0]))
+	if _, err := os.Stat(args[0]); err != nil {
+		t.Fatalf("the unit's browser %s is missing: make deps installs it (apt-get install chromium-headless-shell)", args[0])
+	}
 	for i, a := range args {
 		if a == "--remote-debugging-port="+unitPort {
 			args[i] = "--remote-debugging-port=" + strconv.Itoa(port)
