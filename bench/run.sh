@@ -101,6 +101,11 @@ for b in chromium /usr/bin/chromium chromium-browser; do
 done
 [ -n "${CHROMIUM:-}" ] || die "no chromium: run make deps"
 export CHROMIUM
+# The shared browser's unit runs the headless shell; its binary itself, not
+# /usr/bin's wrapper script, for the cold runs and the floor on it.
+HEADLESS_SHELL=/usr/lib/chromium/chromium-headless-shell
+[ -x "$HEADLESS_SHELL" ] || die "no $HEADLESS_SHELL: run make deps (it installs chromium-headless-shell)"
+export HEADLESS_SHELL
 command -v psql >/dev/null || die "no psql: run make deps"
 for d in /usr/lib/postgresql/15/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
 	if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then PGBIN=$d; break; fi
