@@ -31,12 +31,21 @@ type HTTPCheckStep struct {
 	Timeout      time.Duration `yaml:"timeout"`
 }
 
+// checkHTTPKeys name the check's options as the step's keys in its
+// messages; the command's -H, -p, -u and -S are not keys of the step.
+var checkHTTPKeys = map[httpcheck.Option]string{
+	httpcheck.OptURL: "url", httpcheck.OptAddress: "address", httpcheck.OptSNI: "sni", httpcheck.OptMethod: "method",
+	httpcheck.OptExpect: "expect", httpcheck.OptRegex: "regex", httpcheck.OptOnRedirect: "onredirect",
+	httpcheck.OptMaxRedirects: "max_redirects", httpcheck.OptCertWarning: "cert_warning",
+	httpcheck.OptCertCritical: "cert_critical", httpcheck.OptCAFile: "ca_file",
+}
+
 // options are the check's options for the step; the step's defaults are
 // the command's.
 func (s HTTPCheckStep) options() httpcheck.Options {
 	o := httpcheck.Options{URL: s.URL, Address: s.Address, SNI: s.SNI, Method: s.Method, Expect: s.Expect,
 		String: s.String, Regex: s.Regex, OnRedirect: s.OnRedirect, MaxRedirects: s.MaxRedirects, CAFile: s.CAFile,
-		CertWarning: httpcheck.DefaultCertWarning, CertCritical: httpcheck.DefaultCertCritical}
+		CertWarning: httpcheck.DefaultCertWarning, CertCritical: httpcheck.DefaultCertCritical, Names: checkHTTPKeys}
 	if s.CertWarning != nil {
 		o.CertWarning = *s.CertWarning
 	}
@@ -45,15 +54,6 @@ func (s HTTPCheckStep) options() httpcheck.Options {
 	}
 	return o
 }
-
-// stepKeys says the check's option errors in the step's keys, not the
-// command's flags.
-var stepKeys = strings.NewReplacer(
-	"--url", "url", "-I/--IP-address", "address", "--sni", "sni", "--method", "method", "-e/--expect", "expect",
-	"-r/--regex", "regex", "-f/--onredirect", "onredirect", "--max-redirs", "max_redirects",
-	"--cert-warning", "cert_warning", "--cert-critical", "cert_critical", "--ca-file", "ca_file",
-	" (-S or an https:// --url)", "", "; a path alone goes in -u/--uri", "",
-)
 
 func decodeCheckHTTP(st *StepConfig) (HTTPCheckStep, error) {
 	var s HTTPCheckStep
@@ -76,7 +76,7 @@ func decodeCheckHTTP(st *StepConfig) (HTTPCheckStep, error) {
 		}
 	}
 	if err := httpcheck.Validate(o); err != nil {
-		return s, &LineError{Line: st.Line, Msg: "step check_http: " + stepKeys.Replace(err.Error())}
+		return s, &LineError{Line: st.Line, Msg: "step check_http: " + err.Error()}
 	}
 	return s, nil
 }
@@ -101,7 +101,7 @@ func runCheckHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s HTTPCheckSt
 		// WARNING.
 		return nil
 	case checks.Unknown:
-		return &configError{errors.New("check_http: " + stepKeys.Replace(res.Summary))}
+		return &configError{errors.New("check_http: " + res.Summary)}
 	}
 	// "http https://app/health: layer …": the layer is the news.
 	msg := res.Summary

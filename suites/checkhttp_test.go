@@ -99,14 +99,17 @@ func TestCheckHTTPStepConfig(t *testing.T) {
 		{`{}`, "step check_http: no url"},
 		{`{url: "https://x/", bogus: 1}`, `step check_http: unknown key "bogus"`},
 		{`{url: "ftp://x/"}`, "step check_http: url ftp://x/: give an http:// or https:// URL"},
-		{`{url: "https://x/", expect: "ok"}`, `step check_http: expect "ok": "ok" is not a status code`},
-		{`{url: "{{.BaseURL}}/", regex: "(a"}`, `step check_http: regex "(a": missing closing )`},
-		{`{url: "{{.BaseURL}}/", onredirect: sticky}`, "step check_http: onredirect sticky is not supported"},
-		{`{url: "https://x/", cert_warning: 3, cert_critical: 7}`, "step check_http: cert_critical 7 is more days than cert_warning 3"},
-		{`{url: "http://x/", sni: y}`, "step check_http: sni y: only for https"},
+		{`{url: "https://x/", expect: "ok"}`, `step check_http: expect "ok": "ok" is not a status code (three digits, 100 to 599) (use codes, ranges and classes: 200,301-302,2xx)`},
+		{`{url: "{{.BaseURL}}/", regex: "(a"}`, `step check_http: regex "(a": missing closing ) in "(a" (RE2 syntax)`},
+		{`{url: "{{.BaseURL}}/", onredirect: sticky}`, "step check_http: onredirect sticky is not supported: follow keeps address for hops to the same host"},
+		{`{url: "https://x/", cert_warning: 3, cert_critical: 7}`, "step check_http: cert_critical 7 is more days than cert_warning 3: critical comes closer to expiry (lower cert_critical too)"},
+		// The step's keys, and no hint at the command's -S or -u.
+		{`{url: "http://x/", sni: y}`, "step check_http: sni y: only for https (an https:// url)"},
+		{`{url: "/health"}`, `step check_http: url "/health": give a whole URL such as https://app.example.com/health`},
+		{`{url: "https://x/", address: "http://y"}`, `step check_http: address "http://y": give an IP address or a host name, no URL`},
 	} {
 		_, err := Parse("c.yaml", []byte(head+tt.step+"\n"))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
 			t.Errorf("%s: err %v, want %q", tt.step, err, tt.want)
 		}
 	}

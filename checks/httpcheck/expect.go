@@ -22,18 +22,18 @@ type statusSet struct {
 // maxExpectItems bounds -e: nobody lists more codes than exist.
 const maxExpectItems = 500
 
-// parseStatusSet reads -e/--expect: a comma-separated list of codes (200),
-// ranges (301-302) and classes (2xx).
-func parseStatusSet(s string) (statusSet, error) {
+// parseStatusSet reads -e/--expect (name, for messages): a comma-separated
+// list of codes (200), ranges (301-302) and classes (2xx).
+func parseStatusSet(s, name string) (statusSet, error) {
 	bad := func(item, why string) (statusSet, error) {
-		return statusSet{}, fmt.Errorf("-e/--expect %q: %s %s (use codes, ranges and classes: 200,301-302,2xx)", s, strconv.Quote(item), why)
+		return statusSet{}, fmt.Errorf("%s %q: %s %s (use codes, ranges and classes: 200,301-302,2xx)", name, s, strconv.Quote(item), why)
 	}
 	if strings.TrimSpace(s) == "" {
-		return statusSet{}, errors.New("-e/--expect is empty: give status codes, e.g. 200,301-302 or 2xx")
+		return statusSet{}, fmt.Errorf("%s is empty: give status codes, e.g. 200,301-302 or 2xx", name)
 	}
 	items := strings.Split(s, ",")
 	if len(items) > maxExpectItems {
-		return statusSet{}, fmt.Errorf("-e/--expect: %d items, at most %d", len(items), maxExpectItems)
+		return statusSet{}, fmt.Errorf("%s: %d items, at most %d", name, len(items), maxExpectItems)
 	}
 	var set statusSet
 	var norm []string

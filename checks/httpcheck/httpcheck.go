@@ -10,6 +10,7 @@ package httpcheck
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -86,6 +87,60 @@ type Options struct {
 	Thresholds   checks.Thresholds // on the total time, in seconds
 	TimeoutState checks.State      // the state when ctx's deadline passes
 	Budget       time.Duration
+
+	// Names are the options as the caller offers them, for the messages
+	// of options it cannot use (a suite step's keys); an option without a
+	// name is one the caller does not offer, and no message suggests it.
+	// nil: FlagNames.
+	Names map[Option]string
+}
+
+// Option is one of Options' fields, as a message names it.
+type Option int
+
+// The options a message may name.
+const (
+	OptURL Option = iota + 1
+	OptHost
+	OptAddress
+	OptPort
+	OptPath
+	OptTLS
+	OptSNI
+	OptMethod
+	OptExpect
+	OptRegex
+	OptOnRedirect
+	OptMaxRedirects
+	OptCertWarning
+	OptCertCritical
+	OptCAFile
+)
+
+// FlagNames are the options as `suitecheck check http`'s flags name them
+// (check_http's where it has them).
+var FlagNames = map[Option]string{
+	OptURL: "--url", OptHost: "-H", OptAddress: "-I/--IP-address", OptPort: "-p/--port", OptPath: "-u/--uri", OptTLS: "-S",
+	OptSNI: "--sni", OptMethod: "--method", OptExpect: "-e/--expect", OptRegex: "-r/--regex", OptOnRedirect: "-f/--onredirect",
+	OptMaxRedirects: "--max-redirs", OptCertWarning: "--cert-warning", OptCertCritical: "--cert-critical", OptCAFile: "--ca-file",
+}
+
+// namer names o's options in its messages.
+type namer map[Option]string
+
+func namesOf(o Options) namer {
+	if o.Names == nil {
+		return FlagNames
+	}
+	return o.Names
+}
+
+// httpsOnly says an option needs https, naming how to ask for it.
+func (n namer) httpsOnly() string {
+	if n[OptTLS] != "" {
+		return fmt.Sprintf("only for https (%s or an https:// %s)", n[OptTLS], n[OptURL])
+	}
+	return "only for https (an https:// " + n[OptURL] + ")"
 }
 
 // layer is one of the layers Check walks, in order.
@@ -176,42 +231,43 @@ type plan struct {
 
 // prepare checks the options. Its errors are the user's to fix (UNKNOWN).
 func prepare(o Options) (*plan, error) {
+	n := namesOf(o)
 	p := &plan{o: o, address: strings.TrimSpace(o.Address), method: "GET", redirect: RedirectOK, maxHops: DefaultMaxRedirects}
 	var err error
-	if p.start, err = startTarget(o); err != nil {
+	if p.start, err = startTarget(o, n); err != nil {
 		return nil, err
 	}
 	if p.address != "" {
 		if strings.ContainsAny(p.address, "/ ") {
-			return nil, fmt.Errorf("-I/--IP-address %q: give an IP address or a host name, no URL", o.Address)
+			return nil, fmt.Errorf("%s %q: give an IP address or a host name, no URL", n[OptAddress], o.Address)
 		}
 		p.address = strings.TrimSuffix(strings.TrimPrefix(p.address, "["), "]")
 	}
 	if o.SNI != "" {
 		if strings.ContainsAny(o.SNI, "/: ") {
-			return nil, fmt.Errorf("--sni %q: give a host name", o.SNI)
+			return nil, fmt.Errorf("%s %q: give a host name", n[OptSNI], o.SNI)
 		}
 		if p.start.scheme != "https" {
-			return nil, fmt.Errorf("--sni %s: only for https (-S or an https:// --url)", o.SNI)
+			return nil, fmt.Errorf("%s %s: %s", n[OptSNI], o.SNI, n.httpsOnly())
 		}
 		p.start.sni = o.SNI
 	}
 	if o.Method != "" {
 		if !isToken(o.Method) {
-			return nil, fmt.Errorf("--method %q: give an HTTP method such as GET or HEAD", o.Method)
+			return nil, fmt.Errorf("%s %q: give an HTTP method such as GET or HEAD", n[OptMethod], o.Method)
 		}
 		p.method = strings.ToUpper(o.Method)
 	}
-	if p.expect, err = parseStatusSet(cmpOr(o.Expect, DefaultExpect)); err != nil {
+	if p.expect, err = parseStatusSet(cmp.Or(o.Expect, DefaultExpect), n[OptExpect]); err != nil {
 		return nil, err
 	}
 	if o.Regex != "" {
 		if p.re, err = regexp.Compile(o.Regex); err != nil {
 			var se *syntax.Error
 			if errors.As(err, &se) {
-				return nil, fmt.Errorf("-r/--regex %q: %s in %q (RE2 syntax)", o.Regex, se.Code, se.Expr)
+				return nil, fmt.Errorf("%s %q: %s in %q (RE2 syntax)", n[OptRegex], o.Regex, se.Code, se.Expr)
 			}
-			return nil, fmt.Errorf("-r/--regex %q: not a regular expression (RE2 syntax)", o.Regex)
+			return nil, fmt.Errorf("%s %q: not a regular expression (RE2 syntax)", n[OptRegex], o.Regex)
 		}
 	}
 	switch r := strings.ToLower(strings.TrimSpace(o.OnRedirect)); r {
@@ -219,27 +275,27 @@ func prepare(o Options) (*plan, error) {
 	case RedirectFollow, RedirectWarning, RedirectCritical:
 		p.redirect = r
 	case "sticky", "stickyport":
-		return nil, fmt.Errorf("-f/--onredirect %s is not supported: follow keeps -I for hops to the same host", r)
+		return nil, fmt.Errorf("%s %s is not supported: follow keeps %s for hops to the same host", n[OptOnRedirect], r, short(n[OptAddress]))
 	default:
-		return nil, fmt.Errorf("-f/--onredirect %q: use ok, follow, warning or critical", o.OnRedirect)
+		return nil, fmt.Errorf("%s %q: use ok, follow, warning or critical", n[OptOnRedirect], o.OnRedirect)
 	}
 	switch {
 	case o.MaxRedirects < 0:
-		return nil, fmt.Errorf("--max-redirs %d: give 1 or more", o.MaxRedirects)
+		return nil, fmt.Errorf("%s %d: give 1 or more", n[OptMaxRedirects], o.MaxRedirects)
 	case o.MaxRedirects > 0:
 		p.maxHops = o.MaxRedirects
 	}
 	switch {
 	case o.CertWarning < 0 || o.CertCritical < 0:
-		return nil, errors.New("--cert-warning and --cert-critical are days: give 0 or more")
+		return nil, fmt.Errorf("%s and %s are days: give 0 or more", n[OptCertWarning], n[OptCertCritical])
 	case o.CertCritical > o.CertWarning && o.CertWarning > 0:
-		return nil, fmt.Errorf("--cert-critical %d is more days than --cert-warning %d: critical comes closer to expiry (lower --cert-critical too)", o.CertCritical, o.CertWarning)
+		return nil, fmt.Errorf("%[1]s %[2]d is more days than %[3]s %[4]d: critical comes closer to expiry (lower %[1]s too)", n[OptCertCritical], o.CertCritical, n[OptCertWarning], o.CertWarning)
 	}
 	if o.CAFile != "" {
 		if p.start.scheme != "https" {
-			return nil, fmt.Errorf("--ca-file %s: only for https (-S or an https:// --url)", o.CAFile)
+			return nil, fmt.Errorf("%s %s: %s", n[OptCAFile], o.CAFile, n.httpsOnly())
 		}
-		if p.roots, err = loadRoots(o.CAFile); err != nil {
+		if p.roots, err = loadRoots(o.CAFile, n[OptCAFile]); err != nil {
 			return nil, err
 		}
 	}
@@ -248,35 +304,39 @@ func prepare(o Options) (*plan, error) {
 
 // startTarget builds the first request's target from --url, or from -H,
 // -I, -p, -u and -S.
-func startTarget(o Options) (target, error) {
+func startTarget(o Options, n namer) (target, error) {
 	if o.URL != "" {
 		if o.Host != "" || o.Port != 0 || o.Path != "" || o.TLS {
-			return target{}, errors.New("give either --url or -H/-p/-u/-S, not both (-I and --sni go with either)")
+			return target{}, fmt.Errorf("give either %s or %s/%s/%s/%s, not both (%s and %s go with either)", n[OptURL], n[OptHost], short(n[OptPort]), short(n[OptPath]), n[OptTLS], short(n[OptAddress]), n[OptSNI])
 		}
 		if strings.HasPrefix(o.URL, "/") {
-			return target{}, fmt.Errorf("--url %q: give a whole URL such as https://app.example.com/health; a path alone goes in -u/--uri", o.URL)
+			hint := ""
+			if n[OptPath] != "" {
+				hint = "; a path alone goes in " + n[OptPath]
+			}
+			return target{}, fmt.Errorf("%s %q: give a whole URL such as https://app.example.com/health%s", n[OptURL], o.URL, hint)
 		}
-		return urlTarget(o.URL, "--url")
+		return urlTarget(o.URL, n[OptURL])
 	}
-	t := target{scheme: "http", uri: cmpOr(o.Path, "/")}
+	t := target{scheme: "http", uri: cmp.Or(o.Path, "/")}
 	if o.TLS {
 		t.scheme = "https"
 	}
 	if !strings.HasPrefix(t.uri, "/") {
-		return target{}, fmt.Errorf("-u/--uri %q: give a path starting with /", o.Path)
+		return target{}, fmt.Errorf("%s %q: give a path starting with /", n[OptPath], o.Path)
 	}
 	if strings.ContainsAny(t.uri, " \t\r\n#") {
-		return target{}, fmt.Errorf("-u/--uri %q: a path holds no spaces or #: percent-encode them", o.Path)
+		return target{}, fmt.Errorf("%s %q: a path holds no spaces or #: percent-encode them", n[OptPath], o.Path)
 	}
 	host := strings.TrimSpace(o.Host)
 	if host == "" {
 		host = strings.TrimSpace(o.Address) // check_http: Host is then the address
 	}
 	if host == "" {
-		return target{}, errors.New("name the server: -H host (and -I address), or --url URL")
+		return target{}, fmt.Errorf("name the server: %s host (and %s address), or %s URL", n[OptHost], short(n[OptAddress]), n[OptURL])
 	}
 	if strings.Contains(host, "/") {
-		return target{}, fmt.Errorf("-H %q: give a host name; a whole URL goes in --url", o.Host)
+		return target{}, fmt.Errorf("%s %q: give a host name; a whole URL goes in %s", n[OptHost], o.Host, n[OptURL])
 	}
 	port := ""
 	if h, p, err := net.SplitHostPort(host); err == nil {
@@ -284,23 +344,29 @@ func startTarget(o Options) (target, error) {
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if host == "" || strings.ContainsAny(host, " []") {
-		return target{}, fmt.Errorf("-H %q: give a host name or address", o.Host)
+		return target{}, fmt.Errorf("%s %q: give a host name or address", n[OptHost], o.Host)
 	}
 	switch {
 	case port != "" && o.Port != 0 && port != strconv.Itoa(o.Port):
-		return target{}, fmt.Errorf("-H %s and -p %d: give the port once", o.Host, o.Port)
+		return target{}, fmt.Errorf("%s %s and %s %d: give the port once", n[OptHost], o.Host, short(n[OptPort]), o.Port)
 	case o.Port < 0 || o.Port > 65535:
-		return target{}, fmt.Errorf("-p/--port %d: give 1 to 65535", o.Port)
+		return target{}, fmt.Errorf("%s %d: give 1 to 65535", n[OptPort], o.Port)
 	case o.Port != 0:
 		port = strconv.Itoa(o.Port)
 	case port == "":
 		port = defaultPort(t.scheme)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return target{}, fmt.Errorf("-H %s: port %q: give 1 to 65535", o.Host, port)
+	if num, err := strconv.Atoi(port); err != nil || num < 1 || num > 65535 {
+		return target{}, fmt.Errorf("%s %s: port %q: give 1 to 65535", n[OptHost], o.Host, port)
 	}
 	t.host, t.port = host, port
 	return t, nil
+}
+
+// short is a flag's short form: "-p" of "-p/--port".
+func short(name string) string {
+	f, _, _ := strings.Cut(name, "/")
+	return f
 }
 
 // urlTarget reads an absolute http or https URL: --url's, or a
@@ -361,40 +427,33 @@ func isToken(s string) bool {
 	return true
 }
 
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// loadRoots reads --ca-file into the system's pool, bounded.
-func loadRoots(path string) (*x509.CertPool, error) {
+// loadRoots reads --ca-file (name) into the system's pool, bounded.
+func loadRoots(path, name string) (*x509.CertPool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("--ca-file %s: %v", path, err)
+		return nil, fmt.Errorf("%s %s: %v", name, path, err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("--ca-file %s: not a regular file", path)
+		return nil, fmt.Errorf("%s %s: not a regular file", name, path)
 	}
 	pem, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("--ca-file %s: %v", path, err)
+		return nil, fmt.Errorf("%s %s: %v", name, path, err)
 	case len(pem) > maxCAFile:
-		return nil, fmt.Errorf("--ca-file %s: larger than %d MiB: not a CA bundle", path, maxCAFile>>20)
+		return nil, fmt.Errorf("%s %s: larger than %d MiB: not a CA bundle", name, path, maxCAFile>>20)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", path)
+		return nil, fmt.Errorf("%s %s: no PEM certificate in it", name, path)
 	}
 	return pool, nil
 }

@@ -553,7 +553,7 @@ func TestOptionErrors(t *testing.T) {
 }
 
 func TestStatusSet(t *testing.T) {
-	s, err := parseStatusSet(" 200, 301-302 ,4XX")
+	s, err := parseStatusSet(" 200, 301-302 ,4XX", "-e")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +566,7 @@ func TestStatusSet(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", " ", "200,", "20", "2000", "600", "099", "302-301", "6xx", "x00", "200-", "-200", "2xx-3xx", "OK"} {
-		if _, err := parseStatusSet(bad); err == nil {
+		if _, err := parseStatusSet(bad, "-e"); err == nil {
 			t.Errorf("parseStatusSet(%q) accepted", bad)
 		}
 	}
@@ -577,7 +577,7 @@ func FuzzStatusSet(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		set, err := parseStatusSet(s)
+		set, err := parseStatusSet(s, "-e")
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\n") {
 				t.Errorf("error on two lines: %q", err)
@@ -585,7 +585,7 @@ func FuzzStatusSet(f *testing.F) {
 			return
 		}
 		// What it accepts reads back the same.
-		again, err := parseStatusSet(set.String())
+		again, err := parseStatusSet(set.String(), "-e")
 		if err != nil || again.String() != set.String() {
 			t.Errorf("%q -> %q -> %q, %v", s, set, again, err)
 		}
@@ -618,5 +618,33 @@ func TestCheckIPv6(t *testing.T) {
 	}
 	if got := a.seenHosts(); len(got) != 3 || got[0] != fmt.Sprintf("[::1]:%d", port) {
 		t.Errorf("Host headers %q, want [::1]:%d", got, port)
+	}
+}
+
+// TestOptionNames: messages name the options as the caller does (a suite
+// step's keys), and suggest no option the caller does not offer.
+func TestOptionNames(t *testing.T) {
+	keys := map[Option]string{OptURL: "url", OptSNI: "sni", OptAddress: "address", OptCertWarning: "cert_warning", OptCertCritical: "cert_critical"}
+	for _, tt := range []struct {
+		o          Options
+		flags, key string
+	}{
+		{Options{URL: "http://x/", SNI: "y"}, "--sni y: only for https (-S or an https:// --url)", "sni y: only for https (an https:// url)"},
+		{Options{URL: "/health"}, `--url "/health": give a whole URL such as https://app.example.com/health; a path alone goes in -u/--uri`,
+			`url "/health": give a whole URL such as https://app.example.com/health`},
+		{Options{URL: "https://x/", CertWarning: 3, CertCritical: 7}, "--cert-critical 7 is more days than --cert-warning 3: critical comes closer to expiry (lower --cert-critical too)",
+			"cert_critical 7 is more days than cert_warning 3: critical comes closer to expiry (lower cert_critical too)"},
+		{Options{URL: "https://x/", OnRedirect: "sticky"}, "-f/--onredirect sticky is not supported: follow keeps -I for hops to the same host", ""},
+	} {
+		if err := Validate(tt.o); err == nil || err.Error() != tt.flags {
+			t.Errorf("%+v: %v, want %q", tt.o, err, tt.flags)
+		}
+		if tt.key == "" {
+			continue
+		}
+		tt.o.Names = keys
+		if err := Validate(tt.o); err == nil || err.Error() != tt.key {
+			t.Errorf("%+v with keys: %v, want %q", tt.o, err, tt.key)
+		}
 	}
 }
