@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -91,14 +92,14 @@ func TestCheckHTTPFlags(t *testing.T) {
 	want := httpcheck.Options{Host: "app.example.com", Address: "10.0.0.5", Port: 8443, Path: "/login?x=1", TLS: true, SNI: "edge.example.com",
 		Method: "HEAD", Expect: "200,301-302", String: "Welcome", Regex: "build [0-9]+", OnRedirect: "follow", MaxRedirects: 3,
 		CertWarning: 30, CertCritical: 10, CAFile: "/etc/ca.pem"}
-	if err != nil || *o != want {
+	if err != nil || !reflect.DeepEqual(*o, want) {
 		t.Errorf("options %+v, %v\nwant %+v", o, err, want)
 	}
 	// The long names, check_http's where it has them; the defaults.
 	o, err = parse(t, newCmd, "--url", "https://app.example.com/", "--IP-address", "::1", "--expect", "2xx", "--onredirect", "ok", "--regex", "x", "--string", "y", "--method", "GET")
 	want = httpcheck.Options{URL: "https://app.example.com/", Address: "::1", Expect: "2xx", OnRedirect: "ok", Regex: "x", String: "y", Method: "GET",
 		MaxRedirects: httpcheck.DefaultMaxRedirects, CertWarning: httpcheck.DefaultCertWarning, CertCritical: httpcheck.DefaultCertCritical}
-	if err != nil || *o != want {
+	if err != nil || !reflect.DeepEqual(*o, want) {
 		t.Errorf("options %+v, %v\nwant %+v", o, err, want)
 	}
 	// A bare --sni, as check_http takes it, is -H's name.
