@@ -72,6 +72,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTAP$$' -fuzztime 20s ./suites/testreport
 	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime 20s ./internal/secret
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime 20s ./internal/pgconn
+	$(GO) test -run '^$$' -fuzz '^FuzzValidTenantName$$' -fuzztime 10s ./internal/sampleapp
 
 clean:
 	rm -rf bin dist

@@ -176,7 +176,7 @@ func (a *App) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !tenantName.MatchString(req.Name) {
+	if !validTenantName(req.Name) {
 		fail(w, r, http.StatusBadRequest, "invalid user name: 1 to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit")
 		return
 	}
@@ -244,7 +244,7 @@ func (a *App) handleCreateWorkspace(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !tenantName.MatchString(req.Name) {
+	if !validTenantName(req.Name) {
 		fail(w, r, http.StatusBadRequest, "invalid workspace name: 1 to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit")
 		return
 	}

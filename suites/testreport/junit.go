@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -245,12 +246,18 @@ func decimal(v string) string {
 const maxOutput = 64 << 10
 
 // attachmentRe is one [[ATTACHMENT|path]] line.
-var attachmentRe = regexp.MustCompile(`\[\[ATTACHMENT\|([^\]\r\n]+)\]\]`)
+var attachmentRe = lazyRegexp(`\[\[ATTACHMENT\|([^\]\r\n]+)\]\]`)
+
+// lazyRegexp compiles expr on first use: a run that reads no report of
+// that kind (or only prints its version) does not pay for it.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // attachments adds the paths of the [[ATTACHMENT|path]] lines in text to
 // have, up to MaxAttachments, without repeats.
 func attachments(text string, have []string) []string {
-	for _, m := range attachmentRe.FindAllStringSubmatch(text, MaxAttachments) {
+	for _, m := range attachmentRe().FindAllStringSubmatch(text, MaxAttachments) {
 		p := strings.TrimSpace(m[1])
 		if p != "" && len(p) <= 1024 && len(have) < MaxAttachments && !slices.Contains(have, p) {
 			have = append(have, p)

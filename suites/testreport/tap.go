@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -36,9 +35,9 @@ type TAP struct {
 func NewTAP() *TAP { return &TAP{planned: -1} }
 
 var (
-	tapLine  = regexp.MustCompile(`^(not )?ok\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$`)
-	tapPlan  = regexp.MustCompile(`^1\.\.(\d+)(?:\s*#\s*(.*))?$`)
-	yamlKVRe = regexp.MustCompile(`^\s+(message|duration_ms|error):\s*(.*)$`)
+	tapLine  = lazyRegexp(`^(not )?ok\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$`)
+	tapPlan  = lazyRegexp(`^1\.\.(\d+)(?:\s*#\s*(.*))?$`)
+	yamlKVRe = lazyRegexp(`^\s+(message|duration_ms|error):\s*(.*)$`)
 )
 
 // Line implements LineParser.
@@ -68,7 +67,7 @@ func (p *TAP) Line(line []byte) {
 			p.bailed = "bailed out"
 		}
 	case bytes.HasPrefix(line, []byte("1..")):
-		m := tapPlan.FindSubmatch(line)
+		m := tapPlan().FindSubmatch(line)
 		if m == nil {
 			return
 		}
@@ -81,7 +80,7 @@ func (p *TAP) Line(line []byte) {
 			p.planned = -2 // more than anyone could report
 		}
 	case bytes.HasPrefix(line, []byte("ok")) || bytes.HasPrefix(line, []byte("not ok")):
-		m := tapLine.FindSubmatch(line)
+		m := tapLine().FindSubmatch(line)
 		if m == nil {
 			return
 		}
@@ -116,7 +115,7 @@ func (p *TAP) yamlLine(line []byte) {
 	if !p.yamlOurs || p.pending == nil {
 		return
 	}
-	m := yamlKVRe.FindSubmatch(line)
+	m := yamlKVRe().FindSubmatch(line)
 	if m == nil {
 		return
 	}
