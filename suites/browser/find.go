@@ -8,10 +8,13 @@ import (
 )
 
 // Where Find looks when no binary is given: these names on PATH first, then
-// these paths (the Debian package's wrapper and the binary behind it).
+// these paths (the Debian package's wrapper and the binary behind it, and
+// last the headless shell's binary, for a host that has only that: its
+// /usr/bin wrapper runs it without exec, so that a kill of the browser
+// would look like its exit).
 var (
 	searchNames = []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
-	searchPaths = []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium"}
+	searchPaths = []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/lib/chromium/chromium-headless-shell"}
 )
 
 // ErrNotFound is returned by Find when no Chromium binary is installed.
@@ -20,7 +23,8 @@ var ErrNotFound = errors.New("no Chromium found: install the Debian package chro
 // Find returns the Chromium binary to launch. A non-empty explicit path (the
 // --browser flag) must name an executable file; otherwise Find looks for
 // chromium, chromium-browser, google-chrome-stable and google-chrome on PATH,
-// then for the Debian package's paths. It never downloads a browser.
+// then for the Debian packages' paths (chromium's, then
+// chromium-headless-shell's). It never downloads a browser.
 func Find(explicit string) (string, error) {
 	if explicit != "" {
 		if err := checkExecutable(explicit); err != nil {

@@ -82,11 +82,18 @@ func TestLaunchBadBinary(t *testing.T) {
 
 // TestCloseLeavesNothing launches a browser, ends the context of the run,
 // closes: no process of its group, nor its temporary directory, is left.
+// Chromium, and the headless shell the README offers for --browser.
 func TestCloseLeavesNothing(t *testing.T) {
+	for _, tt := range []struct{ name, bin string }{{"chromium", ""}, {"headless shell", "/usr/lib/chromium/chromium-headless-shell"}} {
+		t.Run(tt.name, func(t *testing.T) { closeLeavesNothing(t, tt.bin) })
+	}
+}
+
+func closeLeavesNothing(t *testing.T, bin string) {
 	srv := newServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b, err := Launch(ctx, Options{Logf: t.Logf})
+	b, err := Launch(ctx, Options{Bin: bin, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("Launch: %v", err)
 	}
