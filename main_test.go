@@ -310,25 +310,46 @@ suites:
 // processes a suitecheck run started with that mark in its environment.
 func markedProcesses(mark string) []int {
 	var pids []int
+	for _, pid := range livePIDs() {
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err == nil && bytes.Contains(env, []byte(mark)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// livePIDs lists the processes that have not exited: a zombie has, and
+// this machine's init may not reap it.
+func livePIDs() []int {
+	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !bytes.Contains(env, []byte(mark)) {
-			continue
+		if state, _, ok := procStatus(pid); ok && state != 'Z' {
+			pids = append(pids, pid)
 		}
-		// A zombie has exited; this machine's init may not reap it.
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-				continue
-			}
-		}
-		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// procStatus reads a process's state and parent from /proc/PID/stat.
+func procStatus(pid int) (state byte, ppid int, ok bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := bytes.LastIndexByte(stat, ')')
+	if err != nil || i < 0 {
+		return 0, 0, false
+	}
+	// After the command: " S ppid …".
+	fs := strings.Fields(string(stat[i+1:]))
+	if len(fs) < 2 || len(fs[0]) != 1 {
+		return 0, 0, false
+	}
+	ppid, err = strconv.Atoi(fs[1])
+	return fs[0][0], ppid, err == nil
 }
 
 // waitNoMarked polls, within a bound, until no marked process is left.

@@ -679,26 +679,11 @@ func (u *unitBrowser) processKinds() map[string]int {
 	return kinds
 }
 
-// descendants returns pid and every process below it, from /proc/*/stat.
+// descendants returns pid and every live process below it.
 func descendants(pid int) []int {
 	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		i := bytes.LastIndexByte(stat, ')')
-		if err != nil || i < 0 {
-			continue
-		}
-		// After the command: " S ppid …".
-		fs := strings.Fields(string(stat[i+1:]))
-		if len(fs) < 2 || fs[0] == "Z" {
-			continue
-		}
-		if pp, err := strconv.Atoi(fs[1]); err == nil {
+	for _, p := range livePIDs() {
+		if _, pp, ok := procStatus(p); ok {
 			children[pp] = append(children[pp], p)
 		}
 	}

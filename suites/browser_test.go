@@ -303,6 +303,20 @@ func TestRunBrowserBudget(t *testing.T) {
 	}
 }
 
+// hostBrowser launches a Chromium for a test's runs to reach as a remote
+// browser (--browser-url), closed when the test ends.
+func hostBrowser(t *testing.T) *browser.Browser {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	host, err := browser.Launch(ctx, browser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Close() })
+	return host
+}
+
 // TestRunBrowserLost: the browser (here a remote one the test launched)
 // dies while a step of "upload" waits for a page. The run is UNKNOWN
 // "browser lost", unless a case judged before failed: that stays CRITICAL
@@ -340,13 +354,7 @@ func TestRunBrowserLost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			host, err := browser.Launch(ctx, browser.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { host.Close() })
+			host := hostBrowser(t)
 			y := fmt.Sprintf("environments:\n  e: {base_url: %s}\nsuites:\n  s:\n    cases:\n      - name: first\n        steps:\n          - http: {url: \"{{.BaseURL}}%s\"}\n", srv.URL, tt.first) + upload
 			type ran struct {
 				r   checks.Result
@@ -389,13 +397,7 @@ func TestRunBrowserLost(t *testing.T) {
 // made, not after. The app's create answers only once the browser lists a
 // new page, and fails after 5 s without one.
 func TestTabOpensWhileTenantIsMade(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	host, err := browser.Launch(ctx, browser.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { host.Close() })
+	host := hostBrowser(t)
 	u, _ := url.Parse(host.ControlURL())
 	pages := func() int {
 		res, err := http.Get("http://" + u.Host + "/json/list")
