@@ -103,9 +103,7 @@ done
 export CHROMIUM
 # The shared browser's unit runs the headless shell; its binary itself, not
 # /usr/bin's wrapper script, for the cold runs and the floor on it.
-HEADLESS_SHELL=/usr/lib/chromium/chromium-headless-shell
-[ -x "$HEADLESS_SHELL" ] || die "no $HEADLESS_SHELL: run make deps (it installs chromium-headless-shell)"
-export HEADLESS_SHELL
+export HEADLESS_SHELL=/usr/lib/chromium/chromium-headless-shell
 command -v psql >/dev/null || die "no psql: run make deps"
 for d in /usr/lib/postgresql/15/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
 	if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then PGBIN=$d; break; fi
@@ -123,6 +121,9 @@ say "building the harness"
 "$GO" build -o "$H" ./bench
 
 want_group() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+if want_group warm || want_group warm8; then
+	[ -x "$HEADLESS_SHELL" ] || die "no $HEADLESS_SHELL: run make deps (it installs chromium-headless-shell)"
+fi
 
 # --- Playwright project ---------------------------------------------------
 if want_group browser && [ ! -x "$PW_DIR/node_modules/.bin/playwright" ]; then

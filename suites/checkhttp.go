@@ -35,7 +35,7 @@ type HTTPCheckStep struct {
 // messages; the command's -H, -p, -u and -S are not keys of the step.
 var checkHTTPKeys = map[httpcheck.Option]string{
 	httpcheck.OptURL: "url", httpcheck.OptAddress: "address", httpcheck.OptSNI: "sni", httpcheck.OptMethod: "method",
-	httpcheck.OptExpect: "expect", httpcheck.OptRegex: "regex", httpcheck.OptOnRedirect: "onredirect",
+	httpcheck.OptExpect: "expect", httpcheck.OptString: "string", httpcheck.OptRegex: "regex", httpcheck.OptOnRedirect: "onredirect",
 	httpcheck.OptMaxRedirects: "max_redirects", httpcheck.OptCertWarning: "cert_warning",
 	httpcheck.OptCertCritical: "cert_critical", httpcheck.OptCAFile: "ca_file",
 }
@@ -83,6 +83,10 @@ func decodeCheckHTTP(st *StepConfig) (HTTPCheckStep, error) {
 
 func runCheckHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s HTTPCheckStep) error {
 	o := s.options()
+	if strings.TrimSpace(o.URL) == "" {
+		// The check would take the address for the server.
+		return &configError{errors.New("check_http: url is empty once its templates are rendered")}
+	}
 	if o.CAFile == "" && strings.HasPrefix(strings.ToLower(o.URL), "https:") {
 		o.CAFile = env.caFile() // the environment's private CA, as for http steps
 	}

@@ -3,6 +3,8 @@ package suites
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -118,5 +120,48 @@ func TestCheckHTTPStepConfig(t *testing.T) {
 	res, out := runYAML(t, y, RunOptions{Retries: -1})
 	if res.State != checks.Unknown || !strings.Contains(out, `check_http: expect "nope"`) {
 		t.Errorf("a bad templated expect:\n%s", out)
+	}
+	y = "environments:\n  e: {base_url: https://x, vars: {u: \"\"}}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n          - check_http: {url: \"{{.Vars.u}}\", address: 127.0.0.1}\n"
+	res, out = runYAML(t, y, RunOptions{Retries: -1})
+	if res.State != checks.Unknown || !strings.Contains(out, "check_http: url is empty once its templates are rendered") {
+		t.Errorf("a url that renders empty:\n%s", out)
+	}
+}
+
+// TestCheckHTTPStepWords: what a check_http step finds at run time is
+// said in the step's keys: no hint at the command's flags (-S, --ca-file,
+// -f, --max-redirs…), which a step user cannot give.
+func TestCheckHTTPStepWords(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fine") })
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusFound) })
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	plain := httptest.NewServer(mux)
+	t.Cleanup(plain.Close)
+	tlsSrv := httptest.NewUnstartedServer(mux) // its certificate is trusted by no one
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	plainHTTPS := "https://" + strings.TrimPrefix(plain.URL, "http://")
+
+	for _, tt := range []struct{ name, step, want string }{
+		{"untrusted certificate", `{url: "` + tlsSrv.URL + `/ok"}`, "is self-signed, and not trusted (ca_file trusts it)"},
+		{"plain HTTP on https", `{url: "` + plainHTTPS + `/ok"}`, "the server answered in plain HTTP, not TLS: use an http:// url or the TLS port"},
+		{"HEAD and a string", `{url: "` + plain.URL + `/ok", method: HEAD, string: fine}`, "no body: HEAD, nothing to match string/regex against"},
+		{"a redirect refused", `{url: "` + plain.URL + `/moved", onredirect: critical}`, "(onredirect critical)"},
+		{"too many redirects", `{url: "` + plain.URL + `/loop", onredirect: follow, max_redirects: 2}`, "more than 2 redirects (max_redirects)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			y := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n          - check_http: " + tt.step + "\n"
+			res, out := runYAML(t, y, RunOptions{Retries: -1})
+			if res.State != checks.Critical || !strings.Contains(out, tt.want) {
+				t.Errorf("state %v, want CRITICAL saying %q:\n%s", res.State, tt.want, out)
+			}
+			for _, flag := range []string{" -S", "--", " -f ", " -s", " -r"} {
+				if strings.Contains(out, flag) {
+					t.Errorf("a flag (%q) in a step's words:\n%s", flag, out)
+				}
+			}
+		})
 	}
 }

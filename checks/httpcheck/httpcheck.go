@@ -109,6 +109,7 @@ const (
 	OptSNI
 	OptMethod
 	OptExpect
+	OptString
 	OptRegex
 	OptOnRedirect
 	OptMaxRedirects
@@ -121,7 +122,7 @@ const (
 // (check_http's where it has them).
 var FlagNames = map[Option]string{
 	OptURL: "--url", OptHost: "-H", OptAddress: "-I/--IP-address", OptPort: "-p/--port", OptPath: "-u/--uri", OptTLS: "-S",
-	OptSNI: "--sni", OptMethod: "--method", OptExpect: "-e/--expect", OptRegex: "-r/--regex", OptOnRedirect: "-f/--onredirect",
+	OptSNI: "--sni", OptMethod: "--method", OptExpect: "-e/--expect", OptString: "-s/--string", OptRegex: "-r/--regex", OptOnRedirect: "-f/--onredirect",
 	OptMaxRedirects: "--max-redirs", OptCertWarning: "--cert-warning", OptCertCritical: "--cert-critical", OptCAFile: "--ca-file",
 }
 
@@ -219,6 +220,7 @@ func defaultPort(scheme string) string {
 // plan is Options checked and resolved.
 type plan struct {
 	o        Options
+	n        namer // how messages name the options
 	start    target
 	address  string // -I, or ""
 	method   string
@@ -232,7 +234,7 @@ type plan struct {
 // prepare checks the options. Its errors are the user's to fix (UNKNOWN).
 func prepare(o Options) (*plan, error) {
 	n := namesOf(o)
-	p := &plan{o: o, address: strings.TrimSpace(o.Address), method: "GET", redirect: RedirectOK, maxHops: DefaultMaxRedirects}
+	p := &plan{o: o, n: n, address: strings.TrimSpace(o.Address), method: "GET", redirect: RedirectOK, maxHops: DefaultMaxRedirects}
 	var err error
 	if p.start, err = startTarget(o, n); err != nil {
 		return nil, err
@@ -317,6 +319,9 @@ func startTarget(o Options, n namer) (target, error) {
 			return target{}, fmt.Errorf("%s %q: give a whole URL such as https://app.example.com/health%s", n[OptURL], o.URL, hint)
 		}
 		return urlTarget(o.URL, n[OptURL])
+	}
+	if n[OptHost] == "" {
+		return target{}, fmt.Errorf("no %s: give a whole URL such as https://app.example.com/health", n[OptURL])
 	}
 	t := target{scheme: "http", uri: cmp.Or(o.Path, "/")}
 	if o.TLS {
@@ -673,7 +678,7 @@ func (p *probe) walk(ctx context.Context) (*target, error) {
 		addrs = []net.IP{ip}
 		why := name + " is an address: nothing to resolve"
 		if name == p.address {
-			why = "-I " + name + " is an address: nothing to resolve"
+			why = short(p.n[OptAddress]) + " " + name + " is an address: nothing to resolve"
 		}
 		p.skip(resolve, why)
 	} else if err := p.layer(resolve, func() error {
@@ -733,7 +738,7 @@ func (p *probe) walk(ctx context.Context) (*target, error) {
 			why = "no body: status " + strconv.Itoa(resp.StatusCode)
 		}
 		if p.o.String != "" || p.re != nil {
-			return nil, checks.LayerFailed(content, "%s, nothing to match -s/-r against", why)
+			return nil, checks.LayerFailed(content, "%s, nothing to match %s/%s against", why, short(p.n[OptString]), short(p.n[OptRegex]))
 		}
 		p.skip(content, why)
 		return nil, nil
@@ -842,7 +847,7 @@ func netCause(err error) string {
 // certificate in our words.
 func (p *probe) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
 	name := p.tgt.serverName()
-	v := &verifier{name: name, roots: p.roots, now: time.Now()}
+	v := &verifier{name: name, roots: p.roots, now: time.Now(), caFile: p.n[OptCAFile]}
 	cfg := &tls.Config{
 		ServerName: name,
 		// Verified in VerifyConnection, by the same rules as the default
@@ -865,27 +870,30 @@ func (p *probe) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error)
 		if errors.As(err, &ce) {
 			return nil, p.fail(handshake, "%s", ce.msg)
 		}
-		return nil, p.fail(handshake, "%s", handshakeCause(err))
+		return nil, p.fail(handshake, "%s", handshakeCause(err, p.n))
 	}
 	cs := tc.ConnectionState()
 	p.detail[handshake] = fmt.Sprintf("%s, %s", tls.VersionName(cs.Version), v.summary)
 	if d := *v.days; p.o.CertCritical > 0 && d < p.o.CertCritical {
 		p.state[handshake] = checks.Worst(p.state[handshake], checks.Critical)
-		p.detail[handshake] = fmt.Sprintf("%s, below --cert-critical %d", v.expiry, p.o.CertCritical)
+		p.detail[handshake] = fmt.Sprintf("%s, below %s %d", v.expiry, p.n[OptCertCritical], p.o.CertCritical)
 	} else if p.o.CertWarning > 0 && d < p.o.CertWarning {
 		p.state[handshake] = checks.Worst(p.state[handshake], checks.Warning)
-		p.detail[handshake] = fmt.Sprintf("%s, below --cert-warning %d", v.expiry, p.o.CertWarning)
+		p.detail[handshake] = fmt.Sprintf("%s, below %s %d", v.expiry, p.n[OptCertWarning], p.o.CertWarning)
 	}
 	return tc, nil
 }
 
 // handshakeCause says why a handshake failed, other than the certificate.
-func handshakeCause(err error) string {
+func handshakeCause(err error, n namer) string {
 	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &rh):
 		if rh.Conn != nil && bytes.HasPrefix(rh.RecordHeader[:], []byte("HTTP/")) {
-			return "the server answered in plain HTTP, not TLS: use http (no -S) or the TLS port"
+			if n[OptTLS] != "" {
+				return fmt.Sprintf("the server answered in plain HTTP, not TLS: use http (no %s) or the TLS port", n[OptTLS])
+			}
+			return fmt.Sprintf("the server answered in plain HTTP, not TLS: use an http:// %s or the TLS port", n[OptURL])
 		}
 		return "the server does not speak TLS (its first bytes are no TLS record)"
 	case errors.Is(err, io.EOF):
@@ -958,7 +966,7 @@ func (p *probe) request(ctx context.Context, conn net.Conn) (*http.Response, *ta
 			case terr != nil:
 				return nil, nil, p.fail(answer, "%s to %s: not an http or https URL to follow", status, where)
 			case p.hop >= p.maxHops:
-				return nil, nil, p.fail(answer, "%s to %s: more than %d redirects (--max-redirs)", status, where, p.maxHops)
+				return nil, nil, p.fail(answer, "%s to %s: more than %d redirects (%s)", status, where, p.maxHops, p.n[OptMaxRedirects])
 			}
 			p.hop++
 			p.hops = append(p.hops, fmt.Sprintf("redirect %d: %s from %s to %s", p.hop, status, p.tgt, where))
@@ -973,10 +981,10 @@ func (p *probe) request(ctx context.Context, conn net.Conn) (*http.Response, *ta
 			return resp, &to, nil
 		case RedirectCritical:
 			resp.Body.Close()
-			return nil, nil, p.fail(answer, "%s to %s (-f critical)", status, where)
+			return nil, nil, p.fail(answer, "%s to %s (%s critical)", status, where, short(p.n[OptOnRedirect]))
 		case RedirectWarning:
 			p.state[answer] = checks.Warning
-			p.detail[answer] = fmt.Sprintf("%s to %s (-f warning)", status, where)
+			p.detail[answer] = fmt.Sprintf("%s to %s (%s warning)", status, where, short(p.n[OptOnRedirect]))
 			return resp, nil, nil
 		}
 		if !p.expect.has(resp.StatusCode) {

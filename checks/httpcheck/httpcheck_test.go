@@ -635,8 +635,10 @@ func TestOptionNames(t *testing.T) {
 		{Options{URL: "https://x/", CertWarning: 3, CertCritical: 7}, "--cert-critical 7 is more days than --cert-warning 3: critical comes closer to expiry (lower --cert-critical too)",
 			"cert_critical 7 is more days than cert_warning 3: critical comes closer to expiry (lower cert_critical too)"},
 		{Options{URL: "https://x/", OnRedirect: "sticky"}, "-f/--onredirect sticky is not supported: follow keeps -I for hops to the same host", ""},
+		// A caller with no -H: its URL is the only way to name the server.
+		{Options{Address: "10.0.0.5"}, "", "no url: give a whole URL such as https://app.example.com/health"},
 	} {
-		if err := Validate(tt.o); err == nil || err.Error() != tt.flags {
+		if err := Validate(tt.o); tt.flags != "" && (err == nil || err.Error() != tt.flags) {
 			t.Errorf("%+v: %v, want %q", tt.o, err, tt.flags)
 		}
 		if tt.key == "" {

@@ -29,9 +29,10 @@ func certFail(format string, args ...any) error {
 // words, one line. It also finds the days until the certificate (or the
 // chain's first certificate to expire) runs out.
 type verifier struct {
-	name  string
-	roots *x509.CertPool // nil: the system's
-	now   time.Time
+	name   string
+	roots  *x509.CertPool // nil: the system's
+	now    time.Time
+	caFile string // how messages name Options.CAFile
 
 	days    *int   // until the first expiry of the best chain, or of the leaf when none verifies
 	summary string // what a good certificate is: for the layer's detail
@@ -113,10 +114,10 @@ func (v *verifier) chainError(leaf *x509.Certificate, err error) error {
 	switch {
 	case errors.As(err, &ua):
 		if selfSigned(leaf) {
-			return certFail("certificate %s is self-signed, and not trusted (--ca-file trusts it)", certName(leaf))
+			return certFail("certificate %s is self-signed, and not trusted (%s trusts it)", certName(leaf), v.caFile)
 		}
-		return certFail("certificate %s is issued by %s, which is not trusted: an unknown or private CA (--ca-file trusts it), or the server does not send the intermediate certificate",
-			certName(leaf), subjectOf(leaf.Issuer))
+		return certFail("certificate %s is issued by %s, which is not trusted: an unknown or private CA (%s trusts it), or the server does not send the intermediate certificate",
+			certName(leaf), subjectOf(leaf.Issuer), v.caFile)
 	case errors.As(err, &ci):
 		c := "certificate " + certName(ci.Cert)
 		if ci.Cert != leaf {
@@ -141,7 +142,7 @@ func (v *verifier) chainError(leaf *x509.Certificate, err error) error {
 	}
 	var se x509.SystemRootsError
 	if errors.As(err, &se) {
-		return certFail("no system CA certificates to verify against: install ca-certificates, or give --ca-file")
+		return certFail("no system CA certificates to verify against: install ca-certificates, or give %s", v.caFile)
 	}
 	return certFail("certificate %s is not valid: %s", certName(leaf), oneLine(err.Error()))
 }

@@ -159,13 +159,14 @@ var pages = map[string]string{
 <div id="stays">Stays</div>
 <div id="delayed"></div>
 <input type="hidden" id="token" value=""><div id="job" data-state="running"></div>
-<style>@keyframes slide { from { transform: translateX(0) } to { transform: translateX(300px) } }</style>
+<style>html { scroll-behavior: smooth } @keyframes slide { from { transform: translateX(0) } to { transform: translateX(300px) } }</style>
 <button id="moving" style="animation: slide 0.5s linear infinite">Moving</button>
 <button id="slidein" style="animation: slide 0.3s linear 1 reverse both" onclick="out.textContent = 'slid in'">Slides in</button>
 <div style="height: 3000px"></div>
-<button id="far" onclick="out.textContent = 'far clicked'">Far below</button>
+<button id="far" onclick="out.textContent = 'far clicked after ' + scrolls + ' scroll event(s)'">Far below</button>
 <script>
-let changes = 0;
+let changes = 0, scrolls = 0;
+addEventListener('scroll', () => { scrolls++; });
 agree.addEventListener('change', () => { changes++; agreeOut.textContent = 'agree=' + agree.checked + ' changes=' + changes; });
 fullname.addEventListener("input", () => { echo.textContent = "Hello " + fullname.value; });
 file.addEventListener('change', async () => {

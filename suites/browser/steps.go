@@ -490,17 +490,18 @@ const stateJS = `function() {
 	};
 }`
 
-// stableJS scrolls the element into view when it is not, and says
-// whether its box stayed put over the next animation frame: an element
-// sliding or fading in would take the click elsewhere (Playwright's
-// "stable"). One frame in one call, where rod's ScrollIntoView waits for
-// two, a round trip each (~35 ms a click). A page that renders no frame
-// (hidden) is measured again after 100 ms instead.
+// stableJS says whether the element's box stays put over the next
+// animation frame: an element sliding in or resizing would take the click
+// elsewhere (Playwright's "stable"). One frame in one call, where rod's
+// ScrollIntoView waits for two, a round trip each (~35 ms a click). Only a
+// hidden page, which renders no frame, is measured again after 100 ms
+// instead.
 const stableJS = `async function() {
-	if (typeof this.scrollIntoViewIfNeeded === 'function') this.scrollIntoViewIfNeeded(true);
-	else this.scrollIntoView({block: 'center', inline: 'center'});
 	const a = this.getBoundingClientRect();
-	await new Promise((done) => { requestAnimationFrame(done); setTimeout(done, 100); });
+	await new Promise((done) => {
+		requestAnimationFrame(done);
+		if (document.visibilityState === 'hidden') setTimeout(done, 100);
+	});
 	const b = this.getBoundingClientRect();
 	return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
 }`
@@ -539,6 +540,12 @@ func (r *run) onElement(n need, do func(el *rod.Element) (bool, error)) error {
 			}
 		}
 		if n&needUncovered != 0 {
+			// Over DevTools, which scrolls at once: the page's own
+			// scrollIntoView follows its CSS scroll-behavior (smooth in
+			// Bootstrap), and the box would move for half a second.
+			if err := (proto.DOMScrollIntoViewIfNeeded{ObjectID: el.Object.ObjectID}).Call(el); err != nil {
+				return false, err
+			}
 			res, err := el.Eval(stableJS)
 			if err != nil {
 				return false, err
