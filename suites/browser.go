@@ -103,7 +103,7 @@ type BrowserOptions struct {
 // diagnostics are masked like the rest of the run's output.
 func (r *runState) launchOptions() browser.Options {
 	o := r.bopts
-	bo := browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL}
+	bo := browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL, ConnectTo: r.connectTo}
 	if o.Logf != nil {
 		bo.Logf = func(format string, args ...any) { o.Logf("%s", r.mask.Mask(fmt.Sprintf(format, args...))) }
 	}

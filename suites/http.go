@@ -42,12 +42,18 @@ func runHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s httpstep.Step) e
 	return nil
 }
 
+// httpOptions are the options of the run's HTTP clients (the steps', the
+// tenant's): the environment's CA and TLS choice, -I's address, tracing.
+func (r *runEnv) httpOptions(trace func(int, string), level int) httpstep.Options {
+	return httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, ConnectTo: r.connectTo, Trace: trace, TraceLevel: level}
+}
+
 // httpClient returns the run's HTTP client, made on first use: one cookie
 // jar for the whole run.
 func (r *runState) httpClient() (*httpstep.Client, error) {
 	if r.http == nil {
 		trace, level := r.httpTrace()
-		c, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, Trace: trace, TraceLevel: level})
+		c, err := httpstep.NewClient(r.httpOptions(trace, level))
 		if err != nil {
 			return nil, err
 		}

@@ -59,6 +59,7 @@ type Target struct {
 	BaseURL string            // --base-url: replaces the environment's base_url
 	Host    string            // -H: the environment's base_url with this host
 	Port    int               // --port: and this port
+	Address string            // -I/--address: connect to this address for the base URL's host, which stays its name
 	Vars    map[string]string // --var NAME=VALUE
 	Secrets map[string]string // --secret-var NAME=@FILE
 }
@@ -131,6 +132,7 @@ type runEnv struct {
 	scope     *Scope
 	generated map[string]string // the tenant's generated fields, made before create
 	targeted  bool              // the command line chose the host (Target)
+	connectTo map[string]string // -I: the base URL's host (lower case) to the address to connect to
 	mask      *Masker
 	ext       []io.Closer // per-run resources (the browser, clients), closed at the end
 	cfgPath   string      // the config file, which command dirs are relative to
@@ -366,8 +368,18 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 	if base, err = o.Target.baseURL(base); err != nil {
 		return err
 	}
-	r.targeted = o.Target.BaseURL != "" || o.Target.Host != "" || o.Target.Port != 0
+	r.targeted = o.Target.BaseURL != "" || o.Target.Host != "" || o.Target.Port != 0 || o.Target.Address != ""
 	sc.BaseURL = strings.TrimRight(base, "/")
+	if o.Target.Address != "" {
+		u, err := url.Parse(sc.BaseURL)
+		if err != nil || u.Hostname() == "" {
+			return fmt.Errorf("-I/--address: the base URL %q names no host to connect to %s for", sc.BaseURL, o.Target.Address)
+		}
+		if o.Browser.RemoteURL != "" {
+			return fmt.Errorf("-I/--address and --browser-url: a shared browser resolves %s for all its clients alike; use a browser of the run's own (leave out --browser-url)", u.Hostname())
+		}
+		r.connectTo = map[string]string{strings.ToLower(u.Hostname()): strings.Trim(o.Target.Address, "[]")}
+	}
 	if tc != nil {
 		for _, k := range slices.Sorted(maps.Keys(tc.Fixed)) {
 			v, err := sc.Render(tc.Fixed[k])

@@ -94,3 +94,62 @@ func TestTargetScope(t *testing.T) {
 		t.Errorf("scopes %q %q %q", plain, a, b)
 	}
 }
+
+// TestRunAddress: -I connects the base URL's host to an address (one node
+// behind a load balancer) for the tenant's requests, the http steps and
+// the browser, and the host stays the name they use. A shared browser,
+// which resolves names for all its clients alike, is refused.
+func TestRunAddress(t *testing.T) {
+	var created, deleted int
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /t", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Host, "app.invalid:") {
+			http.Error(w, "wrong host "+r.Host, http.StatusBadRequest)
+			return
+		}
+		created++
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"id": "t1"}`))
+	})
+	mux.HandleFunc("DELETE /t/t1", func(w http.ResponseWriter, r *http.Request) { deleted++; w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/host", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("host " + r.Host)) })
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<title>node</title><p>served to " + r.Host + "</p>"))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	base := "http://app.invalid:" + port // .invalid never resolves (RFC 6761)
+
+	y := `environments:
+  e: {base_url: "` + base + `"}
+tenant:
+  http:
+    create: {method: POST, url: "{{.BaseURL}}/t", expect: {status: 201}, extract: {id: {json: $.id}}}
+    delete: {method: DELETE, url: "{{.BaseURL}}/t/{{.Tenant.id}}", expect: {status: 204}}
+suites:
+  s:
+    cases:
+      - name: http
+        steps:
+          - http: {url: "{{.BaseURL}}/host", expect: {body: "host app.invalid:` + port + `"}}
+      - name: page
+        steps:
+          - goto: "{{.BaseURL}}/page"
+          - wait_text: "served to app.invalid:` + port + `"
+          - assert_url: "app.invalid"
+`
+	o := RunOptions{Suite: "s", Retries: -1, Target: Target{Address: "127.0.0.1"},
+		Browser: BrowserOptions{Artifacts: t.TempDir()}, Tenants: TenantOptions{StateDir: t.TempDir()}}
+	r, out := runYAML(t, y, o)
+	if r.State != checks.OK || created != 1 || deleted != 1 {
+		t.Errorf("state %v, %d created, %d deleted:\n%s", r.State, created, deleted, out)
+	}
+
+	o.Browser.RemoteURL = "http://127.0.0.1:9"
+	o.Tenants.StateDir = t.TempDir()
+	r, out = runYAML(t, y, o)
+	if r.State != checks.Unknown || !strings.Contains(r.Summary, "-I/--address and --browser-url: a shared browser resolves app.invalid for all its clients alike") || created != 1 {
+		t.Errorf("-I with a shared browser: state %v, %d created:\n%s", r.State, created, out)
+	}
+}

@@ -372,7 +372,7 @@ func (r *runEnv) httpProvisioner(tc *TenantConfig) (*tenant.HTTP, error) {
 	// A client of its own: the admin API's cookies stay out of the
 	// suite's http steps.
 	trace, level := r.httpTrace()
-	client, err := httpstep.NewClient(httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, Trace: trace, TraceLevel: level})
+	client, err := httpstep.NewClient(r.httpOptions(trace, level))
 	if err != nil {
 		return nil, &tenant.ConfigError{Err: err}
 	}

@@ -144,8 +144,14 @@ func TestTargetFlags(t *testing.T) {
 	if tg, err := s.target.resolve(); err != nil || tg.BaseURL != "https://app.example" || tg.Vars["a"] != "b" {
 		t.Errorf("tenant target %+v, %v", tg, err)
 	}
+	// -I: an address (IPv6 too) or a name for the base URL's host.
+	for _, a := range []string{"10.0.0.5", "::1", "[2001:db8::1]", "node7.internal"} {
+		if o, err := parse(t, newRun, "login", "--base-url", "https://app.example.com", "-I", a); err != nil || o.run.Target.Address != a {
+			t.Errorf("-I %s: %+v, %v", a, o, err)
+		}
+	}
 	for _, bad := range [][]string{{"--var", "novalue"}, {"--var", "=x"}, {"--secret-var", "pw=literal"}, {"--secret-var", "pw=@/dev/zero"},
-		{"--base-url", "https://x", "-H", "h"}, {"--port", "70000"}} {
+		{"--base-url", "https://x", "-H", "h"}, {"--port", "70000"}, {"-I", "https://10.0.0.5/"}, {"-I", "10.0.0.5:8443"}, {"--address", "a b"}} {
 		o, err := parse(t, newRun, append([]string{"login"}, bad...)...)
 		if o != nil || !errors.As(err, new(*UsageError)) {
 			t.Errorf("%v: ran %v, err %v: want a UsageError", bad, o != nil, err)

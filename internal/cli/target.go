@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -23,6 +24,7 @@ func (tf *targetFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&tf.t.BaseURL, "base-url", "", "the app's base URL, over the environment's base_url (e.g. https://$HOSTADDRESS$)")
 	f.StringVarP(&tf.t.Host, "host", "H", "", "the host to check: the environment's base_url with this host ($HOSTADDRESS$, host.address)")
 	f.IntVar(&tf.t.Port, "port", 0, "with -H or alone: the environment's base_url with this port")
+	f.StringVarP(&tf.t.Address, "address", "I", "", "connect to this address (or name) for the base URL's host, which stays the name of every request and page (Host header, TLS name and certificate, cookies): one node behind a load balancer ($HOSTADDRESS$ with the service's --base-url)")
 	f.StringArrayVar(&tf.vars, "var", nil, "NAME=VALUE: a var over the environment's, {{.Vars.NAME}} (repeatable)")
 	f.StringArrayVar(&tf.secretVars, "secret-var", nil, "NAME=@FILE: a secret var read from FILE (its first line), masked everywhere (repeatable)")
 }
@@ -38,6 +40,14 @@ func (tf *targetFlags) resolve() (suites.Target, error) {
 	}
 	if t.Port < 0 || t.Port > 65535 {
 		return t, &UsageError{Err: fmt.Errorf("--port %d: give 1 to 65535", t.Port)}
+	}
+	if a := strings.Trim(t.Address, "[]"); t.Address != "" {
+		switch {
+		case strings.ContainsAny(a, "/ \t@?#"):
+			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: give an IP address or a host name, no URL", t.Address)}
+		case strings.Contains(a, ":") && net.ParseIP(a) == nil:
+			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: give an address without a port (the port is the base URL's; --port changes it)", t.Address)}
+		}
 	}
 	var err error
 	if t.Vars, err = nameValues("--var", tf.vars, func(v string) (string, error) { return v, nil }); err != nil {

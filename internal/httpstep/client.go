@@ -71,6 +71,11 @@ type Options struct {
 	// headers and query parameters named like credentials replaced whole).
 	Trace      func(level int, line string)
 	TraceLevel int
+	// ConnectTo maps a host (lower case, no port) to the address to
+	// connect to instead of resolving it, directly, never through a proxy:
+	// one node behind a load balancer. The host stays the request's name:
+	// its Host header, TLS server name, certificate check and cookies.
+	ConnectTo map[string]string
 }
 
 // Client runs the http steps of one run. Its cookie jar is shared by every
@@ -109,6 +114,27 @@ func NewClient(o Options) (*Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc
 	tr.MaxResponseHeaderBytes = 1 << 20
+	if len(o.ConnectTo) > 0 {
+		pinned := func(host string) (string, bool) {
+			to, ok := o.ConnectTo[strings.ToLower(strings.Trim(host, "[]"))]
+			return to, ok
+		}
+		tr.Proxy = func(req *http.Request) (*url.URL, error) {
+			if _, ok := pinned(req.URL.Hostname()); ok {
+				return nil, nil
+			}
+			return http.ProxyFromEnvironment(req)
+		}
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if host, port, err := net.SplitHostPort(addr); err == nil {
+				if to, ok := pinned(host); ok {
+					addr = net.JoinHostPort(to, port)
+				}
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+	}
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, fmt.Errorf("cookie jar: %w", err)

@@ -687,3 +687,28 @@ func TestEncodedSecretsMaskedInErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectTo: a pinned host is reached at the given address, and stays
+// the request's name: its Host header, and the name its certificate must
+// carry. Other hosts resolve as ever.
+func TestConnectTo(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "host "+r.Host) }))
+	t.Cleanup(plain.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(plain.URL, "http://"))
+	srv, caFile := tlsServer(t) // its certificate names example.com and 127.0.0.1
+	_, tlsPort, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "https://"))
+
+	c := newTestClient(t, Options{CAFile: caFile, ConnectTo: map[string]string{"app.invalid": "127.0.0.1", "example.com": "127.0.0.1", "other.invalid": "127.0.0.1"}})
+	if _, err := c.Do(t.Context(), Step{URL: "http://App.invalid:" + port + "/", Expect: Expect{Body: "host App.invalid:" + port}}); err != nil {
+		t.Errorf("a pinned host: %v", err)
+	}
+	if _, err := c.Do(t.Context(), Step{URL: "https://example.com:" + tlsPort + "/json"}); err != nil {
+		t.Errorf("a pinned host over TLS, its certificate checked for its name: %v", err)
+	}
+	if _, err := c.Do(t.Context(), Step{URL: "https://other.invalid:" + tlsPort + "/json"}); err == nil || !strings.Contains(err.Error(), "other.invalid") {
+		t.Errorf("a certificate that does not name the pinned host passed: %v", err)
+	}
+	if _, err := newTestClient(t, Options{}).Do(t.Context(), Step{URL: "http://app.invalid:" + port + "/"}); err == nil {
+		t.Error("app.invalid was reached without a pin")
+	}
+}

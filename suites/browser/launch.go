@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,9 +74,18 @@ type Options struct {
 	// Launch then connects to it instead of starting one, works in a browser
 	// context of its own and leaves the browser running on Close.
 	RemoteURL string
+	// ConnectTo maps a host (lower case) to the address a launched browser
+	// connects to instead of resolving it (Chromium's host resolver rules):
+	// one node behind a load balancer; the host stays the page's name. A
+	// remote browser resolves names for all its clients alike: with
+	// RemoteURL, Launch refuses it.
+	ConnectTo map[string]string
 	// Logf receives progress lines meant for humans; nil discards them.
 	Logf func(format string, args ...any)
 }
+
+// ErrConnectToRemote is Launch's error for ConnectTo with a remote browser.
+var ErrConnectToRemote = errors.New("a browser that runs already (a remote one) resolves host names for all its clients alike: connecting a host to an address needs a browser of the run's own")
 
 // Browser is a launched or connected Chromium. Close it when the run ends.
 type Browser struct {
@@ -153,6 +164,9 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	if o.RemoteURL != "" && len(o.ConnectTo) > 0 {
+		return nil, ErrConnectToRemote
+	}
 	ctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
 
@@ -167,7 +181,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	if b.remote {
 		err = b.connectRemote(ctx, o.RemoteURL)
 	} else {
-		err = b.launch(ctx, o.Bin)
+		err = b.launch(ctx, o.Bin, o.ConnectTo)
 	}
 	if err != nil {
 		_ = b.Close()
@@ -176,7 +190,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	return b, nil
 }
 
-func (b *Browser) launch(ctx context.Context, bin string) error {
+func (b *Browser) launch(ctx context.Context, bin string, connectTo map[string]string) error {
 	start := time.Now()
 	if bin == "" {
 		var err error
@@ -187,6 +201,9 @@ func (b *Browser) launch(ctx context.Context, bin string) error {
 	args := append([]string{"--user-data-dir=" + filepath.Join(b.tmp, "profile")}, flags...)
 	if os.Geteuid() == 0 {
 		args = append(args, "--no-sandbox")
+	}
+	if rules := resolverRules(connectTo); rules != "" {
+		args = append(args, "--host-resolver-rules="+rules)
 	}
 	args = append(args, "about:blank")
 
@@ -818,4 +835,18 @@ func (t *tail) last() string {
 		}
 	}
 	return ""
+}
+
+// resolverRules are Chromium's --host-resolver-rules for ConnectTo, in a
+// stable order: "MAP app.example.com 10.0.0.5,MAP api.example.com [::1]".
+func resolverRules(connectTo map[string]string) string {
+	var rules []string
+	for _, host := range slices.Sorted(maps.Keys(connectTo)) {
+		to := connectTo[host]
+		if strings.Contains(to, ":") {
+			to = "[" + to + "]"
+		}
+		rules = append(rules, "MAP "+host+" "+to)
+	}
+	return strings.Join(rules, ",")
 }

@@ -297,3 +297,21 @@ func TestRemote(t *testing.T) {
 		t.Errorf("Launch with a bad URL: %v", err)
 	}
 }
+
+func TestResolverRules(t *testing.T) {
+	for _, tt := range []struct {
+		in   map[string]string
+		want string
+	}{
+		{nil, ""},
+		{map[string]string{"app.example.com": "10.0.0.5"}, "MAP app.example.com 10.0.0.5"},
+		{map[string]string{"b.example": "::1", "a.example": "node7.internal"}, "MAP a.example node7.internal,MAP b.example [::1]"},
+	} {
+		if got := resolverRules(tt.in); got != tt.want {
+			t.Errorf("resolverRules(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if _, err := Launch(t.Context(), Options{RemoteURL: "http://127.0.0.1:9", ConnectTo: map[string]string{"a": "10.0.0.5"}}); !errors.Is(err, ErrConnectToRemote) {
+		t.Errorf("ConnectTo with a remote browser: %v", err)
+	}
+}
