@@ -469,10 +469,22 @@ func escapeGlob(p string) string {
 	return b.String()
 }
 
+// baseCommandEnv is where the app is, for every command: the base URL, the
+// environment's name and, with -I, the address to connect to for the base
+// URL's host (a test runner can pin it as suitecheck does: Playwright's
+// --host-resolver-rules, curl's --connect-to).
+func (r *runEnv) baseCommandEnv() []string {
+	env := []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
+	for _, to := range r.connectTo { // one at most
+		env = append(env, "SUITECHECK_ADDRESS="+to)
+	}
+	return env
+}
+
 // commandEnv is what every command of a run gets: where the app is and
 // who the tenant is.
 func (r *runState) commandEnv() []string {
-	env := []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
+	env := r.baseCommandEnv()
 	for _, k := range slices.Sorted(maps.Keys(r.scope.Tenant)) {
 		env = append(env, "SUITECHECK_TENANT_"+envName(k)+"="+r.scope.Tenant[k])
 	}

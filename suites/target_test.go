@@ -153,3 +153,15 @@ suites:
 		t.Errorf("-I with a shared browser: state %v, %d created:\n%s", r.State, created, out)
 	}
 }
+
+// TestCommandAddress: a command gets -I's address as SUITECHECK_ADDRESS,
+// to connect its own requests as suitecheck does; without -I it is unset.
+func TestCommandAddress(t *testing.T) {
+	y := "environments:\n  e: {base_url: https://app.example.com}\nsuites:\n  s:\n    cases:\n      - name: a\n        command:\n          argv: [sh, -c, 'echo \"address=${SUITECHECK_ADDRESS-unset}\" >&2; exit 1']\n"
+	for _, tt := range []struct{ address, want string }{{"10.0.0.5", "address=10.0.0.5"}, {"", "address=unset"}} {
+		_, out := runYAML(t, y, RunOptions{Suite: "s", Retries: -1, Target: Target{Address: tt.address}})
+		if !strings.Contains(out, tt.want) {
+			t.Errorf("-I %q: want %q in\n%s", tt.address, tt.want, out)
+		}
+	}
+}

@@ -309,7 +309,7 @@ func (r *runEnv) provisioner(tc *TenantConfig) (tenant.Provisioner, error) {
 			return cmd, fmt.Errorf("tenant command dir: %w", err)
 		}
 		cmd.Dir = dir
-		cmd.Env = []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
+		cmd.Env = r.baseCommandEnv()
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			cmd.Env = append(cmd.Env, "SUITECHECK_TENANT_"+envName(k)+"="+fields[k])
 		}
