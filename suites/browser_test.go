@@ -392,6 +392,14 @@ func TestRunBrowserLost(t *testing.T) {
 	}
 }
 
+// tenantAtT is a tenant made by POST {{.BaseURL}}/t (201, {"id": …}) and
+// deleted by DELETE {{.BaseURL}}/t/ID (204).
+const tenantAtT = `tenant:
+  http:
+    create: {method: POST, url: "{{.BaseURL}}/t", expect: {status: 201}, extract: {id: {json: $.id}}}
+    delete: {method: DELETE, url: "{{.BaseURL}}/t/{{.Tenant.id}}", expect: {status: 204}}
+`
+
 // TestTabOpensWhileTenantIsMade: on a shared browser, the run's tab (a
 // new renderer, the slow part of starting) is opened while the tenant is
 // made, not after. The app's create answers only once the browser lists a
@@ -446,11 +454,7 @@ func TestTabOpensWhileTenantIsMade(t *testing.T) {
 
 	y := fmt.Sprintf(`environments:
   e: {base_url: %s}
-tenant:
-  http:
-    create: {method: POST, url: "{{.BaseURL}}/t", expect: {status: 201}, extract: {id: {json: $.id}}}
-    delete: {method: DELETE, url: "{{.BaseURL}}/t/{{.Tenant.id}}", expect: {status: 204}}
-suites:
+`+tenantAtT+`suites:
   s:
     cases:
       - name: page

@@ -123,11 +123,7 @@ func TestRunAddress(t *testing.T) {
 
 	y := `environments:
   e: {base_url: "` + base + `"}
-tenant:
-  http:
-    create: {method: POST, url: "{{.BaseURL}}/t", expect: {status: 201}, extract: {id: {json: $.id}}}
-    delete: {method: DELETE, url: "{{.BaseURL}}/t/{{.Tenant.id}}", expect: {status: 204}}
-suites:
+` + tenantAtT + `suites:
   s:
     cases:
       - name: http
