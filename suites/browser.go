@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,7 +104,7 @@ type BrowserOptions struct {
 // diagnostics are masked like the rest of the run's output.
 func (r *runState) launchOptions() browser.Options {
 	o := r.bopts
-	bo := browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL, ConnectTo: r.connectTo}
+	bo := browser.Options{Bin: o.Bin, RemoteURL: o.RemoteURL, ConnectTo: r.pins}
 	if o.Logf != nil {
 		bo.Logf = func(format string, args ...any) { o.Logf("%s", r.mask.Mask(fmt.Sprintf(format, args...))) }
 	}
@@ -179,11 +180,11 @@ func (r *runState) openPage(ctx context.Context) (*browser.Page, error) {
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// A browser that never became ready is not the app's failure.
-			return nil, &configError{fmt.Errorf("browser: not ready when the run budget ran out (check --browser, --browser-url)")}
+			return nil, &configError{&noBrowserError{errors.New("browser: not ready when the run budget ran out (check --browser, --browser-url)")}}
 		case ctx.Err() != nil:
 			return nil, stopReason(ctx)
 		}
-		return nil, &configError{fmt.Errorf("browser: %w", err)}
+		return nil, &configError{&noBrowserError{fmt.Errorf("browser: %w", err)}}
 	}
 	r.ext = append(r.ext, closerFunc(b.Close))
 	p, err := b.Page(ctx)
@@ -195,7 +196,7 @@ func (r *runState) openPage(ctx context.Context) (*browser.Page, error) {
 		case errors.As(err, &lost):
 			return nil, fmt.Errorf("browser lost: %w", lost)
 		}
-		return nil, &configError{fmt.Errorf("browser page: %w", err)}
+		return nil, &configError{&noBrowserError{fmt.Errorf("browser page: %w", err)}}
 	}
 	r.browserReady = time.Now()
 	r.browserTook = ahead + r.browserReady.Sub(since)
@@ -208,11 +209,36 @@ func (r *runState) openPage(ctx context.Context) (*browser.Page, error) {
 	return p, nil
 }
 
+// noBrowserError is a browser that could not be had (launched, reached,
+// or given a page): our problem, not the app's, and the reason the cases
+// after are not run.
+type noBrowserError struct{ err error }
+
+func (e *noBrowserError) Error() string { return e.err.Error() }
+func (e *noBrowserError) Unwrap() error { return e.err }
+
 // launched is the outcome of a browser launched ahead of its first step.
 type launched struct {
 	b    *browser.Browser
 	err  error
 	took time.Duration
+}
+
+// browserFits refuses, before anything is made, a browser the run's
+// target cannot use: -I with a shared browser, which resolves names for
+// all its clients alike. A suite whose cases to run have no browser step
+// is not concerned.
+func (r *runState) browserFits(suite *Suite, env *Environment) error {
+	if len(r.pins) == 0 || r.bopts.RemoteURL == "" {
+		return nil
+	}
+	for _, c := range suite.Cases {
+		if hasBrowserStep(c) && r.willRun(c, env) {
+			host := slices.Collect(maps.Keys(r.pins))[0]
+			return fmt.Errorf("-I/--address and --browser-url: a shared browser resolves %s for all its clients alike; use a browser of the run's own (leave out --browser-url)", host)
+		}
+	}
+	return nil
 }
 
 // prelaunch starts the browser in the background when a case that will run

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -469,5 +470,23 @@ func TestTabOpensWhileTenantIsMade(t *testing.T) {
 	}
 	if n := pages(); n != before {
 		t.Errorf("the browser lists %d pages after the run, %d before", n, before)
+	}
+}
+
+// TestRunNoBrowser: a browser that cannot be had (here a shared one that
+// is down) is UNKNOWN, naming it, and the cases after are not run for
+// want of a browser, not for a config error.
+func TestRunNoBrowser(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + l.Addr().String()
+	l.Close()
+	y := "environments:\n  e: {base_url: https://x}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps: [{goto: https://x/}]\n      - name: b\n        steps: [{goto: https://x/b}]\n"
+	r, out := runYAML(t, y, RunOptions{Suite: "s", Retries: -1, Browser: BrowserOptions{RemoteURL: down, Artifacts: t.TempDir()}})
+	if r.State != checks.Unknown || !strings.Contains(r.Summary, "browser: browser url "+down+": GET /json/version: ") ||
+		!strings.Contains(out, "[SKIPPED] b: not run: no browser") {
+		t.Errorf("state %v:\n%s", r.State, out)
 	}
 }

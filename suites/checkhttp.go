@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -86,6 +87,13 @@ func runCheckHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s HTTPCheckSt
 	if strings.TrimSpace(o.URL) == "" {
 		// The check would take the address for the server.
 		return &configError{errors.New("check_http: url is empty once its templates are rendered")}
+	}
+	if o.Address == "" {
+		// -I reaches the base URL's host here too: the diagnosis is of
+		// the node the run used.
+		if u, err := url.Parse(o.URL); err == nil {
+			o.Address = env.connectTo(u.Hostname())
+		}
 	}
 	if o.CAFile == "" && strings.HasPrefix(strings.ToLower(o.URL), "https:") {
 		o.CAFile = env.caFile() // the environment's private CA, as for http steps

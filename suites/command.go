@@ -475,7 +475,7 @@ func escapeGlob(p string) string {
 // --host-resolver-rules, curl's --connect-to).
 func (r *runEnv) baseCommandEnv() []string {
 	env := []string{"SUITECHECK_BASE_URL=" + r.scope.BaseURL, "SUITECHECK_ENV=" + r.scope.Env}
-	for _, to := range r.connectTo { // one at most
+	for _, to := range r.pins { // one at most
 		env = append(env, "SUITECHECK_ADDRESS="+to)
 	}
 	return env

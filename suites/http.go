@@ -45,7 +45,7 @@ func runHTTP(ctx context.Context, env stepEnv, _ *StepConfig, s httpstep.Step) e
 // httpOptions are the options of the run's HTTP clients (the steps', the
 // tenant's): the environment's CA and TLS choice, -I's address, tracing.
 func (r *runEnv) httpOptions(trace func(int, string), level int) httpstep.Options {
-	return httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, ConnectTo: r.connectTo, Trace: trace, TraceLevel: level}
+	return httpstep.Options{CAFile: r.env.CAFile, Insecure: r.env.Insecure, ConnectTo: r.pins, Trace: trace, TraceLevel: level}
 }
 
 // httpClient returns the run's HTTP client, made on first use: one cookie

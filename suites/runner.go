@@ -132,7 +132,7 @@ type runEnv struct {
 	scope     *Scope
 	generated map[string]string // the tenant's generated fields, made before create
 	targeted  bool              // the command line chose the host (Target)
-	connectTo map[string]string // -I: the base URL's host (lower case) to the address to connect to
+	pins      map[string]string // -I: the base URL's host (lower case) to the address to connect to
 	mask      *Masker
 	ext       []io.Closer // per-run resources (the browser, clients), closed at the end
 	cfgPath   string      // the config file, which command dirs are relative to
@@ -215,6 +215,9 @@ func run(ctx context.Context, cfg *Config, o RunOptions) (checks.Result, *outcom
 	if err := r.checkArtifacts(suite, env); err != nil {
 		return checks.FromError(err), nil
 	}
+	if err := r.browserFits(suite, env); err != nil {
+		return checks.FromError(err), nil
+	}
 
 	th := o.Thresholds
 	if th.Warning == nil {
@@ -286,6 +289,9 @@ func run(ctx context.Context, cfg *Config, o RunOptions) (checks.Result, *outcom
 		case errors.As(cr.lastErr, &ce):
 			fatal = ce
 			stopped = "a config error"
+			if errors.As(ce, new(*noBrowserError)) {
+				stopped = "no browser"
+			}
 		case ctx.Err() != nil:
 			fatal = ctx.Err()
 			stopped = "the run was cut short"
@@ -361,11 +367,17 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 			r.mask.Add(v)
 		}
 	}
-	base, err := sc.Render(env.BaseURL)
-	if err != nil {
-		return fmt.Errorf("environment %s base_url: %w", envName, err)
+	// --base-url replaces the environment's, unrendered: its template may
+	// need vars only the environment's hosts have.
+	base := o.Target.BaseURL
+	if base == "" {
+		var err error
+		if base, err = sc.Render(env.BaseURL); err != nil {
+			return fmt.Errorf("environment %s base_url: %w", envName, err)
+		}
 	}
-	if base, err = o.Target.baseURL(base); err != nil {
+	base, err := o.Target.baseURL(base)
+	if err != nil {
 		return err
 	}
 	r.targeted = o.Target.BaseURL != "" || o.Target.Host != "" || o.Target.Port != 0 || o.Target.Address != ""
@@ -375,10 +387,8 @@ func (r *runEnv) setup(envName string, env *Environment, tc *TenantConfig, o Run
 		if err != nil || u.Hostname() == "" {
 			return fmt.Errorf("-I/--address: the base URL %q names no host to connect to %s for", sc.BaseURL, o.Target.Address)
 		}
-		if o.Browser.RemoteURL != "" {
-			return fmt.Errorf("-I/--address and --browser-url: a shared browser resolves %s for all its clients alike; use a browser of the run's own (leave out --browser-url)", u.Hostname())
-		}
-		r.connectTo = map[string]string{strings.ToLower(u.Hostname()): strings.Trim(o.Target.Address, "[]")}
+		r.pins = map[string]string{strings.ToLower(u.Hostname()): strings.Trim(o.Target.Address, "[]")}
+		r.logf(LogRun, "connecting %s to %s (-I)", u.Hostname(), o.Target.Address)
 	}
 	if tc != nil {
 		for _, k := range slices.Sorted(maps.Keys(tc.Fixed)) {

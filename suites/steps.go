@@ -100,6 +100,9 @@ type stepEnv interface {
 	// for -vv and the terminal's live line.
 	started(what string)
 	caFile() string // the environment's extra CA certificates, or ""
+	// connectTo is -I's address for host, or "" when host is not the
+	// base URL's or there is no -I.
+	connectTo(host string) string
 }
 
 var _ stepEnv = (*runState)(nil)
@@ -117,6 +120,8 @@ func (r *runState) started(what string) {
 	r.logf(LogSteps, "%s", r.stepName)
 	r.status(r.stepName)
 }
+
+func (r *runState) connectTo(host string) string { return r.pins[strings.ToLower(host)] }
 
 func (r *runState) caFile() string {
 	if r.env == nil {

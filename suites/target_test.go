@@ -96,9 +96,10 @@ func TestTargetScope(t *testing.T) {
 }
 
 // TestRunAddress: -I connects the base URL's host to an address (one node
-// behind a load balancer) for the tenant's requests, the http steps and
-// the browser, and the host stays the name they use. A shared browser,
-// which resolves names for all its clients alike, is refused.
+// behind a load balancer) for the tenant's requests, the http and
+// check_http steps and the browser, and the host stays the name they use.
+// A shared browser, which resolves names for all its clients alike, is
+// refused for a suite with browser steps, before a tenant is made.
 func TestRunAddress(t *testing.T) {
 	var created, deleted int
 	mux := http.NewServeMux()
@@ -129,11 +130,19 @@ func TestRunAddress(t *testing.T) {
       - name: http
         steps:
           - http: {url: "{{.BaseURL}}/host", expect: {body: "host app.invalid:` + port + `"}}
+      - name: layers
+        steps:
+          - check_http: {url: "{{.BaseURL}}/host", string: "host app.invalid:` + port + `"}
       - name: page
         steps:
           - goto: "{{.BaseURL}}/page"
           - wait_text: "served to app.invalid:` + port + `"
           - assert_url: "app.invalid"
+  api:
+    cases:
+      - name: http
+        steps:
+          - http: {url: "{{.BaseURL}}/host", expect: {body: "host app.invalid:` + port + `"}}
 `
 	o := RunOptions{Suite: "s", Retries: -1, Target: Target{Address: "127.0.0.1"},
 		Browser: BrowserOptions{Artifacts: t.TempDir()}, Tenants: TenantOptions{StateDir: t.TempDir()}}
@@ -148,6 +157,12 @@ func TestRunAddress(t *testing.T) {
 	if r.State != checks.Unknown || !strings.Contains(r.Summary, "-I/--address and --browser-url: a shared browser resolves app.invalid for all its clients alike") || created != 1 {
 		t.Errorf("-I with a shared browser: state %v, %d created:\n%s", r.State, created, out)
 	}
+	// A suite without browser steps never asks the browser: no conflict.
+	o.Suite = "api"
+	r, out = runYAML(t, y, o)
+	if r.State != checks.OK || created != 2 {
+		t.Errorf("-I with --browser-url and no browser step: state %v, %d created:\n%s", r.State, created, out)
+	}
 }
 
 // TestCommandAddress: a command gets -I's address as SUITECHECK_ADDRESS,
@@ -159,5 +174,20 @@ func TestCommandAddress(t *testing.T) {
 		if !strings.Contains(out, tt.want) {
 			t.Errorf("-I %q: want %q in\n%s", tt.address, tt.want, out)
 		}
+	}
+}
+
+// TestBaseURLOverTemplate: --base-url replaces the environment's base_url
+// unrendered, so a template that needs a var only the environment's own
+// hosts have does not stop it.
+func TestBaseURLOverTemplate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	t.Cleanup(srv.Close)
+	y := "environments:\n  e: {base_url: \"{{.Vars.app_url}}\"}\nsuites:\n  s:\n    cases:\n      - name: a\n        steps:\n          - http: {url: \"{{.BaseURL}}/x\"}\n"
+	if r, out := runYAML(t, y, RunOptions{Suite: "s", Retries: -1, Target: Target{BaseURL: srv.URL}}); r.State != checks.OK {
+		t.Errorf("--base-url over a template: %v\n%s", r.State, out)
+	}
+	if r, out := runYAML(t, y, RunOptions{Suite: "s", Retries: -1}); r.State != checks.Unknown || !strings.Contains(out, `base_url: template "{{.Vars.app_url}}"`) {
+		t.Errorf("without --base-url: %v\n%s", r.State, out)
 	}
 }

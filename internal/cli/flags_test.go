@@ -145,13 +145,14 @@ func TestTargetFlags(t *testing.T) {
 		t.Errorf("tenant target %+v, %v", tg, err)
 	}
 	// -I: an address (IPv6 too) or a name for the base URL's host.
-	for _, a := range []string{"10.0.0.5", "::1", "[2001:db8::1]", "node7.internal"} {
+	for _, a := range []string{"10.0.0.5", "::1", "[2001:db8::1]", "node7.internal", "lb-node-2", "node7.example.com."} {
 		if o, err := parse(t, newRun, "login", "--base-url", "https://app.example.com", "-I", a); err != nil || o.run.Target.Address != a {
 			t.Errorf("-I %s: %+v, %v", a, o, err)
 		}
 	}
 	for _, bad := range [][]string{{"--var", "novalue"}, {"--var", "=x"}, {"--secret-var", "pw=literal"}, {"--secret-var", "pw=@/dev/zero"},
-		{"--base-url", "https://x", "-H", "h"}, {"--port", "70000"}, {"-I", "https://10.0.0.5/"}, {"-I", "10.0.0.5:8443"}, {"--address", "a b"}} {
+		{"--base-url", "https://x", "-H", "h"}, {"--port", "70000"}, {"-I", "https://10.0.0.5/"}, {"-I", "10.0.0.5:8443"}, {"--address", "a b"},
+		{"-I", "10.0.0.256"}, {"-I", "127.0.0.1,127.0.0.2"}, {"-I", "-5"}, {"-I", "fe80::1%eth0"}, {"-I", "node_7"}} {
 		o, err := parse(t, newRun, append([]string{"login"}, bad...)...)
 		if o != nil || !errors.As(err, new(*UsageError)) {
 			t.Errorf("%v: ran %v, err %v: want a UsageError", bad, o != nil, err)

@@ -78,6 +78,17 @@ type Options struct {
 	ConnectTo map[string]string
 }
 
+// pinnedDialError is a failed connection to a host's ConnectTo address.
+type pinnedDialError struct {
+	host, addr string
+	err        error
+}
+
+func (e *pinnedDialError) Error() string {
+	return "connect to " + e.addr + " for " + e.host + ": " + e.err.Error()
+}
+func (e *pinnedDialError) Unwrap() error { return e.err }
+
 // Client runs the http steps of one run. Its cookie jar is shared by every
 // step, so a session started by a login step carries over to the steps after
 // it. It is safe for concurrent use.
@@ -129,7 +140,12 @@ func NewClient(o Options) (*Client, error) {
 		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if host, port, err := net.SplitHostPort(addr); err == nil {
 				if to, ok := pinned(host); ok {
-					addr = net.JoinHostPort(to, port)
+					to = net.JoinHostPort(to, port)
+					c, err := d.DialContext(ctx, network, to)
+					if err != nil {
+						return nil, &pinnedDialError{host: host, addr: to, err: err}
+					}
+					return c, nil
 				}
 			}
 			return d.DialContext(ctx, network, addr)
@@ -311,7 +327,15 @@ func describe(ctx, stepCtx context.Context, p *plan, err error, elapsed time.Dur
 		sysErr    *os.SyscallError
 		urlErr    *url.Error
 	)
+	var pinErr *pinnedDialError
 	switch {
+	case errors.As(err, &pinErr):
+		// Which node was tried, not only why.
+		why := pinErr.err.Error()
+		if errors.As(pinErr.err, &sysErr) {
+			why = sysErr.Err.Error()
+		}
+		return fmt.Sprintf("connect to %s for %s: %s", pinErr.addr, pinErr.host, why)
 	case errors.As(err, &unknownCA):
 		return "TLS: certificate signed by an unknown authority: trust its CA with a CA file, or skip verification with insecure"
 	case errors.As(err, &hostname):

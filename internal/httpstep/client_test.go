@@ -711,4 +711,10 @@ func TestConnectTo(t *testing.T) {
 	if _, err := newTestClient(t, Options{}).Do(t.Context(), Step{URL: "http://app.invalid:" + port + "/"}); err == nil {
 		t.Error("app.invalid was reached without a pin")
 	}
+	// A node that is down is named, with the reason.
+	plain.Close()
+	_, err := c.Do(t.Context(), Step{URL: "http://app.invalid:" + port + "/"})
+	if want := "connect to 127.0.0.1:" + port + " for app.invalid: connection refused"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a pinned node down: %v, want %q", err, want)
+	}
 }
