@@ -490,18 +490,25 @@ const stateJS = `function() {
 	};
 }`
 
-// stableJS says whether the element's box stays put over the next
+// stableJS says whether the element's box stays put from now to the next
 // animation frame: an element sliding in or resizing would take the click
-// elsewhere (Playwright's "stable"). One frame in one call, where rod's
-// ScrollIntoView waits for two, a round trip each (~35 ms a click). Only a
-// hidden page, which renders no frame, is measured again after 100 ms
-// instead.
+// elsewhere (Playwright's "stable"). The second look waits for the
+// document's animation time to have moved on (one frame, or two when the
+// first came before it moved: a loaded machine drops frames), where rod's
+// ScrollIntoView waits for two frames, a round trip each (~35 ms a click).
+// Only a hidden page, which renders no frame, is measured again after
+// 100 ms instead.
 const stableJS = `async function() {
-	const a = this.getBoundingClientRect();
-	await new Promise((done) => {
+	const frame = () => new Promise((done) => {
 		requestAnimationFrame(done);
 		if (document.visibilityState === 'hidden') setTimeout(done, 100);
 	});
+	const t0 = document.timeline.currentTime;
+	const a = this.getBoundingClientRect();
+	for (let i = 0; i < 3; i++) {
+		await frame();
+		if (document.timeline.currentTime !== t0) break;
+	}
 	const b = this.getBoundingClientRect();
 	return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
 }`
