@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,7 +135,25 @@ func TestRemoteUpload(t *testing.T) {
 	if err := os.WriteFile(big, make([]byte, maxRemoteUpload+1), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	runSteps(t, p, Step{Action: ActionGoto, Value: srv.URL + "/widgets"})
+
+	// A FIFO with no writer: opened as a plain file it would block the
+	// step for good; it is not a regular file, and said so at once.
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background(), Step{Action: ActionUpload, Selector: "#file", File: fifo}) }()
+	select {
+	case err := <-done:
+		if want := `upload "#file": cannot read ` + fifo; err == nil || err.Error() != want {
+			t.Errorf("a FIFO: %v, want %q", err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload of a FIFO still blocks after 10s")
+	}
+
 	for _, tt := range []struct {
 		name    string
 		step    Step

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"mime"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/go-rod/rod/lib/utils"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/regfile"
 	"github.com/suitecheck/suitecheck/internal/statedir"
 )
 
@@ -787,9 +787,16 @@ func (r *run) upload() error {
 		if path, err = r.p.uploadFile(r.s.Name, r.s.Content); err != nil {
 			return fail("write the file to upload: %v", err)
 		}
-	} else if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+	} else if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		// Chromium would read a FIFO or a device for as long as it gives.
 		return fail("cannot read %s", path)
 	}
+	return r.onFileInput(func(el *rod.Element) error { return el.SetFiles([]string{path}) })
+}
+
+// onFileInput calls set on the step's element once it is found, and fails
+// the step when that is not a file input.
+func (r *run) onFileInput(set func(el *rod.Element) error) error {
 	return r.onElement(0, func(el *rod.Element) (bool, error) {
 		res, err := el.Eval(`function() { return this.tagName === 'INPUT' && this.type === 'file'; }`)
 		if err != nil {
@@ -798,7 +805,7 @@ func (r *run) upload() error {
 		if !res.Value.Bool() {
 			return false, fail("not a file input")
 		}
-		return true, el.SetFiles([]string{path})
+		return true, set(el)
 	})
 }
 
@@ -809,20 +816,12 @@ func (r *run) upload() error {
 func (r *run) uploadRemote() error {
 	name, content := r.s.Name, []byte(r.s.Content)
 	if path := r.s.File; path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			return fail("cannot read %s", path)
-		}
-		defer f.Close()
-		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-			return fail("cannot read %s", path)
-		}
-		content, err = io.ReadAll(io.LimitReader(f, maxRemoteUpload+1))
-		if err != nil {
-			return fail("cannot read %s", path)
-		}
-		if len(content) > maxRemoteUpload {
+		var err error
+		switch content, err = regfile.ReadAll(path, maxRemoteUpload); {
+		case errors.Is(err, regfile.ErrTooBig):
 			return fail("%s is larger than the %d MiB a remote browser (--browser-url) is sent", path, maxRemoteUpload>>20)
+		case err != nil:
+			return fail("cannot read %s", path)
 		}
 		name = filepath.Base(path)
 	}
@@ -832,16 +831,9 @@ func (r *run) uploadRemote() error {
 	}
 	typ, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
 	b64 := base64.StdEncoding.EncodeToString(content)
-	return r.onElement(0, func(el *rod.Element) (bool, error) {
-		res, err := el.Eval(`function() { return this.tagName === 'INPUT' && this.type === 'file'; }`)
-		if err != nil {
-			return false, err
-		}
-		if !res.Value.Bool() {
-			return false, fail("not a file input")
-		}
-		_, err = el.Eval(setFilesJS, name, typ, b64)
-		return true, err
+	return r.onFileInput(func(el *rod.Element) error {
+		_, err := el.Eval(setFilesJS, name, typ, b64)
+		return err
 	})
 }
 

@@ -118,6 +118,8 @@ func TestSteps(t *testing.T) {
 			{Action: ActionWaitText, Value: "report.csv: a,b"}}},
 		{name: "upload missing file", step: Step{Action: ActionUpload, Selector: "#file", File: filepath.Join(dir, "nope")},
 			wantErr: `upload "#file": cannot read ` + filepath.Join(dir, "nope")},
+		{name: "upload a device", step: Step{Action: ActionUpload, Selector: "#file", File: "/dev/zero"},
+			wantErr: `upload "#file": cannot read /dev/zero`},
 		{name: "upload not a file input", step: Step{Action: ActionUpload, Selector: "#fullname", Content: "x", Timeout: short},
 			wantErr: `upload "#fullname": not a file input`},
 
