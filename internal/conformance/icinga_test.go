@@ -242,26 +242,34 @@ func (ic *icinga) result(t *testing.T, service string, since time.Time, bound ti
 	return ic.resultOn(t, "site", service, since, bound)
 }
 
+// serviceAttr reads one attribute of host's service from the API into v;
+// false when the service or the attribute is not there (yet).
+func (ic *icinga) serviceAttr(host, service, attr string, v any) bool {
+	b, err := ic.api("GET", "/v1/objects/services?service="+url.QueryEscape(host+"!"+service)+"&attrs="+attr, "")
+	if err != nil {
+		return false
+	}
+	var reply struct {
+		Results []struct {
+			Attrs map[string]json.RawMessage `json:"attrs"`
+		} `json:"results"`
+	}
+	if json.Unmarshal(b, &reply) != nil || len(reply.Results) != 1 {
+		return false
+	}
+	raw, ok := reply.Results[0].Attrs[attr]
+	return ok && json.Unmarshal(raw, v) == nil
+}
+
 // resultOn is result for the service of host.
 func (ic *icinga) resultOn(t *testing.T, host, service string, since time.Time, bound time.Duration) checkResult {
 	t.Helper()
 	var got checkResult
 	eventually(t, bound, "icinga2 result of "+host+"!"+service, func() bool {
-		b, err := ic.api("GET", "/v1/objects/services?service="+url.QueryEscape(host+"!"+service)+"&attrs=last_check_result", "")
-		if err != nil {
+		var cr *checkResult
+		if !ic.serviceAttr(host, service, "last_check_result", &cr) || cr == nil {
 			return false
 		}
-		var reply struct {
-			Results []struct {
-				Attrs struct {
-					LastCheckResult *checkResult `json:"last_check_result"`
-				} `json:"attrs"`
-			} `json:"results"`
-		}
-		if json.Unmarshal(b, &reply) != nil || len(reply.Results) != 1 || reply.Results[0].Attrs.LastCheckResult == nil {
-			return false
-		}
-		cr := reply.Results[0].Attrs.LastCheckResult
 		if cr.ExecutionEnd < float64(since.Unix()) {
 			return false
 		}

@@ -89,7 +89,7 @@ func TestIcinga2HA(t *testing.T) {
   vars.suitecheck_ledger_dsn = %[6]q
   vars.suitecheck_ledger_password_file = %[7]q
 }
-object Service "demo" {
+template Service "demo-check" {
   host_name = "site"
   check_command = "suitecheck"
   enable_active_checks = false
@@ -100,16 +100,11 @@ object Service "demo" {
   vars.suitecheck_timeout = 40
   vars.suitecheck_artifacts = %[3]q
 }
+object Service "demo" {
+  import "demo-check"
+}
 object Service "broken" {
-  host_name = "site"
-  check_command = "suitecheck"
-  enable_active_checks = false
-  check_interval = 10s
-  retry_interval = 10s
-  max_check_attempts = 1
-  vars.suitecheck_command = "demo"
-  vars.suitecheck_timeout = 40
-  vars.suitecheck_artifacts = %[3]q
+  import "demo-check"
   vars.suitecheck_break = "db-readonly"
 }
 `, s.cfg, filepath.Join(s.dir, "state-"), s.art, gates[0], gates[1], dsn, pwFile)
@@ -532,21 +527,8 @@ func (n *haNode) restart(t *testing.T) {
 // runs says the node has the service's authority: Icinga 2 has not paused
 // it there.
 func (n *haNode) runs(service string) bool {
-	b, err := n.api("GET", "/v1/objects/services/"+url.PathEscape("site!"+service)+"?attrs=paused", "")
-	if err != nil {
-		return false
-	}
-	var reply struct {
-		Results []struct {
-			Attrs struct {
-				Paused *bool `json:"paused"`
-			} `json:"attrs"`
-		} `json:"results"`
-	}
-	if json.Unmarshal(b, &reply) != nil || len(reply.Results) != 1 || reply.Results[0].Attrs.Paused == nil {
-		return false
-	}
-	return !*reply.Results[0].Attrs.Paused
+	var paused *bool
+	return n.serviceAttr("site", service, "paused", &paused) && paused != nil && !*paused
 }
 
 // owners waits until each service runs on exactly one satellite, both
