@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
+	"github.com/suitecheck/suitecheck/internal/hostaddr"
 )
 
 // The defaults of the options.
@@ -240,10 +241,9 @@ func prepare(o Options) (*plan, error) {
 		return nil, err
 	}
 	if p.address != "" {
-		if strings.ContainsAny(p.address, "/ ") {
-			return nil, fmt.Errorf("%s %q: give an IP address or a host name, no URL", n[OptAddress], o.Address)
+		if p.address, err = hostaddr.Check(p.address); err != nil {
+			return nil, fmt.Errorf("%s %q: %w", n[OptAddress], o.Address, err)
 		}
-		p.address = strings.TrimSuffix(strings.TrimPrefix(p.address, "["), "]")
 	}
 	if o.SNI != "" {
 		if strings.ContainsAny(o.SNI, "/: ") {

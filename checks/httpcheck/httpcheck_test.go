@@ -635,6 +635,8 @@ func TestOptionNames(t *testing.T) {
 		{Options{URL: "https://x/", CertWarning: 3, CertCritical: 7}, "--cert-critical 7 is more days than --cert-warning 3: critical comes closer to expiry (lower --cert-critical too)",
 			"cert_critical 7 is more days than cert_warning 3: critical comes closer to expiry (lower cert_critical too)"},
 		{Options{URL: "https://x/", OnRedirect: "sticky"}, "-f/--onredirect sticky is not supported: follow keeps -I for hops to the same host", ""},
+		{Options{URL: "https://x/", Address: "10.0.0.256"}, `-I/--IP-address "10.0.0.256": give one IP address (10.0.0.5, 2001:db8::5) or one host name`,
+			`address "10.0.0.256": give one IP address (10.0.0.5, 2001:db8::5) or one host name`},
 		// A caller with no -H: its URL is the only way to name the server.
 		{Options{Address: "10.0.0.5"}, "", "no url: give a whole URL such as https://app.example.com/health"},
 	} {

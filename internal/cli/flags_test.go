@@ -146,7 +146,7 @@ func TestTargetFlags(t *testing.T) {
 	}
 	// -I: an address (IPv6 too) or a name for the base URL's host.
 	for _, a := range []string{"10.0.0.5", "::1", "[2001:db8::1]", "node7.internal", "lb-node-2", "node7.example.com."} {
-		if o, err := parse(t, newRun, "login", "--base-url", "https://app.example.com", "-I", a); err != nil || o.run.Target.Address != a {
+		if o, err := parse(t, newRun, "login", "--base-url", "https://app.example.com", "-I", a); err != nil || o.run.Target.Address != strings.Trim(a, "[]") {
 			t.Errorf("-I %s: %+v, %v", a, o, err)
 		}
 	}

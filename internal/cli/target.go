@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/suitecheck/suitecheck/internal/hostaddr"
 	"github.com/suitecheck/suitecheck/internal/regfile"
 	"github.com/suitecheck/suitecheck/suites"
 )
@@ -29,29 +30,6 @@ func (tf *targetFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&tf.secretVars, "secret-var", nil, "NAME=@FILE: a secret var read from FILE (its first line), masked everywhere (repeatable)")
 }
 
-// hostName reports whether s is a DNS host name: dot-separated labels of
-// letters, digits and inner hyphens, the last not all digits (so that a
-// mistyped IPv4 address such as 10.0.0.256 is not taken for a name).
-func hostName(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	labels := strings.Split(s, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	last := labels[len(labels)-1]
-	return strings.Trim(last, "0123456789") != ""
-}
-
 // secretVarMax bounds a --secret-var file: a token, a password, a DSN.
 const secretVarMax = 64 << 10
 
@@ -64,15 +42,15 @@ func (tf *targetFlags) resolve() (suites.Target, error) {
 	if t.Port < 0 || t.Port > 65535 {
 		return t, &UsageError{Err: fmt.Errorf("--port %d: give 1 to 65535", t.Port)}
 	}
-	if a := strings.Trim(t.Address, "[]"); t.Address != "" {
-		switch {
-		case strings.ContainsAny(a, "/@?#") || strings.Contains(a, "://"):
-			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: give an IP address or a host name, no URL", t.Address)}
-		case strings.Count(a, ":") == 1 && net.ParseIP(a) == nil:
-			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: give an address without a port (the port is the base URL's; --port changes it)", t.Address)}
-		case net.ParseIP(a) == nil && !hostName(a):
-			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: give one IP address (10.0.0.5, 2001:db8::5) or one host name", t.Address)}
+	if t.Address != "" {
+		a, err := hostaddr.Check(t.Address)
+		if errors.Is(err, hostaddr.ErrPort) {
+			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: %w (the port is the base URL's; --port changes it)", t.Address, err)}
 		}
+		if err != nil {
+			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: %w", t.Address, err)}
+		}
+		t.Address = a
 	}
 	var err error
 	if t.Vars, err = nameValues("--var", tf.vars, func(v string) (string, error) { return v, nil }); err != nil {

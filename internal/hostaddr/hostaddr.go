@@ -1,0 +1,55 @@
+// Package hostaddr checks what an address flag (check_http's -I, run's -I)
+// names: one IP address or one DNS host name, without a port.
+package hostaddr
+
+import (
+	"errors"
+	"net"
+	"strings"
+)
+
+// The reasons Check gives; callers put their flag's name in front.
+var (
+	ErrURL     = errors.New("give an IP address or a host name, no URL")
+	ErrPort    = errors.New("give an address without a port")
+	ErrInvalid = errors.New("give one IP address (10.0.0.5, 2001:db8::5) or one host name")
+)
+
+// Check returns a (an IPv6 address may be bracketed) without brackets, or
+// one of ErrURL, ErrPort and ErrInvalid.
+func Check(a string) (string, error) {
+	a = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a), "["), "]")
+	switch {
+	case strings.ContainsAny(a, "/@?# ") || strings.Contains(a, "://"):
+		return "", ErrURL
+	case net.ParseIP(a) != nil:
+		return a, nil
+	case strings.Count(a, ":") == 1:
+		return "", ErrPort
+	case !HostName(a):
+		return "", ErrInvalid
+	}
+	return a, nil
+}
+
+// HostName reports whether s is a DNS host name: dot-separated labels of
+// letters, digits and inner hyphens, the last not all digits (so that a
+// mistyped IPv4 address such as 10.0.0.256 is not taken for a name).
+func HostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
