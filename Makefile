@@ -73,7 +73,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime 20s ./internal/secret
 	$(GO) test -run '^$$' -fuzz '^FuzzParams$$' -fuzztime 20s ./internal/pgconn
 	$(GO) test -run '^$$' -fuzz '^FuzzValidTenantName$$' -fuzztime 10s ./internal/sampleapp
-	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime 10s ./internal/hostaddr
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckAddress$$' -fuzztime 10s ./checks/httpcheck
 
 clean:
 	rm -rf bin dist

@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/suitecheck/suitecheck/checks"
-	"github.com/suitecheck/suitecheck/internal/hostaddr"
 )
 
 // The defaults of the options.
@@ -241,7 +240,7 @@ func prepare(o Options) (*plan, error) {
 		return nil, err
 	}
 	if p.address != "" {
-		if p.address, err = hostaddr.Check(p.address); err != nil {
+		if p.address, err = CheckAddress(p.address); err != nil {
 			return nil, fmt.Errorf("%s %q: %w", n[OptAddress], o.Address, err)
 		}
 	}

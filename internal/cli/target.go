@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/suitecheck/suitecheck/internal/hostaddr"
+	"github.com/suitecheck/suitecheck/checks/httpcheck"
 	"github.com/suitecheck/suitecheck/internal/regfile"
 	"github.com/suitecheck/suitecheck/suites"
 )
@@ -43,8 +43,8 @@ func (tf *targetFlags) resolve() (suites.Target, error) {
 		return t, &UsageError{Err: fmt.Errorf("--port %d: give 1 to 65535", t.Port)}
 	}
 	if t.Address != "" {
-		a, err := hostaddr.Check(t.Address)
-		if errors.Is(err, hostaddr.ErrPort) {
+		a, err := httpcheck.CheckAddress(t.Address)
+		if errors.Is(err, httpcheck.ErrAddressPort) {
 			return t, &UsageError{Err: fmt.Errorf("-I/--address %q: %w (the port is the base URL's; --port changes it)", t.Address, err)}
 		}
 		if err != nil {

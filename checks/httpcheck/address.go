@@ -1,6 +1,7 @@
-// Package hostaddr checks what an address flag (check_http's -I, run's -I)
-// names: one IP address or one DNS host name, without a port.
-package hostaddr
+package httpcheck
+
+// What an address flag (check http's -I, and run's) names: one IP address
+// or one DNS host name, without a port.
 
 import (
 	"errors"
@@ -8,26 +9,26 @@ import (
 	"strings"
 )
 
-// The reasons Check gives; callers put their flag's name in front.
+// The reasons CheckAddress gives; callers put their flag's name in front.
 var (
-	ErrURL     = errors.New("give an IP address or a host name, no URL")
-	ErrPort    = errors.New("give an address without a port")
-	ErrInvalid = errors.New("give one IP address (10.0.0.5, 2001:db8::5) or one host name")
+	ErrAddressURL     = errors.New("give an IP address or a host name, no URL")
+	ErrAddressPort    = errors.New("give an address without a port")
+	ErrAddressInvalid = errors.New("give one IP address (10.0.0.5, 2001:db8::5) or one host name")
 )
 
-// Check returns a (an IPv6 address may be bracketed) without brackets, or
-// one of ErrURL, ErrPort and ErrInvalid.
-func Check(a string) (string, error) {
+// CheckAddress returns a (an IPv6 address may be bracketed) without brackets, or
+// one of ErrURL, ErrAddressPort and ErrInvalid.
+func CheckAddress(a string) (string, error) {
 	a = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a), "["), "]")
 	switch {
 	case strings.ContainsAny(a, "/@?# ") || strings.Contains(a, "://"):
-		return "", ErrURL
+		return "", ErrAddressURL
 	case net.ParseIP(a) != nil:
 		return a, nil
 	case strings.Count(a, ":") == 1:
-		return "", ErrPort
+		return "", ErrAddressPort
 	case !HostName(a):
-		return "", ErrInvalid
+		return "", ErrAddressInvalid
 	}
 	return a, nil
 }
