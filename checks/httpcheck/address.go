@@ -17,7 +17,7 @@ var (
 )
 
 // CheckAddress returns a (an IPv6 address may be bracketed) without brackets, or
-// one of ErrURL, ErrAddressPort and ErrInvalid.
+// one of ErrAddressURL, ErrAddressPort and ErrAddressInvalid.
 func CheckAddress(a string) (string, error) {
 	a = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a), "["), "]")
 	switch {
